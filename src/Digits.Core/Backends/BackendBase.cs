@@ -1,0 +1,330 @@
+namespace Digits.Core.Backends;
+
+/// <summary>
+/// Implements <see cref="IBackend"/>'s argument checks, memory accounting and launch counting once, so a
+/// backend writes only the arithmetic (<c>…Core</c> methods), which may assume valid arguments: every view
+/// belongs to this backend and is long enough, every size is ≥ 0.
+/// </summary>
+public abstract class BackendBase : IBackend
+{
+    private int _liveBuffers;
+    private long _allocatedBytes;
+    private long _peakAllocatedBytes;
+    private bool _disposed;
+
+    public abstract string Name { get; }
+    public abstract string Description { get; }
+    public int LiveBuffers => Volatile.Read(ref _liveBuffers);
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+    public long PeakAllocatedBytes => Interlocked.Read(ref _peakAllocatedBytes);
+    public long Launches { get; protected set; }
+
+    /// <summary>True once disposed.</summary>
+    protected bool IsDisposed => _disposed;
+
+    public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(int))
+            throw new NotSupportedException($"{Name} buffers hold float or int, not {typeof(T).Name}");
+        var buffer = AllocateCore<T>(length);
+        Interlocked.Increment(ref _liveBuffers);
+        long now = Interlocked.Add(ref _allocatedBytes, buffer.SizeInBytes);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peakAllocatedBytes)) &&
+               Interlocked.CompareExchange(ref _peakAllocatedBytes, now, peak) != peak)
+        {
+        }
+        return buffer;
+    }
+
+    /// <summary>Called by <see cref="DeviceBuffer{T}.Dispose"/> after the memory is freed.</summary>
+    internal void OnBufferReleased(long bytes)
+    {
+        Interlocked.Decrement(ref _liveBuffers);
+        Interlocked.Add(ref _allocatedBytes, -bytes);
+    }
+
+    public void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged
+    {
+        Check(destination, nameof(destination));
+        if (source.Length != destination.Length)
+            throw new ArgumentException(
+                $"upload of {source.Length} elements into a view of {destination.Length}", nameof(source));
+        if (source.Length > 0) UploadCore(source, destination);
+    }
+
+    public void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged
+    {
+        Check(source, nameof(source));
+        if (source.Length != destination.Length)
+            throw new ArgumentException(
+                $"download of {source.Length} elements into a span of {destination.Length}", nameof(destination));
+        if (source.Length > 0) DownloadCore(source, destination);
+    }
+
+    public void Fill(float value, BufferView<float> destination)
+    {
+        Check(destination, nameof(destination));
+        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+    }
+
+    public void Fill(int value, BufferView<int> destination)
+    {
+        Check(destination, nameof(destination));
+        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+    }
+
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        SynchronizeCore();
+    }
+
+    public void LinearForward(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
+        Activation activation, int batch, int inputs, int outputs, BufferView<float> y)
+    {
+        Sizes(batch, inputs, outputs);
+        Need(x, (long)batch * inputs, nameof(x));
+        Need(weight, (long)outputs * inputs, nameof(weight));
+        Need(bias, outputs, nameof(bias));
+        Need(y, (long)batch * outputs, nameof(y));
+        CheckActivation(activation);
+        if (batch == 0 || outputs == 0) return;
+        Launches++;
+        LinearForwardCore(x, weight, bias, activation, batch, inputs, outputs, y);
+    }
+
+    public void ActivationBackward(BufferView<float> y, BufferView<float> dy, Activation activation, int count,
+        BufferView<float> dz)
+    {
+        Sizes(count);
+        Need(y, count, nameof(y));
+        Need(dy, count, nameof(dy));
+        Need(dz, count, nameof(dz));
+        CheckActivation(activation);
+        if (count == 0) return;
+        Launches++;
+        ActivationBackwardCore(y, dy, activation, count, dz);
+    }
+
+    public void LinearBackwardInput(BufferView<float> dz, BufferView<float> weight, int batch, int inputs,
+        int outputs, BufferView<float> dx)
+    {
+        Sizes(batch, inputs, outputs);
+        Need(dz, (long)batch * outputs, nameof(dz));
+        Need(weight, (long)outputs * inputs, nameof(weight));
+        Need(dx, (long)batch * inputs, nameof(dx));
+        if (batch == 0 || inputs == 0) return;
+        Launches++;
+        LinearBackwardInputCore(dz, weight, batch, inputs, outputs, dx);
+    }
+
+    public void LinearBackwardWeight(BufferView<float> x, BufferView<float> dz, int batch, int inputs,
+        int outputs, BufferView<float> dWeight)
+    {
+        Sizes(batch, inputs, outputs);
+        Need(x, (long)batch * inputs, nameof(x));
+        Need(dz, (long)batch * outputs, nameof(dz));
+        Need(dWeight, (long)outputs * inputs, nameof(dWeight));
+        if (inputs == 0 || outputs == 0) return;
+        Launches++;
+        LinearBackwardWeightCore(x, dz, batch, inputs, outputs, dWeight);
+    }
+
+    public void BiasBackward(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias)
+    {
+        Sizes(batch, outputs);
+        Need(dz, (long)batch * outputs, nameof(dz));
+        Need(dBias, outputs, nameof(dBias));
+        if (outputs == 0) return;
+        Launches++;
+        BiasBackwardCore(dz, batch, outputs, dBias);
+    }
+
+    public void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, int batch, int classes,
+        float scale, BufferView<float> dLogits, BufferView<float> lossSum)
+    {
+        Sizes(batch, classes);
+        Need(logits, (long)batch * classes, nameof(logits));
+        Need(labels, batch, nameof(labels));
+        Need(dLogits, (long)batch * classes, nameof(dLogits));
+        Need(lossSum, 1, nameof(lossSum));
+        if (batch == 0) return;
+        if (classes == 0) throw new ArgumentException("softmax needs at least one class", nameof(classes));
+        Launches++;
+        SoftmaxCrossEntropyCore(logits, labels, batch, classes, scale, dLogits, lossSum);
+    }
+
+    public void QuadraticCost(BufferView<float> outputs, BufferView<int> labels, int batch, int classes, float scale,
+        BufferView<float> dPre, BufferView<float> lossSum)
+    {
+        Sizes(batch, classes);
+        Need(outputs, (long)batch * classes, nameof(outputs));
+        Need(labels, batch, nameof(labels));
+        Need(dPre, (long)batch * classes, nameof(dPre));
+        Need(lossSum, 1, nameof(lossSum));
+        if (batch == 0) return;
+        Launches++;
+        QuadraticCostCore(outputs, labels, batch, classes, scale, dPre, lossSum);
+    }
+
+    public void Argmax(BufferView<float> scores, int batch, int classes, BufferView<int> predictions)
+    {
+        Sizes(batch, classes);
+        Need(scores, (long)batch * classes, nameof(scores));
+        Need(predictions, batch, nameof(predictions));
+        if (batch == 0) return;
+        if (classes == 0) throw new ArgumentException("argmax needs at least one class", nameof(classes));
+        Launches++;
+        ArgmaxCore(scores, batch, classes, predictions);
+    }
+
+    public void CountCorrect(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
+        BufferView<int> correct)
+    {
+        Sizes(batch, classes);
+        Need(scores, (long)batch * classes, nameof(scores));
+        Need(labels, batch, nameof(labels));
+        Need(correct, 1, nameof(correct));
+        if (batch == 0) return;
+        if (classes == 0) throw new ArgumentException("accuracy needs at least one class", nameof(classes));
+        Launches++;
+        CountCorrectCore(scores, labels, batch, classes, correct);
+    }
+
+    public void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices, int start,
+        int batch, int features, BufferView<float> x, BufferView<int> y)
+    {
+        Sizes(start, batch, features);
+        Need(indices, (long)start + batch, nameof(indices));
+        Need(x, (long)batch * features, nameof(x));
+        Need(y, batch, nameof(y));
+        if (features > 0 && images.Length % features != 0)
+            throw new ArgumentException(
+                $"images holds {images.Length} elements, not a whole number of rows of {features}", nameof(images));
+        Check(images, nameof(images));
+        Check(labels, nameof(labels));
+        if (batch == 0) return;
+        Launches++;
+        GatherBatchCore(images, labels, indices, start, batch, features, x, y);
+    }
+
+    public void SgdStep(BufferView<float> gradients, int count, int decayCount, float learningRate,
+        float weightDecay, BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        if (count == 0) return;
+        Launches++;
+        SgdStepCore(gradients, count, decayCount, learningRate, weightDecay, parameters);
+    }
+
+    public void MomentumStep(BufferView<float> gradients, int count, int decayCount, float learningRate,
+        float momentum, float weightDecay, BufferView<float> velocity, BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        Need(velocity, count, nameof(velocity));
+        if (count == 0) return;
+        Launches++;
+        MomentumStepCore(gradients, count, decayCount, learningRate, momentum, weightDecay, velocity, parameters);
+    }
+
+    public void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+        BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        Need(m, count, nameof(m));
+        Need(v, count, nameof(v));
+        if (count == 0) return;
+        Launches++;
+        AdamStepCore(gradients, count, decayCount, adam, m, v, parameters);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the backend's own native state (buffers are disposed by their owners).</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    protected abstract DeviceBuffer<T> AllocateCore<T>(int length) where T : unmanaged;
+    protected abstract void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged;
+    protected abstract void DownloadCore<T>(BufferView<T> source, Span<T> destination) where T : unmanaged;
+    protected abstract void FillCore(float value, BufferView<float> destination);
+    protected abstract void FillCore(int value, BufferView<int> destination);
+    protected abstract void SynchronizeCore();
+
+    protected abstract void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
+        Activation activation, int batch, int inputs, int outputs, BufferView<float> y);
+    protected abstract void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
+        int count, BufferView<float> dz);
+    protected abstract void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
+        int inputs, int outputs, BufferView<float> dx);
+    protected abstract void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
+        int inputs, int outputs, BufferView<float> dWeight);
+    protected abstract void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias);
+    protected abstract void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum);
+    protected abstract void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum);
+    protected abstract void ArgmaxCore(BufferView<float> scores, int batch, int classes,
+        BufferView<int> predictions);
+    protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
+        int classes, BufferView<int> correct);
+    protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, int start, int batch, int features, BufferView<float> x, BufferView<int> y);
+    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount, float learningRate,
+        float weightDecay, BufferView<float> parameters);
+    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
+        float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters);
+    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
+
+    /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private void Step(BufferView<float> gradients, int count, int decayCount, BufferView<float> parameters)
+    {
+        Sizes(count, decayCount);
+        if (decayCount > count)
+            throw new ArgumentException($"decayCount {decayCount} exceeds count {count}", nameof(decayCount));
+        Need(gradients, count, nameof(gradients));
+        Need(parameters, count, nameof(parameters));
+    }
+
+    private void Check<T>(BufferView<T> view, string name) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if (view.Buffer is null) throw new ArgumentException("view has no buffer", name);
+        if (!ReferenceEquals(view.Buffer.Owner, this))
+            throw new ArgumentException($"{name} is a buffer of {view.Buffer.Owner.Name}, not of {Name}", name);
+        ObjectDisposedException.ThrowIf(view.Buffer.IsDisposed, view.Buffer);
+    }
+
+    private void Need<T>(BufferView<T> view, long elements, string name) where T : unmanaged
+    {
+        Check(view, name);
+        if (view.Length < elements)
+            throw new ArgumentException($"{name} holds {view.Length} elements; the op needs {elements}", name);
+    }
+
+    private static void Sizes(params ReadOnlySpan<int> sizes)
+    {
+        foreach (int s in sizes)
+            if (s < 0) throw new ArgumentOutOfRangeException(nameof(sizes), s, "sizes must be ≥ 0");
+    }
+
+    private static void CheckActivation(Activation activation)
+    {
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
+    }
+}

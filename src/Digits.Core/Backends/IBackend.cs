@@ -1,0 +1,164 @@
+namespace Digits.Core.Backends;
+
+/// <summary>
+/// The op-level, device-resident seam every backend implements (DESIGN.md §4): allocate, upload and
+/// download buffers, one method per op, <see cref="Synchronize"/>. The training loop is written once
+/// against it.
+/// <para>Conventions, the same for every op:</para>
+/// <list type="bullet">
+/// <item>Shapes: B = mini-batch, I = inputs, O = outputs (a layer's width), N = dataset size. Row-major;
+/// activations are (B, features); a dense layer's weight is (O, I) and computes
+/// y[b,o] = act(bias[o] + Σᵢ x[b,i]·W[o,i]).</item>
+/// <item>Argument order: inputs, then sizes and scalars, then destinations last. Void return.</item>
+/// <item>Gradients: every backward op <b>overwrites</b> its destination (parameter gradients are written
+/// once per step, never accumulated), so no zeroing pass is needed between steps. The only
+/// accumulating destinations are the loss and correct-count scalars, which say so.</item>
+/// <item>Errors: <see cref="ArgumentException"/> for a view that is too short, a negative size or a view
+/// of another backend's buffer; <see cref="ObjectDisposedException"/> after dispose.</item>
+/// <item>Ops are queued in order; results are visible to <see cref="Download{T}"/> (which waits) and after
+/// <see cref="Synchronize"/>.</item>
+/// </list>
+/// </summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>Short device name as <c>--device</c> spells it: "reference", "cpu", "opencl:0", "cuda:0".</summary>
+    string Name { get; }
+
+    /// <summary>One line for people: the hardware and how it is driven.</summary>
+    string Description { get; }
+
+    /// <summary>Buffers allocated and not yet disposed.</summary>
+    int LiveBuffers { get; }
+
+    /// <summary>Bytes of device memory held by live buffers.</summary>
+    long AllocatedBytes { get; }
+
+    /// <summary>Most bytes held at once since the backend was created.</summary>
+    long PeakAllocatedBytes { get; }
+
+    /// <summary>Kernel launches (or, on the CPU, op calls) issued since the backend was created.</summary>
+    long Launches { get; }
+
+    /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements; T is float or int.</summary>
+    /// <exception cref="NotSupportedException">T is neither float nor int.</exception>
+    DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged;
+
+    /// <summary>Copies host memory to the device. <c>source.Length</c> must equal <c>destination.Length</c>.</summary>
+    void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged;
+
+    /// <summary>Waits for queued work, then copies device memory to the host.</summary>
+    void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Sets every element of <paramref name="destination"/> to <paramref name="value"/>.</summary>
+    void Fill(float value, BufferView<float> destination);
+
+    /// <summary>Sets every element of <paramref name="destination"/> to <paramref name="value"/>.</summary>
+    void Fill(int value, BufferView<int> destination);
+
+    /// <summary>Waits until every queued op has finished.</summary>
+    void Synchronize();
+
+    /// <summary>
+    /// Dense layer forward, GEMM with bias and activation fused:
+    /// y[b,o] = act(bias[o] + Σᵢ x[b,i]·W[o,i]). x (B,I), weight (O,I), bias (O), y (B,O).
+    /// </summary>
+    void LinearForward(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
+        Activation activation, int batch, int inputs, int outputs, BufferView<float> y);
+
+    /// <summary>
+    /// Activation backward from the activation's output: dz = dy · act′(y), with act′ written in terms of
+    /// y (relu: y &gt; 0; sigmoid: y(1−y); tanh: 1−y²). y, dy, dz (count); dz may be dy itself.
+    /// </summary>
+    void ActivationBackward(BufferView<float> y, BufferView<float> dy, Activation activation, int count,
+        BufferView<float> dz);
+
+    /// <summary>
+    /// Gradient with respect to a dense layer's input (GEMM NN): dx[b,i] = Σₒ dz[b,o]·W[o,i].
+    /// dz (B,O), weight (O,I), dx (B,I) overwritten.
+    /// </summary>
+    void LinearBackwardInput(BufferView<float> dz, BufferView<float> weight, int batch, int inputs, int outputs,
+        BufferView<float> dx);
+
+    /// <summary>
+    /// Gradient with respect to a dense layer's weight (GEMM TN): dW[o,i] = Σ_b dz[b,o]·x[b,i].
+    /// x (B,I), dz (B,O), dWeight (O,I) overwritten.
+    /// </summary>
+    void LinearBackwardWeight(BufferView<float> x, BufferView<float> dz, int batch, int inputs, int outputs,
+        BufferView<float> dWeight);
+
+    /// <summary>Bias gradient, a column reduction: db[o] = Σ_b dz[b,o]. dz (B,O), dBias (O) overwritten.</summary>
+    void BiasBackward(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias);
+
+    /// <summary>
+    /// Softmax + cross-entropy, forward and backward fused, numerically stable:
+    /// lossᵦ = log Σⱼ exp(zᵦⱼ − m) + m − zᵦ,yᵦ with m = maxⱼ zᵦⱼ;
+    /// dLogits[b,j] = scale·(softmax(zᵦ)ⱼ − [j = yᵦ]); lossSum[0] += Σᵦ lossᵦ.
+    /// logits (B,C), labels (B) in [0,C), dLogits (B,C) overwritten, lossSum (1) accumulated.
+    /// </summary>
+    void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, int batch, int classes, float scale,
+        BufferView<float> dLogits, BufferView<float> lossSum);
+
+    /// <summary>
+    /// Quadratic cost on sigmoid outputs (Nielsen ch. 1–2): lossᵦ = ½ Σⱼ (aᵦⱼ − tᵦⱼ)² with t one-hot;
+    /// dPre[b,j] = scale·(aᵦⱼ − tᵦⱼ)·aᵦⱼ(1 − aᵦⱼ), the gradient with respect to the pre-sigmoid values;
+    /// lossSum[0] += Σᵦ lossᵦ. outputs (B,C) = sigmoid activations, labels (B), dPre (B,C) overwritten.
+    /// </summary>
+    void QuadraticCost(BufferView<float> outputs, BufferView<int> labels, int batch, int classes, float scale,
+        BufferView<float> dPre, BufferView<float> lossSum);
+
+    /// <summary>Index of the largest score per row (first on ties). scores (B,C), predictions (B).</summary>
+    void Argmax(BufferView<float> scores, int batch, int classes, BufferView<int> predictions);
+
+    /// <summary>correct[0] += number of rows whose argmax (first on ties) equals the label. scores (B,C),
+    /// labels (B), correct (1) accumulated.</summary>
+    void CountCorrect(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
+        BufferView<int> correct);
+
+    /// <summary>
+    /// Gathers a mini-batch from a dataset held on the device: for r in [0,B): x[r,:] = images[indices[start+r],:],
+    /// y[r] = labels[indices[start+r]]. images (N,I), labels (N), indices (≥ start+B) each in [0,N),
+    /// x (B,I), y (B).
+    /// </summary>
+    void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices, int start,
+        int batch, int features, BufferView<float> x, BufferView<int> y);
+
+    /// <summary>
+    /// Mini-batch SGD with L2 weight decay over a flat parameter buffer:
+    /// g = grad + λ·p (λ only for the first <paramref name="decayCount"/> elements, the weights);
+    /// p −= lr·g. gradients, parameters (count).
+    /// </summary>
+    void SgdStep(BufferView<float> gradients, int count, int decayCount, float learningRate, float weightDecay,
+        BufferView<float> parameters);
+
+    /// <summary>
+    /// SGD with (heavy-ball) momentum, PyTorch's form: g = grad + λ·p; v = μ·v + g; p −= lr·v.
+    /// gradients, velocity, parameters (count).
+    /// </summary>
+    void MomentumStep(BufferView<float> gradients, int count, int decayCount, float learningRate, float momentum,
+        float weightDecay, BufferView<float> velocity, BufferView<float> parameters);
+
+    /// <summary>
+    /// Adam (Kingma &amp; Ba 2015, Algorithm 1) with L2 weight decay added to the gradient:
+    /// g = grad + λ·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²;
+    /// p −= lr·(m·c₁) / (√(v·c₂) + ε) with the bias corrections c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ) passed in.
+    /// gradients, m, v, parameters (count).
+    /// </summary>
+    void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+        BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
+}
+
+/// <summary>One Adam step's scalars. <see cref="Correction1"/> = 1/(1−β₁ᵗ), <see cref="Correction2"/> = 1/(1−β₂ᵗ)
+/// for step t ≥ 1 (see <see cref="ForStep"/>).</summary>
+public readonly record struct AdamParameters(
+    float LearningRate, float Beta1, float Beta2, float Epsilon, float WeightDecay, float Correction1,
+    float Correction2)
+{
+    /// <summary>The scalars for step <paramref name="t"/> (1-based), bias corrections computed in double.</summary>
+    public static AdamParameters ForStep(long t, float learningRate, float beta1, float beta2, float epsilon,
+        float weightDecay)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(t, 1);
+        return new AdamParameters(learningRate, beta1, beta2, epsilon, weightDecay,
+            (float)(1.0 / (1.0 - Math.Pow(beta1, t))), (float)(1.0 / (1.0 - Math.Pow(beta2, t))));
+    }
+}

@@ -1,0 +1,229 @@
+using Digits.Core.Backends;
+
+namespace Digits.Cpu;
+
+/// <summary>
+/// The oracle every other backend is tested against: plain loops over the formulas in
+/// <see cref="IBackend"/>'s docs, sums accumulated in double, no SIMD, no threads, no tiling. Itself
+/// checked by central finite differences (tests/Digits.Tests/Reference). Slow by design; use
+/// <c>CpuBackend</c> to train.
+/// </summary>
+public sealed class ReferenceBackend : BackendBase
+{
+    public override string Name => "reference";
+    public override string Description => "reference: plain C# loops, double accumulation, one thread";
+
+    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new HostBuffer<T>(this, length);
+
+    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) =>
+        source.CopyTo(destination.Span());
+
+    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination) =>
+        source.Span().CopyTo(destination);
+
+    protected override void FillCore(float value, BufferView<float> destination) => destination.Span().Fill(value);
+    protected override void FillCore(int value, BufferView<int> destination) => destination.Span().Fill(value);
+
+    protected override void SynchronizeCore()
+    {
+    }
+
+    /// <summary>y = act(z), the forward of <see cref="Activation"/>, in double.</summary>
+    public static double Activate(Activation activation, double z) => activation switch
+    {
+        Activation.Identity => z,
+        Activation.Relu => z > 0 ? z : 0,
+        Activation.Sigmoid => 1.0 / (1.0 + Math.Exp(-z)),
+        Activation.Tanh => Math.Tanh(z),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    /// <summary>act′ written in terms of the output y.</summary>
+    public static double Derivative(Activation activation, double y) => activation switch
+    {
+        Activation.Identity => 1,
+        Activation.Relu => y > 0 ? 1 : 0,
+        Activation.Sigmoid => y * (1 - y),
+        Activation.Tanh => 1 - y * y,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    protected override void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
+        Activation activation, int batch, int inputs, int outputs, BufferView<float> y)
+    {
+        Span<float> xs = x.Span(), w = weight.Span(), bs = bias.Span(), ys = y.Span();
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double sum = bs[o];
+                for (int i = 0; i < inputs; i++) sum += (double)xs[b * inputs + i] * w[o * inputs + i];
+                ys[b * outputs + o] = (float)Activate(activation, sum);
+            }
+    }
+
+    protected override void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
+        int count, BufferView<float> dz)
+    {
+        Span<float> ys = y.Span(), dys = dy.Span(), dzs = dz.Span();
+        for (int k = 0; k < count; k++) dzs[k] = (float)(dys[k] * Derivative(activation, ys[k]));
+    }
+
+    protected override void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
+        int inputs, int outputs, BufferView<float> dx)
+    {
+        Span<float> dzs = dz.Span(), w = weight.Span(), dxs = dx.Span();
+        for (int b = 0; b < batch; b++)
+            for (int i = 0; i < inputs; i++)
+            {
+                double sum = 0;
+                for (int o = 0; o < outputs; o++) sum += (double)dzs[b * outputs + o] * w[o * inputs + i];
+                dxs[b * inputs + i] = (float)sum;
+            }
+    }
+
+    protected override void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
+        int inputs, int outputs, BufferView<float> dWeight)
+    {
+        Span<float> xs = x.Span(), dzs = dz.Span(), dw = dWeight.Span();
+        for (int o = 0; o < outputs; o++)
+            for (int i = 0; i < inputs; i++)
+            {
+                double sum = 0;
+                for (int b = 0; b < batch; b++) sum += (double)dzs[b * outputs + o] * xs[b * inputs + i];
+                dw[o * inputs + i] = (float)sum;
+            }
+    }
+
+    protected override void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias)
+    {
+        Span<float> dzs = dz.Span(), db = dBias.Span();
+        for (int o = 0; o < outputs; o++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batch; b++) sum += dzs[b * outputs + o];
+            db[o] = (float)sum;
+        }
+    }
+
+    protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum)
+    {
+        Span<float> z = logits.Span(), dz = dLogits.Span();
+        Span<int> ys = labels.Span();
+        double total = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            var row = z.Slice(b * classes, classes);
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < classes; j++) max = Math.Max(max, row[j]);
+            double sumExp = 0;
+            for (int j = 0; j < classes; j++) sumExp += Math.Exp(row[j] - max);
+            double logSumExp = Math.Log(sumExp) + max;
+            int label = ys[b];
+            total += logSumExp - row[label];
+            for (int j = 0; j < classes; j++)
+            {
+                double p = Math.Exp(row[j] - logSumExp);
+                dz[b * classes + j] = (float)(scale * (p - (j == label ? 1 : 0)));
+            }
+        }
+        lossSum.Span()[0] += (float)total;
+    }
+
+    protected override void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum)
+    {
+        Span<float> a = outputs.Span(), d = dPre.Span();
+        Span<int> ys = labels.Span();
+        double total = 0;
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < classes; j++)
+            {
+                double ak = a[b * classes + j];
+                double diff = ak - (j == ys[b] ? 1 : 0);
+                total += 0.5 * diff * diff;
+                d[b * classes + j] = (float)(scale * diff * ak * (1 - ak));
+            }
+        lossSum.Span()[0] += (float)total;
+    }
+
+    private static int ArgmaxRow(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++)
+            if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    protected override void ArgmaxCore(BufferView<float> scores, int batch, int classes, BufferView<int> predictions)
+    {
+        Span<float> s = scores.Span();
+        Span<int> p = predictions.Span();
+        for (int b = 0; b < batch; b++) p[b] = ArgmaxRow(s.Slice(b * classes, classes));
+    }
+
+    protected override void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
+        int classes, BufferView<int> correct)
+    {
+        Span<float> s = scores.Span();
+        Span<int> ys = labels.Span();
+        int count = 0;
+        for (int b = 0; b < batch; b++)
+            if (ArgmaxRow(s.Slice(b * classes, classes)) == ys[b]) count++;
+        correct.Span()[0] += count;
+    }
+
+    protected override void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, int start, int batch, int features, BufferView<float> x, BufferView<int> y)
+    {
+        Span<float> img = images.Span(), xs = x.Span();
+        Span<int> lab = labels.Span(), idx = indices.Span(), ys = y.Span();
+        int rows = features == 0 ? lab.Length : img.Length / features;
+        for (int r = 0; r < batch; r++)
+        {
+            int n = idx[start + r];
+            if ((uint)n >= (uint)rows || (uint)n >= (uint)lab.Length)
+                throw new ArgumentOutOfRangeException(nameof(indices), n, $"index outside the {rows} dataset rows");
+            img.Slice(n * features, features).CopyTo(xs.Slice(r * features, features));
+            ys[r] = lab[n];
+        }
+    }
+
+    protected override void SgdStepCore(BufferView<float> gradients, int count, int decayCount, float learningRate,
+        float weightDecay, BufferView<float> parameters)
+    {
+        Span<float> g = gradients.Span(), p = parameters.Span();
+        for (int k = 0; k < count; k++)
+        {
+            float grad = g[k] + (k < decayCount ? weightDecay * p[k] : 0f);
+            p[k] -= learningRate * grad;
+        }
+    }
+
+    protected override void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
+        float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters)
+    {
+        Span<float> g = gradients.Span(), v = velocity.Span(), p = parameters.Span();
+        for (int k = 0; k < count; k++)
+        {
+            float grad = g[k] + (k < decayCount ? weightDecay * p[k] : 0f);
+            v[k] = momentum * v[k] + grad;
+            p[k] -= learningRate * v[k];
+        }
+    }
+
+    protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+    {
+        Span<float> g = gradients.Span(), ms = m.Span(), vs = v.Span(), p = parameters.Span();
+        for (int k = 0; k < count; k++)
+        {
+            float grad = g[k] + (k < decayCount ? adam.WeightDecay * p[k] : 0f);
+            ms[k] = adam.Beta1 * ms[k] + (1 - adam.Beta1) * grad;
+            vs[k] = adam.Beta2 * vs[k] + (1 - adam.Beta2) * grad * grad;
+            p[k] -= adam.LearningRate * (ms[k] * adam.Correction1) /
+                    (MathF.Sqrt(vs[k] * adam.Correction2) + adam.Epsilon);
+        }
+    }
+}
