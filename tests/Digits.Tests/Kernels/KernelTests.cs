@@ -289,6 +289,19 @@ public abstract class KernelTests
             Assert.Throws<ArgumentException>(() => Backend.Fill(0f, foreign.View()));
     }
 
+    /// <summary>Ten steps compound each op's rounding; a wrong op moves the loss by far more (≥ 1e-2).</summary>
+    private static readonly Tolerance Trajectory = new(2e-5, 2e-4);
+
+    [Theory]
+    [InlineData("relu-ce-adam")]
+    [InlineData("sigmoid-mse-sgd")]
+    [InlineData("tanh-ce-momentum")]
+    public void Golden_trajectory_matches_the_recorded_losses(string name)
+    {
+        var c = GoldenTrajectory.Cases.Single(k => k.Name == name);
+        AssertClose(GoldenTrajectory.Expected[name], GoldenTrajectory.Run(Backend, c), Trajectory, $"losses of {name}");
+    }
+
     private static float[] Run(IBackend be, Func<Rig, BufferView<float>> destination, Action<Rig, BufferView<float>> op)
     {
         using var r = new Rig(be);

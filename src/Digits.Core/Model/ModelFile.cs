@@ -1,0 +1,92 @@
+using System.Globalization;
+using Digits.Core.Backends;
+
+namespace Digits.Core.Model;
+
+/// <summary>
+/// Saves and loads an <see cref="MlpModel"/> as safetensors: tensors "layers.{l}.weight" (O, I) and
+/// "layers.{l}.bias" (O), and metadata keys <c>format</c> ("digits-mlp/1"), <c>architecture</c>
+/// ("784,256,10"), <c>activation</c>, <c>loss</c>, plus whatever the trainer adds (dataset, normalization,
+/// seed, epochs, accuracy, …).
+/// </summary>
+public static class ModelFile
+{
+    public const string Format = "digits-mlp/1";
+
+    /// <summary>Writes <paramref name="model"/> atomically (see <see cref="SafeTensors.Write"/>).</summary>
+    public static void Save(string path, MlpModel model)
+    {
+        var spec = model.Spec;
+        var layout = model.Layout;
+        var metadata = new Dictionary<string, string>(model.Metadata)
+        {
+            ["format"] = Format,
+            ["architecture"] = string.Join(',', spec.Widths),
+            ["activation"] = spec.Hidden.Name(),
+            ["loss"] = spec.Loss.Name(),
+        };
+        var tensors = new List<NamedTensor>();
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            tensors.Add(new NamedTensor(ParameterLayout.WeightName(l), [spec.Widths[l + 1], spec.Widths[l]],
+                model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l)).ToArray()));
+            tensors.Add(new NamedTensor(ParameterLayout.BiasName(l), [spec.Widths[l + 1]],
+                model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l)).ToArray()));
+        }
+        SafeTensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/>, checking the metadata against the tensors.</summary>
+    /// <exception cref="ModelFormatException">not a Digits model, or its metadata and tensors disagree.</exception>
+    /// <exception cref="FileNotFoundException">no such file.</exception>
+    public static MlpModel Load(string path)
+    {
+        var (tensors, metadata) = SafeTensors.Read(path);
+        string Need(string key) => metadata.TryGetValue(key, out var v) ? v
+            : throw new ModelFormatException(path, $"metadata has no '{key}'; not a model saved by digits train");
+        if (Need("format") != Format)
+            throw new ModelFormatException(path, $"format is '{metadata["format"]}', this version reads '{Format}'");
+        var widths = new List<int>();
+        foreach (var part in Need("architecture").Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int w) || w < 1 || w > 1 << 20)
+                throw new ModelFormatException(path, $"architecture '{metadata["architecture"]}' is not a list of widths");
+            widths.Add(w);
+        }
+        if (!ActivationNames.TryParseActivation(Need("activation"), out var activation) || activation == Activation.Identity)
+            throw new ModelFormatException(path, $"unknown activation '{metadata["activation"]}'");
+        if (!ActivationNames.TryParseLoss(Need("loss"), out var loss))
+            throw new ModelFormatException(path, $"unknown loss '{metadata["loss"]}'");
+        MlpSpec spec;
+        try
+        {
+            spec = new MlpSpec(widths, activation, loss);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, e.Message);
+        }
+        var layout = new ParameterLayout(spec);
+        var byName = tensors.ToDictionary(t => t.Name);
+        if (byName.Count != 2 * spec.Layers)
+            throw new ModelFormatException(path,
+                $"architecture {string.Join(',', widths)} has {2 * spec.Layers} tensors, the file holds {byName.Count}");
+        var parameters = new float[layout.Count];
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            Copy(ParameterLayout.WeightName(l), [widths[l + 1], widths[l]], layout.WeightOffset(l));
+            Copy(ParameterLayout.BiasName(l), [widths[l + 1]], layout.BiasOffset(l));
+        }
+        return new MlpModel(spec, parameters, metadata);
+
+        void Copy(string name, int[] shape, int offset)
+        {
+            if (!byName.TryGetValue(name, out var t))
+                throw new ModelFormatException(path, $"tensor '{name}' is missing");
+            if (!t.Shape.SequenceEqual(shape))
+                throw new ModelFormatException(path,
+                    $"tensor '{name}' has shape [{string.Join(',', t.Shape)}]; the architecture says [{string.Join(',', shape)}]");
+            t.Data.CopyTo(parameters, offset);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Digits.Core.Model;
+
+/// <summary>A model or checkpoint file that cannot be read; the message names the file and the problem.</summary>
+public sealed class ModelFormatException(string path, string problem)
+    : Exception($"{Path.GetFileName(path)}: {problem}")
+{
+    /// <summary>The file.</summary>
+    public string FilePath { get; } = path;
+}
+
+/// <summary>One float32 tensor: its shape and row-major data.</summary>
+public sealed record NamedTensor(string Name, int[] Shape, float[] Data);
+
+/// <summary>
+/// The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length
+/// N, N bytes of JSON mapping each tensor name to {dtype, shape, data_offsets} plus an optional
+/// "__metadata__" object of strings, then the raw little-endian tensor bytes. Only F32 is written or read.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>Largest header accepted (the format's reference implementation caps it at 100 MB).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>
+    /// Writes the tensors atomically: to a temporary file in the same folder, flushed to disk, then renamed
+    /// over <paramref name="path"/>, so a crash leaves the old file or the new one, never half of one.
+    /// </summary>
+    /// <exception cref="IOException">the folder cannot be written.</exception>
+    public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        var header = new JsonObject();
+        if (metadata.Count > 0)
+        {
+            var meta = new JsonObject();
+            foreach (var (key, value) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) meta[key] = value;
+            header["__metadata__"] = meta;
+        }
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            long bytes = (long)t.Data.Length * sizeof(float);
+            if (t.Shape.Aggregate(1L, (a, d) => a * d) != t.Data.Length)
+                throw new ArgumentException($"tensor {t.Name}: shape [{string.Join(',', t.Shape)}] ≠ {t.Data.Length} values");
+            header[t.Name] = new JsonObject
+            {
+                ["dtype"] = "F32",
+                ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)d).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes),
+            };
+            offset += bytes;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8; // keep the data 8-byte aligned, padding with spaces as the spec allows
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+                stream.Write(length);
+                stream.Write(json);
+                for (int k = json.Length; k < padded; k++) stream.WriteByte((byte)' ');
+                foreach (var t in tensors) WriteFloats(stream, t.Data);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Reads every tensor and the metadata, checking the header against the file before allocating.</summary>
+    /// <exception cref="ModelFormatException">the file is not valid safetensors of F32 tensors.</exception>
+    /// <exception cref="FileNotFoundException">no such file.</exception>
+    public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long fileLength = stream.Length;
+        Span<byte> lengthBytes = stackalloc byte[8];
+        if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
+            throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
+            throw new ModelFormatException(path,
+                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        JsonObject header;
+        try
+        {
+            header = JsonNode.Parse(headerBytes) as JsonObject
+                     ?? throw new ModelFormatException(path, "header is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(path, $"header is not valid JSON ({e.Message})");
+        }
+        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        var metadata = new Dictionary<string, string>();
+        var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                if (node is not JsonObject meta) throw new ModelFormatException(path, "__metadata__ is not an object");
+                foreach (var (key, value) in meta)
+                    metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
+                        ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
+                continue;
+            }
+            entries.Add(ParseEntry(path, name, node, dataLength));
+        }
+        entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        long expected = 0;
+        foreach (var e in entries)
+        {
+            if (e.Begin != expected)
+                throw new ModelFormatException(path, $"tensor '{e.Name}' starts at byte {e.Begin}, expected {expected} (gap or overlap)");
+            expected = e.End;
+        }
+        if (expected != dataLength)
+            throw new ModelFormatException(path, $"tensors cover {expected} bytes but the file holds {dataLength} after the header");
+        var tensors = new List<NamedTensor>(entries.Count);
+        foreach (var e in entries)
+        {
+            var data = new float[(e.End - e.Begin) / sizeof(float)];
+            stream.Position = dataStart + e.Begin;
+            var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+            stream.ReadExactly(bytes);
+            if (!BitConverter.IsLittleEndian)
+                for (int k = 0; k < data.Length; k++)
+                    data[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReverseEndianness(BitConverter.SingleToInt32Bits(data[k])));
+            tensors.Add(new NamedTensor(e.Name, e.Shape, data));
+        }
+        return (tensors, metadata);
+    }
+
+    private static (string, int[], long, long) ParseEntry(string path, string name, JsonNode? node, long dataLength)
+    {
+        if (node is not JsonObject entry) throw new ModelFormatException(path, $"tensor '{name}' is not an object");
+        string? dtype = entry["dtype"] is JsonValue d && d.TryGetValue(out string? s) ? s : null;
+        if (dtype != "F32")
+            throw new ModelFormatException(path, $"tensor '{name}' has dtype {dtype ?? "(none)"}; Digits reads F32 only");
+        if (entry["shape"] is not JsonArray shapeArray || entry["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
+            throw new ModelFormatException(path, $"tensor '{name}' needs a shape array and two data_offsets");
+        var shape = new int[shapeArray.Count];
+        long elements = 1;
+        for (int k = 0; k < shape.Length; k++)
+        {
+            if (shapeArray[k] is not JsonValue sv || !sv.TryGetValue(out long dim) || dim < 0 || dim > int.MaxValue)
+                throw new ModelFormatException(path, $"tensor '{name}' has an invalid shape");
+            shape[k] = (int)dim;
+            elements = checked(elements * Math.Max(dim, 1)) * (dim == 0 ? 0 : 1);
+            if (elements > dataLength) throw new ModelFormatException(path, $"tensor '{name}' shape is larger than the file");
+        }
+        if (offsets[0] is not JsonValue bv || !bv.TryGetValue(out long begin) ||
+            offsets[1] is not JsonValue ev || !ev.TryGetValue(out long end) || begin < 0 || end < begin || end > dataLength)
+            throw new ModelFormatException(path, $"tensor '{name}' has data_offsets outside the {dataLength} data bytes");
+        if (end - begin != elements * sizeof(float))
+            throw new ModelFormatException(path,
+                $"tensor '{name}' of shape [{string.Join(',', shape)}] needs {elements * sizeof(float)} bytes, its offsets span {end - begin}");
+        return (name, shape, begin, end);
+    }
+
+    private static void WriteFloats(Stream stream, float[] data)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+            return;
+        }
+        Span<byte> four = stackalloc byte[4];
+        foreach (float f in data)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(four, f);
+            stream.Write(four);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,205 @@
+using Digits.Core.Backends;
+using Digits.Core.Model;
+
+namespace Digits.Core.Training;
+
+/// <summary>
+/// An MLP resident on a backend, with every buffer a training run needs allocated once, here, before the
+/// first step: flat parameters, gradients and optimizer state (see <see cref="ParameterLayout"/>), the
+/// gathered mini-batch, each layer's activations and deltas sized for <see cref="MaxBatch"/>, and the
+/// loss and correct-count accumulators. A step moves nothing between host and device.
+/// </summary>
+public sealed class DeviceNetwork : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceBuffer<float>[] _activations;
+    private readonly DeviceBuffer<float>[] _deltas;
+    private long _step;
+
+    /// <summary>Allocates the network's buffers on <paramref name="backend"/> and uploads
+    /// <paramref name="model"/>'s parameters.</summary>
+    public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, OptimizerKind optimizer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        Backend = backend;
+        Layout = model.Layout;
+        MaxBatch = maxBatch;
+        Optimizer = optimizer;
+        try
+        {
+            var spec = Layout.Spec;
+            Parameters = Own(backend.Allocate<float>(Layout.Count));
+            Gradients = Own(backend.Allocate<float>(Layout.Count));
+            if (optimizer != OptimizerKind.Sgd) State1 = Own(backend.Allocate<float>(Layout.Count));
+            if (optimizer == OptimizerKind.Adam) State2 = Own(backend.Allocate<float>(Layout.Count));
+            Input = Own(backend.Allocate<float>(checked(maxBatch * spec.Inputs)));
+            Targets = Own(backend.Allocate<int>(maxBatch));
+            _activations = new DeviceBuffer<float>[spec.Layers];
+            _deltas = new DeviceBuffer<float>[spec.Layers];
+            for (int l = 0; l < spec.Layers; l++)
+            {
+                _activations[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
+                _deltas[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
+            }
+            LossSum = Own(backend.Allocate<float>(1));
+            Correct = Own(backend.Allocate<int>(1));
+            backend.Upload<float>(model.Parameters, Parameters.View());
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public IBackend Backend { get; }
+    public ParameterLayout Layout { get; }
+    public MlpSpec Spec => Layout.Spec;
+    public int MaxBatch { get; }
+    public OptimizerKind Optimizer { get; }
+
+    /// <summary>Optimizer steps taken (Adam's t).</summary>
+    public long StepsTaken => _step;
+
+    public DeviceBuffer<float> Parameters { get; } = null!;
+    public DeviceBuffer<float> Gradients { get; } = null!;
+
+    /// <summary>Momentum's velocity or Adam's first moment m; null for SGD.</summary>
+    public DeviceBuffer<float>? State1 { get; }
+
+    /// <summary>Adam's second moment v; null otherwise.</summary>
+    public DeviceBuffer<float>? State2 { get; }
+
+    /// <summary>The gathered mini-batch, (MaxBatch, I), and its labels (MaxBatch).</summary>
+    public DeviceBuffer<float> Input { get; } = null!;
+
+    public DeviceBuffer<int> Targets { get; } = null!;
+
+    /// <summary>Σ loss over images since the last <see cref="ResetMetrics"/> (1 element, on the device).</summary>
+    public DeviceBuffer<float> LossSum { get; } = null!;
+
+    /// <summary>Correct predictions since the last <see cref="ResetMetrics"/> (1 element, on the device).</summary>
+    public DeviceBuffer<int> Correct { get; } = null!;
+
+    /// <summary>Layer <paramref name="layer"/>'s output activations for <paramref name="batch"/> images, (B, O).</summary>
+    public BufferView<float> Activations(int layer, int batch) =>
+        _activations[layer].View(0, batch * Spec.Widths[layer + 1]);
+
+    /// <summary>The network's output for the last forward pass: logits (CE) or sigmoid outputs (MSE), (B, C).</summary>
+    public BufferView<float> Outputs(int batch) => Activations(Spec.Layers - 1, batch);
+
+    /// <summary>Zeroes the loss and correct-count accumulators.</summary>
+    public void ResetMetrics()
+    {
+        Backend.Fill(0f, LossSum.View());
+        Backend.Fill(0, Correct.View());
+    }
+
+    /// <summary>Forward pass: x (B, I) → <see cref="Outputs"/> (B, C), bias and activation fused per layer.</summary>
+    public void Forward(BufferView<float> x, int batch)
+    {
+        CheckBatch(batch);
+        var spec = Spec;
+        var input = x;
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            var y = Activations(l, batch);
+            Backend.LinearForward(input, Layout.Weight(Parameters, l), Layout.Bias(Parameters, l),
+                spec.ActivationOf(l), batch, spec.Widths[l], spec.Widths[l + 1], y);
+            input = y;
+        }
+    }
+
+    /// <summary>Adds the loss of the last <see cref="Forward"/> (and the count of correct predictions) to the
+    /// accumulators, and writes the output layer's delta (gradient w.r.t. its pre-activation) scaled by
+    /// <paramref name="scale"/>.</summary>
+    public void Loss(BufferView<int> labels, int batch, float scale)
+    {
+        var outputs = Outputs(batch);
+        var delta = _deltas[Spec.Layers - 1].View(0, batch * Spec.Outputs);
+        if (Spec.Loss == LossKind.CrossEntropy)
+            Backend.SoftmaxCrossEntropy(outputs, labels, batch, Spec.Outputs, scale, delta, LossSum.View());
+        else
+            Backend.QuadraticCost(outputs, labels, batch, Spec.Outputs, scale, delta, LossSum.View());
+        Backend.CountCorrect(outputs, labels, batch, Spec.Outputs, Correct.View());
+    }
+
+    /// <summary>Backward pass from the output delta written by <see cref="Loss"/>: every parameter gradient is
+    /// overwritten in <see cref="Gradients"/>. x is the same input given to <see cref="Forward"/>.</summary>
+    public void Backward(BufferView<float> x, int batch)
+    {
+        var spec = Spec;
+        for (int l = spec.Layers - 1; l >= 0; l--)
+        {
+            int inputs = spec.Widths[l], outputs = spec.Widths[l + 1];
+            var delta = _deltas[l].View(0, batch * outputs);
+            var input = l == 0 ? x : Activations(l - 1, batch);
+            Backend.LinearBackwardWeight(input, delta, batch, inputs, outputs, Layout.Weight(Gradients, l));
+            Backend.BiasBackward(delta, batch, outputs, Layout.Bias(Gradients, l));
+            if (l == 0) break;
+            var below = _deltas[l - 1].View(0, batch * inputs);
+            Backend.LinearBackwardInput(delta, Layout.Weight(Parameters, l), batch, inputs, outputs, below);
+            Backend.ActivationBackward(input, below, spec.ActivationOf(l - 1), batch * inputs, below);
+        }
+    }
+
+    /// <summary>One optimizer update of every parameter from <see cref="Gradients"/>, in one launch.</summary>
+    public void OptimizerStep(TrainingOptions options, float learningRate)
+    {
+        _step++;
+        var g = Gradients.View();
+        int count = Layout.Count, decay = Layout.WeightCount;
+        switch (Optimizer)
+        {
+            case OptimizerKind.Sgd:
+                Backend.SgdStep(g, count, decay, learningRate, options.WeightDecay, Parameters.View());
+                break;
+            case OptimizerKind.Momentum:
+                Backend.MomentumStep(g, count, decay, learningRate, options.Momentum, options.WeightDecay,
+                    State1!.View(), Parameters.View());
+                break;
+            default:
+                var adam = AdamParameters.ForStep(_step, learningRate, options.Beta1, options.Beta2, options.Epsilon,
+                    options.WeightDecay);
+                Backend.AdamStep(g, count, decay, adam, State1!.View(), State2!.View(), Parameters.View());
+                break;
+        }
+    }
+
+    /// <summary>A whole training step on a batch already in <see cref="Input"/>/<see cref="Targets"/>:
+    /// forward, loss (mean over the batch), backward, optimizer update.</summary>
+    public void TrainStep(int batch, TrainingOptions options, float learningRate)
+    {
+        var x = Input.View(0, batch * Spec.Inputs);
+        Forward(x, batch);
+        Loss(Targets.View(0, batch), batch, 1f / batch);
+        Backward(x, batch);
+        OptimizerStep(options, learningRate);
+    }
+
+    /// <summary>Copies the parameters back into a host model.</summary>
+    public MlpModel Download(IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var parameters = new float[Layout.Count];
+        Backend.Download(Parameters.View(), parameters);
+        return new MlpModel(Spec, parameters, metadata);
+    }
+
+    public void Dispose()
+    {
+        for (int k = _owned.Count - 1; k >= 0; k--) _owned[k].Dispose();
+        _owned.Clear();
+    }
+
+    private TBuffer Own<TBuffer>(TBuffer buffer) where TBuffer : IDisposable
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    private void CheckBatch(int batch)
+    {
+        if (batch < 1 || batch > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in 1..{MaxBatch}");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Digits.Core.Backends;
+using Digits.Core.Data;
+using Digits.Core.Model;
+
+namespace Digits.Core.Training;
+
+/// <summary>One epoch's figures. Loss is the mean per image; accuracies are fractions in [0, 1];
+/// <see cref="Seconds"/> is training time only (evaluation excluded).</summary>
+public sealed record EpochReport(
+    int Epoch, double TrainLoss, double TrainAccuracy, string EvalName, double EvalLoss, double EvalAccuracy,
+    double Seconds, double ImagesPerSecond, float LearningRate, double EvalSeconds);
+
+/// <summary>What a training run produced.</summary>
+public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> History, Evaluation Test,
+    double TrainingSeconds, double TotalSeconds);
+
+/// <summary>Raised when the loss becomes NaN or infinite; the weights are not returned.</summary>
+public sealed class TrainingDivergedException(int epoch, float learningRate, double loss)
+    : Exception($"training diverged in epoch {epoch}: mean loss is {loss} at learning rate {learningRate:g3}; " +
+                $"try a smaller --lr (e.g. {learningRate / 10:g3})")
+{
+    public int Epoch { get; } = epoch;
+    public float LearningRate { get; } = learningRate;
+}
+
+/// <summary>
+/// The training loop, written once against <see cref="IBackend"/>. The datasets are uploaded once; each
+/// epoch the training images are reshuffled by the seeded generator (one upload of the permutation per
+/// epoch), and each step gathers its mini-batch on the device from that permutation. The loss and accuracy
+/// are accumulated on the device and read once per epoch.
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>Largest batch used for evaluation passes.</summary>
+    public const int EvaluationBatch = 1000;
+
+    private readonly IBackend _backend;
+    private readonly TrainingOptions _options;
+
+    public Trainer(IBackend backend, TrainingOptions options)
+    {
+        options.Validate();
+        _backend = backend;
+        _options = options;
+    }
+
+    /// <summary>Called after each epoch with its figures.</summary>
+    public event Action<EpochReport>? EpochCompleted;
+
+    /// <summary>
+    /// Trains <paramref name="initial"/> on <paramref name="train"/>, evaluating on
+    /// <paramref name="validation"/> (or, without one, <paramref name="test"/>) after each epoch and on
+    /// <paramref name="test"/> at the end.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">the loss became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled (checked between
+    /// mini-batches).</exception>
+    public TrainingResult Train(MlpModel initial, Dataset train, Dataset? validation, Dataset test,
+        CancellationToken cancellation = default)
+    {
+        var total = Stopwatch.StartNew();
+        if (train.Features != initial.Spec.Inputs)
+            throw new ArgumentException($"{train.Name} has {train.Features} pixels per image; {initial.Spec} expects " +
+                                        $"{initial.Spec.Inputs}");
+        int batchSize = Math.Min(_options.BatchSize, train.Count);
+        using var trainData = new DeviceDataset(_backend, train);
+        using var evalData = validation is null ? null : new DeviceDataset(_backend, validation);
+        using var testData = new DeviceDataset(_backend, test);
+        using var network = new DeviceNetwork(_backend, initial, Math.Max(batchSize, EvaluationBatch), _options.Optimizer);
+        using var indices = _backend.Allocate<int>(train.Count);
+        var shuffle = SeededRandom.ForPurpose(_options.Seed, "shuffle");
+        int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
+        long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = 0;
+        var history = new List<EpochReport>();
+        double trainingSeconds = 0;
+        var lossHost = new float[1];
+        var correctHost = new int[1];
+        for (int epoch = 0; epoch < _options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
+            network.ResetMetrics();
+            float lr = _options.LearningRate;
+            for (int s = 0; s < stepsPerEpoch; s++, step++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
+                _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), start, batch,
+                    train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
+                lr = _options.LearningRateAt(step, totalSteps, epoch);
+                network.TrainStep(batch, _options, lr);
+            }
+            _backend.Download(network.LossSum.View(), lossHost);
+            _backend.Download(network.Correct.View(), correctHost);
+            double seconds = clock.Elapsed.TotalSeconds;
+            trainingSeconds += seconds;
+            double trainLoss = lossHost[0] / (double)train.Count;
+            if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
+
+            var evalClock = Stopwatch.StartNew();
+            var eval = Evaluator.Evaluate(network, evalData ?? testData, withPredictions: false);
+            var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
+                evalData is null ? "test" : "validation", eval.Loss, eval.Accuracy, seconds, train.Count / seconds, lr,
+                evalClock.Elapsed.TotalSeconds);
+            history.Add(report);
+            EpochCompleted?.Invoke(report);
+        }
+        var testEval = Evaluator.Evaluate(network, testData, withPredictions: true);
+        var model = network.Download(initial.Metadata);
+        return new TrainingResult(model, history, testEval, trainingSeconds, total.Elapsed.TotalSeconds);
+    }
+}
