@@ -4,7 +4,7 @@ using Digits.Gpu.Kernels;
 namespace Digits.Gpu;
 
 /// <summary>
-/// What <c>CudaBackend</c> and <see cref="OpenCl.OpenClBackend"/> share: every op of
+/// What <see cref="Cuda.CudaBackend"/> and <see cref="OpenCl.OpenClBackend"/> share: every op of
 /// <see cref="IBackend"/> written once as a launch of its kernel from <c>Kernels/*.cl</c> (same name in
 /// snake_case), with its geometry and its (pointer, element offset) arguments. A backend supplies memory,
 /// copies and the launch itself. No op synchronizes with the host or copies anything: the loss and

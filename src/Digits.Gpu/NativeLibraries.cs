@@ -60,6 +60,11 @@ internal static class NativeLibraries
         return entry.Handle != 0;
     }
 
+    /// <summary>Whether the loaded <paramref name="library"/> exports <paramref name="entryPoint"/> (for entry
+    /// points newer than the oldest version supported).</summary>
+    public static bool HasExport(string library, string entryPoint) =>
+        TryLoad(library, out _) && NativeLibrary.TryGetExport(Loaded[library].Handle, entryPoint, out _);
+
     private static (nint, string?) Load(string library)
     {
         foreach (string name in Candidates(library))

@@ -10,7 +10,7 @@ namespace Digits.Gpu.OpenCl;
 /// <see cref="IBackend"/> on an OpenCL 1.2 device through the ICD loader (<c>libOpenCL.so.1</c>): the kernels
 /// of <c>Kernels/*.cl</c> behind <c>prelude_opencl.h</c>, built at run time with <c>-cl-std=CL1.2</c>, launched
 /// on one in-order queue. <c>opencl:N</c> is the N-th device of <see cref="ListDevices"/> (GPUs first, then
-/// CPUs, then the rest). Its twin is <c>CudaBackend</c>; the ops themselves are in
+/// CPUs, then the rest). Its twin is <see cref="Cuda.CudaBackend"/>; the ops themselves are in
 /// <see cref="GpuBackend"/>.
 /// <para>Work-groups: 256 work-items (16×16 for the GEMMs), halved until the device's
 /// CL_DEVICE_MAX_WORK_GROUP_SIZE and every kernel's CL_KERNEL_WORK_GROUP_SIZE allow them (64 at least).
@@ -104,6 +104,12 @@ public sealed unsafe class OpenClBackend : GpuBackend
     {
         string source = KernelSource.Compose(Dialect.OpenCl, [(file, text)]);
         using var program = OpenClProgram.Build(_context!, _device, source, Options, Compiler);
+    }
+
+    /// <summary>Creates (and releases) a kernel of the built program by name: the native-error tests' hook.</summary>
+    internal void CreateKernelForTest(string name)
+    {
+        using var kernel = OpenClProgram.CreateKernel(_program!, name);
     }
 
     private string Options => $"-cl-std=CL1.2 {Definitions}";

@@ -1,4 +1,5 @@
 using Digits.Core.Backends;
+using Digits.Gpu.Cuda;
 using Digits.Gpu.OpenCl;
 
 namespace Digits.Tests.Support;
@@ -9,6 +10,7 @@ internal static class TestBackendFactories
     public static (IBackend?, string) Create(string device) => device switch
     {
         "opencl" => OpenClBackend.TryCreate(0, out var openCl, out string openClReason) ? (openCl, "") : (null, openClReason),
+        "cuda" => CudaBackend.TryCreate(0, out var cuda, out string cudaReason) ? (cuda, "") : (null, cudaReason),
         _ => (null, $"no backend named '{device}' is built"),
     };
 }
