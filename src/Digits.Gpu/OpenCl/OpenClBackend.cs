@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 using Digits.Core.Backends;
 using Digits.Gpu.Kernels;
 using static Digits.Gpu.OpenCl.OpenClNative;
@@ -81,9 +82,15 @@ public sealed unsafe class OpenClBackend : GpuBackend
             reason = $"OpenCL device {index} does not exist ({list.Devices.Count} found)";
             return false;
         }
+        var device = list.Devices[index];
+        if (!SupportsOpenClC12(device.OpenClCVersion))
+        {
+            reason = $"OpenCL device {index} ({device.Name}) supports {device.OpenClCVersion}; the kernels need OpenCL C 1.2";
+            return false;
+        }
         try
         {
-            backend = new OpenClBackend(list.Devices[index]);
+            backend = new OpenClBackend(device);
             reason = "";
             return true;
         }
@@ -93,6 +100,13 @@ public sealed unsafe class OpenClBackend : GpuBackend
             reason = $"OpenCL device {index} ({list.Devices[index].Name}) could not be set up: {e.Message}";
             return false;
         }
+    }
+
+    /// <summary>True for "OpenCL C 1.2 …" and later (the text of CL_DEVICE_OPENCL_C_VERSION).</summary>
+    internal static bool SupportsOpenClC12(string version)
+    {
+        var match = Regex.Match(version, @"OpenCL C (\d+)\.(\d+)");
+        return match.Success && (int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value)).CompareTo((1, 2)) >= 0;
     }
 
     /// <summary>Every OpenCL device in <c>opencl:N</c> order, or why there is none.</summary>

@@ -50,6 +50,16 @@ public sealed class OpenClBackendTests : GpuBackendTests
         Assert.Contains("does not exist", reason);
     }
 
+    [Theory]
+    [InlineData("OpenCL C 1.2 PoCL", true)]
+    [InlineData("OpenCL C 3.0 ", true)]
+    [InlineData("OpenCL C 2.0", true)]
+    [InlineData("OpenCL C 1.1", false)]
+    [InlineData("OpenCL C 1.0 vendor", false)]
+    [InlineData("garbage", false)]
+    public void Devices_older_than_OpenCL_C_1_2_are_refused(string version, bool usable) =>
+        Assert.Equal(usable, OpenClBackend.SupportsOpenClC12(version));
+
     [Fact]
     public void Devices_are_listed_GPUs_first_then_CPUs_then_the_rest()
     {
