@@ -1,4 +1,6 @@
 using Digits.Core.Backends;
+using Digits.Gpu.Cuda;
+using Digits.Gpu.OpenCl;
 
 namespace Digits.Tests.Support;
 
@@ -7,6 +9,8 @@ internal static class TestBackendFactories
 {
     public static (IBackend?, string) Create(string device) => device switch
     {
+        "opencl" => OpenClBackend.TryCreate(0, out var openCl, out string openClReason) ? (openCl, "") : (null, openClReason),
+        "cuda" => CudaBackend.TryCreate(0, out var cuda, out string cudaReason) ? (cuda, "") : (null, cudaReason),
         _ => (null, $"no backend named '{device}' is built"),
     };
 }

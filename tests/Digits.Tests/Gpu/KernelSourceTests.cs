@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Digits.Gpu.Kernels;
+using Xunit;
+
+namespace Digits.Tests.Gpu;
+
+/// <summary>The one kernel source: every kernel the backends launch is defined once, every file explains itself,
+/// and the two preludes define the same names.</summary>
+public sealed class KernelSourceTests
+{
+    [Fact]
+    public void Every_kernel_is_defined_exactly_once_under_its_snake_case_name()
+    {
+        string source = KernelSource.Compose(Dialect.OpenCl);
+        foreach (var kernel in KernelSource.All)
+        {
+            string name = KernelSource.Name(kernel);
+            Assert.Equal(KernelSource.SnakeCase(kernel.ToString()), name);
+            Assert.Single(Regex.Matches(source, $@"KERNEL void {name}\("));
+        }
+        Assert.Equal(KernelSource.All.Count, Regex.Matches(source, @"KERNEL void \w+\(").Count);
+        Assert.Equal("linear_backward_weight", KernelSource.Name(Kernel.LinearBackwardWeight));
+    }
+
+    [Fact]
+    public void Every_kernel_file_opens_with_a_comment_naming_its_cpu_twin_and_geometry()
+    {
+        Assert.Contains("linear.cl", KernelSource.Files);
+        foreach (string file in KernelSource.Files)
+        {
+            string text = KernelSource.Read(file);
+            Assert.StartsWith($"/* {file}:", text);
+            string header = text[..(text.IndexOf("*/", StringComparison.Ordinal) + 2)];
+            Assert.Contains("CPU twin", header);
+            Assert.Contains("Launch", header);
+        }
+    }
+
+    [Fact]
+    public void Both_preludes_define_the_same_names()
+    {
+        static string[] Names(string file) => Regex.Matches(KernelSource.Read(file),
+                @"^#define (\w+)|^DEVICE_FN \w+ (\w+)\(", RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)
+            .Where(n => n != "DIM_OF").Order().ToArray();
+        Assert.Equal(Names("prelude_opencl.h"), Names("prelude_cuda.h"));
+        Assert.Contains("atomic_add_float", Names("prelude_cuda.h"));
+    }
+
+    [Fact]
+    public void The_composed_source_marks_each_file_for_the_compilers_messages()
+    {
+        string cuda = KernelSource.Compose(Dialect.Cuda);
+        Assert.StartsWith("#line 1 \"prelude_cuda.h\"", cuda);
+        foreach (string file in KernelSource.Files) Assert.Contains($"#line 1 \"{file}\"", cuda);
+        Assert.DoesNotContain("prelude_opencl.h\"", cuda);
+    }
+}

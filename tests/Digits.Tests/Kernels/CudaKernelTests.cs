@@ -1,0 +1,7 @@
+namespace Digits.Tests.Kernels;
+
+/// <summary>Every kernel test against the CUDA backend; skips with the reason where there is no CUDA device.</summary>
+public sealed class CudaKernelTests : KernelTests
+{
+    protected override string Device => "cuda";
+}
