@@ -23,9 +23,9 @@ public sealed class CsvDigitReaderTests : IDisposable
 
     /// <summary><see cref="Row"/> with pixel <paramref name="pixel"/>'s cell replaced by <paramref name="cell"/>.
     /// </summary>
-    internal static string RowWith(int pixel, string cell)
+    internal static string RowWith(int pixel, string cell, int label = 1)
     {
-        string[] cells = Row(1).Split(',');
+        string[] cells = Row(label).Split(',');
         cells[pixel + 1] = cell;
         return string.Join(',', cells);
     }

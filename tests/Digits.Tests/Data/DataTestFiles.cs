@@ -45,7 +45,8 @@ internal sealed class TempDir : IDisposable
 {
     public TempDir() => Directory.CreateDirectory(Path);
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"digits-test-{Guid.NewGuid():N}");
+    public string Path { get; } =
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"digits-test-{Guid.NewGuid():N}");
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

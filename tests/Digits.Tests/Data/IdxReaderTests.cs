@@ -52,7 +52,8 @@ public sealed class IdxReaderTests
         var gz = IdxReader.ReadImages(images);
         Assert.Equal((10000, 28, 28), (rawCount, rows, cols));
         Assert.Equal(gz.Pixels, rawPixels);
-        string labels = dir.Write("t10k-labels-idx1-ubyte", Idx.Gunzip(RealData.File("mnist", DatasetCatalog.TestLabels)));
+        string labels = dir.Write("t10k-labels-idx1-ubyte",
+            Idx.Gunzip(RealData.File("mnist", DatasetCatalog.TestLabels)));
         Assert.Equal(MnistTestCounts, Histogram(IdxReader.ReadLabels(labels)));
     }
 
@@ -77,11 +78,13 @@ public sealed class IdxReaderTests
     public static TheoryData<string, byte[], string> MalformedImages => new()
     {
         { "empty file", [], "the file is empty; expected a 16-byte IDX images header" },
-        { "truncated header", Idx.Images(1)[..10], "the file ends after 10 bytes, inside the 16-byte IDX images header" },
+        { "truncated header", Idx.Images(1)[..10],
+            "the file ends after 10 bytes, inside the 16-byte IDX images header" },
         { "truncated payload", Idx.Images(3, payload: 1000),
             "header claims 3 images of 28×28 (2352 bytes) but the file holds only 1000 bytes after the header" },
-        { "labels magic", Idx.Labels([1, 2]), "magic number 0x00000801 is not 0x00000803 (IDX images): 1 dimension(s), " +
-            "not 3 — this looks like a labels file" },
+        { "labels magic", Idx.Labels([1, 2]),
+            "magic number 0x00000801 is not 0x00000803 (IDX images): 1 dimension(s), not 3 — this looks like a " +
+            "labels file" },
         { "not IDX", "hello, world, this is text"u8.ToArray(), "not an IDX file" },
         { "float IDX", Idx.Images(1, magic: 0x00000D03), "IDX element type 0x0D, not unsigned bytes" },
         { "wrong size", Idx.Images(2, 32, 32), "images are 32×32; Digits reads 28×28 images only" },
@@ -162,16 +165,17 @@ public sealed class IdxReaderTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         var ex = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(new MemoryStream(gz), "short.gz"));
         Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 64L << 20);
-        Assert.Contains("header claims 1000000 images of 28×28 (784000000 bytes) but the decompressed data holds only " +
-            "784000 bytes after the header", ex.Message);
+        Assert.Contains("header claims 1000000 images of 28×28 (784000000 bytes) but the decompressed data holds " +
+            "only 784000 bytes after the header", ex.Message);
     }
 
     public static TheoryData<string, byte[], int, string> MalformedLabels => new()
     {
         { "out of range", Idx.Labels([1, 2, 10, 3]), 10, "label 10 at index 2 is outside 0..9" },
         { "beyond classes", Idx.Labels([1, 4, 0]), 3, "label 4 at index 1 is outside 0..2" },
-        { "images magic", Idx.Images(1), 10, "magic number 0x00000803 is not 0x00000801 (IDX labels): 3 dimension(s), " +
-            "not 1 — this looks like an images file" },
+        { "images magic", Idx.Images(1), 10,
+            "magic number 0x00000803 is not 0x00000801 (IDX labels): 3 dimension(s), not 1 — this looks like an " +
+            "images file" },
         { "truncated header", Idx.Labels([])[..5], 10, "ends after 5 bytes, inside the 8-byte IDX labels header" },
         { "truncated payload", Idx.Labels([1, 2], count: 5), 10,
             "header claims 5 labels (5 bytes) but the file holds only 2 bytes after the header" },
