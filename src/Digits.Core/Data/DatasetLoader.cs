@@ -86,12 +86,14 @@ public static class DatasetLoader
         var notes = new List<string>();
         var paths = FileNames.ToDictionary(name => name, name => location.Find(info, name));
         var missing = paths.Where(p => p.Value is null).Select(p => p.Key).ToList();
+        string home = location.DownloadFolder(info);
+        var outside = paths.Values.Where(p => p is not null && Path.GetDirectoryName(p) != home).ToList();
+        if (outside.Count > 0)
+            notes.Add($"using {string.Join(", ", outside.Select(Path.GetFileName))} from {location.Root} itself " +
+                $"rather than from {home}");
         foreach (var (name, path) in paths)
         {
             if (path is null) continue;
-            string folder = Path.GetDirectoryName(path)!;
-            if (folder != location.DownloadFolder(info))
-                notes.Add($"using {path}, found in {folder} itself rather than in {location.DownloadFolder(info)}");
             if (path.EndsWith(".gz", StringComparison.Ordinal) && Checksums.OfFile(path, info.ChecksumKind) is var got
                 && got != info.File(name).Checksum)
                 notes.Add($"warning: {path} does not match {info.Name}'s published {info.ChecksumName} (expected " +
