@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using Digits.Cpu;
+using Digits.Cpu.Gemm;
+
+namespace Digits.Benchmarks;
+
+/// <summary>
+/// <c>--quick</c>: GFLOP/s of every <see cref="GemmShape"/> in a few seconds, without BenchmarkDotNet's long runs
+/// (for iterating on kernels). Each op is checked against the reference first. Options:
+/// <c>--threads N</c>, <c>--filter TEXT</c> (substring of the shape's name), <c>--simd avx2|avx512</c>,
+/// <c>--blocking MC,KC,NC</c>.
+/// </summary>
+internal static class QuickBench
+{
+    public static int Run(string[] args)
+    {
+        int threads = 0;
+        string filter = "";
+        var simd = SimdLevel.Auto;
+        var blocking = GemmBlocking.Default;
+        for (int k = 0; k < args.Length; k++)
+        {
+            switch (args[k])
+            {
+                case "--threads": threads = int.Parse(args[++k], CultureInfo.InvariantCulture); break;
+                case "--filter": filter = args[++k]; break;
+                case "--simd": simd = args[++k] == "avx2" ? SimdLevel.Avx2 : SimdLevel.Avx512; break;
+                case "--blocking":
+                    int[] b = args[++k].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    blocking = new GemmBlocking(b[0], b[1], b[2]);
+                    break;
+            }
+        }
+        using var backend = new CpuBackend(threads, simd, blocking);
+        Console.WriteLine($"{backend.Description}; {CpuInfo.ModelName}; blocking {backend.Gemm.Blocking}");
+        Console.WriteLine($"FMA peak {backend.PeakGflops:F1} GFLOP/s = {Math.Min(backend.Threads, Environment.ProcessorCount)} " +
+                          $"cores × {CpuInfo.FmaPipes} pipes × {CpuInfo.FmaPipeBits / 32} lanes × 2 × {CpuInfo.ClockSource}");
+        foreach (var op in Enum.GetValues<GemmOp>()) GemmRunner.CheckAgainstReference(backend, op);
+        Console.WriteLine("checked against the reference: forward, backward-input, backward-weight");
+        Console.WriteLine();
+        Console.WriteLine($"{"shape",-44} {"M×N×K",-15} {"best µs",9} {"GFLOP/s",8} {"% peak",6} {"median µs",10} " +
+                          $"{"GFLOP/s",8}");
+        foreach (var shape in GemmShape.All.Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        {
+            using var runner = new GemmRunner(backend, shape);
+            var (best, median) = Time(runner.Run, shape.Flops);
+            double gflops = shape.Flops / best / 1e9;
+            var (m, n, kk) = shape.Mnk;
+            Console.WriteLine($"{shape.Name,-44} {$"{m}×{n}×{kk}",-15} {best * 1e6,9:F2} {gflops,8:F1} " +
+                              $"{100 * gflops / backend.PeakGflops,5:F0}% {median * 1e6,10:F2} " +
+                              $"{shape.Flops / median / 1e9,8:F1}");
+        }
+        return 0;
+    }
+
+    /// <summary>(best, median) seconds per call over 31 batches of ~3 ms each, after a 0.3 s warm-up. The best
+    /// batch is the figure to trust on a shared machine: other processes only ever make a batch slower.</summary>
+    public static (double Best, double Median) Time(Action run, double flops)
+    {
+        int perBatch = Math.Max(1, (int)(3e-3 / Math.Max(flops / 100e9, 0.3e-6)));
+        long warm = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.3) run(); // past tiered JIT's promotion
+        var samples = new double[31];
+        for (int s = 0; s < samples.Length; s++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int k = 0; k < perBatch; k++) run();
+            samples[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / perBatch;
+        }
+        Array.Sort(samples);
+        return (samples[0], samples[samples.Length / 2]);
+    }
+}

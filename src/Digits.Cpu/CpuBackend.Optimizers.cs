@@ -1,0 +1,140 @@
+using System.Numerics;
+using Digits.Core.Backends;
+using Digits.Cpu.Threading;
+
+namespace Digits.Cpu;
+
+// Optimizer steps over a flat parameter buffer: element-wise, vectorized, split over threads in fixed ranges
+// when the buffer is large (each element's update is independent, so any split gives identical bits). The
+// operations are evaluated in the reference's order, without fused multiply-adds, so the results match it.
+public sealed partial class CpuBackend
+{
+    /// <summary>Fewest elements worth a thread of their own in an optimizer step.</summary>
+    internal const int MinElementsPerPart = 32 * 1024;
+
+    private readonly OptimizerWork _optimizer = new();
+
+    /// <summary>g = grad + λ·p (first decayCount elements); p −= lr·g. gradients, parameters (count).</summary>
+    protected override unsafe void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
+        float learningRate, float weightDecay, BufferView<float> parameters)
+    {
+        fixed (float* g = gradients.Array(), p = parameters.Array())
+            Step(OptimizerKind.Sgd, g + gradients.Offset, p + parameters.Offset, null, null, count, decayCount,
+                default, learningRate, 0, weightDecay);
+    }
+
+    /// <summary>g = grad + λ·p; v = μ·v + g; p −= lr·v. gradients, velocity, parameters (count).</summary>
+    protected override unsafe void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
+        float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters)
+    {
+        fixed (float* g = gradients.Array(), p = parameters.Array(), v = velocity.Array())
+            Step(OptimizerKind.Momentum, g + gradients.Offset, p + parameters.Offset, v + velocity.Offset, null,
+                count, decayCount, default, learningRate, momentum, weightDecay);
+    }
+
+    /// <summary>Adam with L2 decay (see <see cref="IBackend.AdamStep"/>). gradients, m, v, parameters (count).</summary>
+    protected override unsafe void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+    {
+        fixed (float* g = gradients.Array(), p = parameters.Array(), mp = m.Array(), vp = v.Array())
+            Step(OptimizerKind.Adam, g + gradients.Offset, p + parameters.Offset, mp + m.Offset, vp + v.Offset,
+                count, decayCount, adam, adam.LearningRate, 0, adam.WeightDecay);
+    }
+
+    private unsafe void Step(OptimizerKind kind, float* g, float* p, float* m, float* v, int count, int decayCount,
+        in AdamParameters adam, float learningRate, float momentum, float weightDecay)
+    {
+        var w = _optimizer;
+        w.G = g;
+        w.P = p;
+        w.M = m;
+        w.V = v;
+        (w.Kind, w.Count, w.DecayCount) = (kind, count, decayCount);
+        (w.Adam, w.LearningRate, w.Momentum, w.WeightDecay) = (adam, learningRate, momentum, weightDecay);
+        _pool.Run(w, count / MinElementsPerPart);
+    }
+
+    private enum OptimizerKind
+    {
+        Sgd,
+        Momentum,
+        Adam,
+    }
+
+    /// <summary>One optimizer step, split into fixed ranges (multiples of 64 elements) of the buffer.</summary>
+    private sealed unsafe class OptimizerWork : ParallelWork
+    {
+        public OptimizerKind Kind;
+        public float* G, P, M, V;
+        public int Count, DecayCount;
+        public AdamParameters Adam;
+        public float LearningRate, Momentum, WeightDecay;
+
+        public override void Execute(int part, int parts)
+        {
+            int start = (int)((long)Count * part / parts) & ~63, end = part == parts - 1
+                ? Count : (int)((long)Count * (part + 1) / parts) & ~63;
+            Range(start, Math.Min(end, DecayCount), WeightDecay);
+            Range(Math.Max(start, DecayCount), end, 0f);
+        }
+
+        private void Range(int start, int end, float decay)
+        {
+            if (start >= end) return;
+            int width = Vector<float>.Count, k = start;
+            var lr = new Vector<float>(LearningRate);
+            var wd = new Vector<float>(decay);
+            for (; k + width <= end; k += width)
+            {
+                var grad = Vector.Load(G + k) + wd * Vector.Load(P + k);
+                switch (Kind)
+                {
+                    case OptimizerKind.Sgd:
+                        Vector.Store(Vector.Load(P + k) - lr * grad, P + k);
+                        break;
+                    case OptimizerKind.Momentum:
+                        var vel = new Vector<float>(Momentum) * Vector.Load(M + k) + grad;
+                        Vector.Store(vel, M + k);
+                        Vector.Store(Vector.Load(P + k) - lr * vel, P + k);
+                        break;
+                    default:
+                        AdamVector(k, grad, lr);
+                        break;
+                }
+            }
+            for (; k < end; k++)
+            {
+                float grad = G[k] + decay * P[k];
+                switch (Kind)
+                {
+                    case OptimizerKind.Sgd:
+                        P[k] -= LearningRate * grad;
+                        break;
+                    case OptimizerKind.Momentum:
+                        M[k] = Momentum * M[k] + grad;
+                        P[k] -= LearningRate * M[k];
+                        break;
+                    default:
+                        M[k] = Adam.Beta1 * M[k] + (1 - Adam.Beta1) * grad;
+                        V[k] = Adam.Beta2 * V[k] + (1 - Adam.Beta2) * grad * grad;
+                        P[k] -= LearningRate * (M[k] * Adam.Correction1) /
+                                (MathF.Sqrt(V[k] * Adam.Correction2) + Adam.Epsilon);
+                        break;
+                }
+            }
+        }
+
+        private void AdamVector(int k, Vector<float> grad, Vector<float> lr)
+        {
+            var mk = new Vector<float>(Adam.Beta1) * Vector.Load(M + k) + new Vector<float>(1 - Adam.Beta1) * grad;
+            var vk = new Vector<float>(Adam.Beta2) * Vector.Load(V + k) +
+                     new Vector<float>(1 - Adam.Beta2) * grad * grad;
+            Vector.Store(mk, M + k);
+            Vector.Store(vk, V + k);
+            var step = lr * (mk * new Vector<float>(Adam.Correction1)) /
+                       (Vector.SquareRoot(vk * new Vector<float>(Adam.Correction2)) + new Vector<float>(Adam.Epsilon));
+            Vector.Store(Vector.Load(P + k) - step, P + k);
+        }
+    }
+}

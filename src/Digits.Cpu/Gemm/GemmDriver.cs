@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using Digits.Core.Backends;
+using Digits.Cpu.Threading;
+
+namespace Digits.Cpu.Gemm;
+
+/// <summary>
+/// The blocked, packed GEMM (the BLIS loop nest) and how it is split between threads.
+/// <para>Loops, outermost first: NC columns of C (jc) → KC of the k range (kb; pack that KC×NC block of B) →
+/// MC rows (ic; pack that MC×KC block of A) → NR-column panels → MR-row panels → micro-kernel. The k range is
+/// cut into equal blocks that depend on K alone, and each k block's partial sums are added to C in order, so
+/// every element of C is computed by the same operations in the same order whatever the thread count.</para>
+/// <para>Threads: C is cut into a tm × tn grid of whole panels (tm·tn = parts). Each part packs its own blocks
+/// (no barrier); a split along N repacks A once per extra column of the grid and a split along M repacks B,
+/// so the grid that repacks least is chosen. Products under <see cref="MinFlopsPerPart"/> per part stay on
+/// one thread: at the nielsen shapes (batch 10) a dispatch would cost more than it saves.</para>
+/// </summary>
+internal sealed unsafe class GemmDriver : ParallelWork
+{
+    /// <summary>Fewest flops worth a thread of their own (≈ 5 µs of one core's work).</summary>
+    public const double MinFlopsPerPart = 500_000;
+
+    private readonly GemmWorkspace[] _workspaces;
+    private GemmProblem _p;
+    private int _tm, _tn;
+
+    public GemmDriver(SimdLevel simd, int threads, GemmBlocking blocking)
+    {
+        Simd = simd == SimdLevel.Auto ? CpuInfo.BestSimd : simd;
+        (Mr, Nr) = Simd == SimdLevel.Avx512 ? (12, 32) : (6, 16);
+        Blocking = new GemmBlocking(RoundUp(blocking.Mc, Mr), Math.Max(1, blocking.Kc), RoundUp(blocking.Nc, Nr));
+        _workspaces = new GemmWorkspace[threads];
+        for (int t = 0; t < threads; t++) _workspaces[t] = new GemmWorkspace();
+    }
+
+    /// <summary>The kernels in use.</summary>
+    public SimdLevel Simd { get; }
+
+    /// <summary>Register tile: rows of A per panel (MR) and columns of B per panel (NR).</summary>
+    public int Mr { get; }
+
+    /// <inheritdoc cref="Mr"/>
+    public int Nr { get; }
+
+    public GemmBlocking Blocking { get; }
+
+    /// <summary>Bytes held by the pack buffers of every thread.</summary>
+    public long WorkspaceBytes => _workspaces.Sum(w => w.Bytes);
+
+    /// <summary>Computes <paramref name="p"/> on up to <c>pool.Threads</c> threads.</summary>
+    public void Multiply(WorkerPool pool, in GemmProblem p)
+    {
+        if (p.M == 0 || p.N == 0) return;
+        if (p.K == 0)
+        {
+            BiasOnly(p);
+            return;
+        }
+        int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
+        int parts = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
+        (_tm, _tn) = (1, 1);
+        for (; parts > 1; parts--)
+            if (ChooseGrid(parts, p, panelsM, panelsN)) break;
+        _p = p;
+        pool.Run(this, parts);
+        _p = default;
+    }
+
+    public override void Execute(int part, int parts)
+    {
+        int im = part / _tn, jn = part % _tn;
+        int panelsM = (_p.M + Mr - 1) / Mr, panelsN = (_p.N + Nr - 1) / Nr;
+        int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
+        int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
+        if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[part]);
+    }
+
+    /// <summary>Picks the tm × tn = parts grid (each part at least one panel) that repacks the fewest floats.</summary>
+    private bool ChooseGrid(int parts, in GemmProblem p, int panelsM, int panelsN)
+    {
+        long best = long.MaxValue;
+        for (int tm = 1; tm <= parts; tm++)
+        {
+            if (parts % tm != 0) continue;
+            int tn = parts / tm;
+            if (tm > panelsM || tn > panelsN) continue;
+            long repacked = (long)tn * p.M * p.K + (long)tm * p.K * p.N;
+            if (repacked < best) (best, _tm, _tn) = (repacked, tm, tn);
+        }
+        return best != long.MaxValue;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Blocked(in GemmProblem p, int m0, int m1, int n0, int n1, GemmWorkspace ws)
+    {
+        int blocksK = (p.K + Blocking.Kc - 1) / Blocking.Kc, kcEach = (p.K + blocksK - 1) / blocksK;
+        int mcMax = Math.Min(Blocking.Mc, RoundUp(m1 - m0, Mr)), ncMax = Math.Min(Blocking.Nc, RoundUp(n1 - n0, Nr));
+        ws.Ensure((long)mcMax * kcEach, (long)ncMax * kcEach, Mr * Nr);
+        for (int jc = n0; jc < n1; jc += Blocking.Nc)
+        {
+            int nc = Math.Min(Blocking.Nc, n1 - jc);
+            for (int kb = 0; kb < blocksK; kb++)
+            {
+                int k0 = kb * kcEach, kc = Math.Min(kcEach, p.K - k0);
+                bool last = kb == blocksK - 1;
+                var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null, last ? p.Activation : Activation.Identity);
+                Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B);
+                for (int ic = m0; ic < m1; ic += Blocking.Mc)
+                {
+                    int mc = Math.Min(Blocking.Mc, m1 - ic);
+                    Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A);
+                    MacroKernel(p, ws, ic, mc, jc, nc, kc, epilogue);
+                }
+            }
+        }
+    }
+
+    /// <summary>All MR×NR tiles of one packed MC×KC block of A times one packed KC×NC block of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, int ic, int mc, int jc, int nc, int kc,
+        in TileEpilogue epilogue)
+    {
+        for (int q = 0; q * Nr < nc; q++)
+        {
+            int w = Packing.PanelWidth(nc, q, Nr), nr = Math.Min(w, nc - q * Nr), n = jc + q * Nr;
+            float* b = ws.B + (nint)q * Nr * kc;
+            var e = epilogue.AtColumn(n);
+            for (int r = 0; r * Mr < mc; r++)
+            {
+                int mr = Math.Min(Mr, mc - r * Mr);
+                float* a = ws.A + (nint)r * Mr * kc, c = p.C + (nint)(ic + r * Mr) * p.Ldc + n;
+                if (Simd == SimdLevel.Avx512)
+                {
+                    if (w == Nr) MicroKernel512.Kernel12x32(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                    else MicroKernel512.Kernel12x16(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                }
+                else
+                {
+                    if (w == Nr) MicroKernel256.Kernel6x16(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                    else MicroKernel256.Kernel6x8(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                }
+            }
+        }
+    }
+
+    /// <summary>K = 0: the product is empty, so C = act(bias) (or act(0)).</summary>
+    private static void BiasOnly(in GemmProblem p)
+    {
+        var e = new TileEpilogue(false, p.Bias, p.Activation);
+        float zero = 0;
+        for (int m = 0; m < p.M; m++)
+            for (int n = 0; n < p.N; n++)
+                e.AtColumn(n).StoreEdge(&zero, 0, p.C + (nint)m * p.Ldc + n, p.Ldc, 1, 1);
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Digits.Cpu.Gemm;
+
+/// <summary>
+/// The transposing copy behind packing a k-contiguous operand (A of the forward and backward-input GEMMs, W in
+/// the forward). With AVX-512 it moves 16×16 blocks through registers (4 rounds of 16 shuffles, ≈ 0.3 cycles
+/// per element against ≈ 2.5 for the scalar loop, whose strided stores miss L1).
+/// </summary>
+internal static unsafe class Transpose
+{
+    /// <summary>dst[k·w + r] = src[r·lds + k] for r &lt; rows, k &lt; cols; dst[k·w + r] = 0 for
+    /// rows ≤ r &lt; w. Requires rows ≤ w.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Pack(float* src, int lds, int rows, int cols, float* dst, int w)
+    {
+        int k = 0;
+        if (Avx512F.IsSupported && cols >= 16)
+        {
+            for (; k + 16 <= cols; k += 16)
+                for (int r0 = 0; r0 < w; r0 += 16)
+                    Block16(src + (nint)r0 * lds + k, lds, Math.Clamp(rows - r0, 0, 16), dst + (nint)k * w + r0, w,
+                        Math.Min(16, w - r0));
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = src + (nint)r * lds, d = dst + r;
+            for (int kk = k; kk < cols; kk++) d[(nint)kk * w] = s[kk];
+        }
+        for (int r = rows; r < w; r++)
+            for (int kk = k; kk < cols; kk++) dst[(nint)kk * w + r] = 0;
+    }
+
+    /// <summary>16 columns of up to 16 rows (missing rows read as zero), transposed; writes
+    /// <paramref name="width"/> floats of each of the 16 output rows (stride <paramref name="ldd"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block16(float* s, int lds, int rows, float* d, int ldd, int width)
+    {
+        Vector512<float> r0 = Row(s, lds, 0, rows), r1 = Row(s, lds, 1, rows), r2 = Row(s, lds, 2, rows),
+            r3 = Row(s, lds, 3, rows), r4 = Row(s, lds, 4, rows), r5 = Row(s, lds, 5, rows),
+            r6 = Row(s, lds, 6, rows), r7 = Row(s, lds, 7, rows), r8 = Row(s, lds, 8, rows),
+            r9 = Row(s, lds, 9, rows), r10 = Row(s, lds, 10, rows), r11 = Row(s, lds, 11, rows),
+            r12 = Row(s, lds, 12, rows), r13 = Row(s, lds, 13, rows), r14 = Row(s, lds, 14, rows),
+            r15 = Row(s, lds, 15, rows);
+
+        // Round 1: interleave row pairs within each 128-bit lane.
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+        var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+        var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+
+        // Round 2: pairs of pairs; u[4g + c] lane L = column 4L + c of rows 4g..4g+3.
+        var u0 = Lo64(t0, t2); var u1 = Hi64(t0, t2); var u2 = Lo64(t1, t3); var u3 = Hi64(t1, t3);
+        var u4 = Lo64(t4, t6); var u5 = Hi64(t4, t6); var u6 = Lo64(t5, t7); var u7 = Hi64(t5, t7);
+        var u8 = Lo64(t8, t10); var u9 = Hi64(t8, t10); var u10 = Lo64(t9, t11); var u11 = Hi64(t9, t11);
+        var u12 = Lo64(t12, t14); var u13 = Hi64(t12, t14); var u14 = Lo64(t13, t15); var u15 = Hi64(t13, t15);
+
+        // Rounds 3 and 4: gather lane L of the four row groups; output row 4L + c.
+        for (int c = 0; c < 4; c++)
+        {
+            var (g0, g1, g2, g3) = c switch
+            {
+                0 => (u0, u4, u8, u12),
+                1 => (u1, u5, u9, u13),
+                2 => (u2, u6, u10, u14),
+                _ => (u3, u7, u11, u15),
+            };
+            var x = Avx512F.Shuffle4x128(g0, g1, 0x88); // lanes 0,2 of g0, g1
+            var y = Avx512F.Shuffle4x128(g0, g1, 0xDD); // lanes 1,3
+            var x2 = Avx512F.Shuffle4x128(g2, g3, 0x88);
+            var y2 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
+            Store(d + (nint)c * ldd, Avx512F.Shuffle4x128(x, x2, 0x88), width);        // column c
+            Store(d + (nint)(4 + c) * ldd, Avx512F.Shuffle4x128(y, y2, 0x88), width);  // column 4 + c
+            Store(d + (nint)(8 + c) * ldd, Avx512F.Shuffle4x128(x, x2, 0xDD), width);  // column 8 + c
+            Store(d + (nint)(12 + c) * ldd, Avx512F.Shuffle4x128(y, y2, 0xDD), width); // column 12 + c
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(float* s, int lds, int r, int rows) =>
+        r < rows ? Vector512.Load(s + (nint)r * lds) : Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lo64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Hi64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    /// <summary>Stores the first <paramref name="width"/> floats of <paramref name="v"/> (16, 12 or fewer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* d, Vector512<float> v, int width)
+    {
+        if (width == 16)
+        {
+            v.Store(d);
+        }
+        else if (width == 12)
+        {
+            v.GetLower().Store(d);
+            v.GetUpper().GetLower().Store(d + 8);
+        }
+        else
+        {
+            for (int j = 0; j < width; j++) d[j] = v.GetElement(j);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using Digits.Cpu;
+using Digits.Cpu.Gemm;
+using Digits.Cpu.Threading;
+using Xunit;
+
+namespace Digits.Tests.Kernels;
+
+/// <summary>The CPU backend's building blocks: the SIMD transposing pack, the worker pool, the peak estimate.</summary>
+public sealed class CpuInternalsTests
+{
+    [Fact]
+    public unsafe void Transposing_pack_matches_the_definition()
+    {
+        var random = new Random(4);
+        foreach (int w in new[] { 6, 8, 12, 16, 32 })
+            for (int rows = 0; rows <= w; rows += rows < 3 ? 1 : 5)
+                foreach (int cols in new[] { 0, 1, 15, 16, 17, 33, 48 })
+                {
+                    const int lds = 53;
+                    float[] src = Enumerable.Range(0, Math.Max(1, rows) * lds).Select(_ => random.NextSingle()).ToArray();
+                    float[] dst = new float[cols * w + 32];
+                    Array.Fill(dst, float.NaN);
+                    fixed (float* s = src, d = dst) Transpose.Pack(s, lds, rows, cols, d, w);
+                    for (int k = 0; k < cols; k++)
+                        for (int r = 0; r < w; r++)
+                        {
+                            float expected = r < rows ? src[r * lds + k] : 0f;
+                            Assert.True(expected == dst[k * w + r],
+                                $"w={w} rows={rows} cols={cols}: [k={k}, r={r}] is {dst[k * w + r]}, not {expected}");
+                        }
+                    Assert.True(float.IsNaN(dst[cols * w]), $"w={w} rows={rows} cols={cols}: wrote past the panel");
+                }
+    }
+
+    private sealed class CountingWork(int parts) : ParallelWork
+    {
+        public readonly int[] Runs = new int[parts];
+        public int ThrowOn = -1;
+
+        public override void Execute(int part, int parts)
+        {
+            Interlocked.Increment(ref Runs[part]);
+            if (part == ThrowOn) throw new InvalidOperationException($"piece {part}");
+        }
+    }
+
+    [Fact]
+    public void Pool_runs_each_piece_exactly_once()
+    {
+        using var pool = new WorkerPool(3);
+        for (int round = 0; round < 2000; round++)
+        {
+            int parts = 1 + round % 3;
+            var work = new CountingWork(3);
+            pool.Run(work, parts);
+            for (int p = 0; p < 3; p++) Assert.Equal(p < parts ? 1 : 0, work.Runs[p]);
+            if (round == 1000) Thread.Sleep(2 * WorkerPool.SpinMicroseconds / 1000 + 5); // let the workers sleep
+        }
+    }
+
+    [Fact]
+    public void Pool_rethrows_a_workers_exception_and_keeps_working()
+    {
+        using var pool = new WorkerPool(2);
+        var failing = new CountingWork(2) { ThrowOn = 1 };
+        var e = Assert.Throws<InvalidOperationException>(() => pool.Run(failing, 2));
+        Assert.Equal("piece 1", e.Message);
+        var next = new CountingWork(2);
+        pool.Run(next, 2);
+        Assert.Equal([1, 1], next.Runs);
+    }
+
+    [Fact]
+    public void Backend_reports_threads_width_and_peak()
+    {
+        using var backend = new CpuBackend(2);
+        Assert.Equal(2, backend.Threads);
+        Assert.Equal("cpu", backend.Name);
+        Assert.StartsWith("cpu: 2 threads, ", backend.Description);
+        Assert.Contains($"({backend.SimdWidth} floats/vector)", backend.Description);
+        Assert.True(backend.SimdWidth is 8 or 16);
+        Assert.True(backend.PeakGflops > 0 && double.IsFinite(backend.PeakGflops));
+        Assert.True(CpuInfo.MeasuredClockMHz > 100, $"measured clock {CpuInfo.MeasuredClockMHz} MHz");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CpuBackend(-1));
+        using var all = new CpuBackend();
+        Assert.Equal(Environment.ProcessorCount, all.Threads);
+    }
+}
