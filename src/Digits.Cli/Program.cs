@@ -1,6 +1,90 @@
+using CommandLine;
+using Digits.Cli.Commands;
+using Digits.Cli.Verbs;
+
 namespace Digits.Cli;
 
-internal static class Program
+/// <summary>The <c>digits</c> command: parses a verb and its flags, runs it, maps failures to exit codes.</summary>
+public static class Program
 {
-    private static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with output to the given writers; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        using var parser = new Parser(settings =>
+        {
+            settings.HelpWriter = null;
+            settings.CaseInsensitiveEnumValues = true;
+            settings.AutoVersion = true;
+            settings.GetoptMode = false;
+        });
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help" && args.Length == 1)
+        {
+            stdout.Write(Help.ForTool());
+            return args.Length == 0 ? ExitCodes.UsageOrInput : ExitCodes.Success;
+        }
+        var result = parser.ParseArguments(args, Help.Verbs);
+        if (result is NotParsed<object> notParsed) return ReportParseErrors(notParsed, args, stdout, stderr);
+        try
+        {
+            return result.Value switch
+            {
+                TrainVerb v => new TrainCommand(v, stdout, stderr).Run(),
+                EvaluateVerb v => new EvaluateCommand(v, stdout, stderr).Run(),
+                DownloadVerb v => new DownloadCommand(v, stdout, stderr).Run(),
+                DevicesVerb v => new DevicesCommand(v, stdout).Run(),
+                CheckVerb v => new CheckCommand(v, stdout, stderr).Run(),
+                _ => ExitCodes.UsageOrInput,
+            };
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"digits: {e.Message}");
+            return ExitCodes.UsageOrInput;
+        }
+    }
+
+    private static int ReportParseErrors(NotParsed<object> notParsed, string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var verbType = notParsed.TypeInfo.Current;
+        string verb = args.Length > 0 ? args[0] : "";
+        foreach (var error in notParsed.Errors)
+        {
+            switch (error)
+            {
+                case HelpRequestedError or HelpVerbRequestedError:
+                    var helpVerb = (error as HelpVerbRequestedError)?.Type ?? verbType;
+                    stdout.Write(Help.Verbs.Contains(helpVerb) ? Help.ForVerb(helpVerb) : Help.ForTool());
+                    return ExitCodes.Success;
+                case VersionRequestedError:
+                    stdout.WriteLine($"digits {typeof(Program).Assembly.GetName().Version}");
+                    return ExitCodes.Success;
+            }
+        }
+        var first = notParsed.Errors.First();
+        string message = first switch
+        {
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, download, devices, check",
+            NoVerbSelectedError => "no verb given; try digits --help",
+            UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
+            BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",
+            MissingValueOptionError e => $"--{e.NameInfo.LongName} needs a value",
+            MissingRequiredOptionError e => $"--{e.NameInfo.LongName} is required for {verb}",
+            RepeatedOptionError e => $"--{e.NameInfo.LongName} is given more than once",
+            _ => $"cannot parse the command line ({first.Tag})",
+        };
+        stderr.WriteLine($"digits: {message}");
+        return ExitCodes.UsageOrInput;
+    }
+
+    private static string ValueOf(string[] args, string name)
+    {
+        for (int k = 0; k < args.Length; k++)
+        {
+            if (args[k] == $"--{name}" && k + 1 < args.Length) return args[k + 1];
+            if (args[k].StartsWith($"--{name}=", StringComparison.Ordinal)) return args[k][(name.Length + 3)..];
+        }
+        return "";
+    }
 }

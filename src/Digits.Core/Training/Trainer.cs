@@ -5,11 +5,13 @@ using Digits.Core.Model;
 
 namespace Digits.Core.Training;
 
-/// <summary>One epoch's figures. Loss is the mean per image; accuracies are fractions in [0, 1];
-/// <see cref="Seconds"/> is training time only (evaluation excluded).</summary>
+/// <summary>One epoch's figures. Losses are means per image; accuracies are fractions in [0, 1];
+/// <see cref="Seconds"/> is training time only, evaluation excluded (<see cref="EvalSeconds"/>). Validation
+/// figures are null when no validation set was held out. <see cref="LearningRate"/> is the last step's.</summary>
 public sealed record EpochReport(
-    int Epoch, double TrainLoss, double TrainAccuracy, string EvalName, double EvalLoss, double EvalAccuracy,
-    double Seconds, double ImagesPerSecond, float LearningRate, double EvalSeconds);
+    int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy,
+    double TestLoss, double TestAccuracy, double Seconds, double ImagesPerSecond, float LearningRate,
+    double EvalSeconds);
 
 /// <summary>What a training run produced.</summary>
 public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> History, Evaluation Test,
@@ -49,9 +51,9 @@ public sealed class Trainer
     public event Action<EpochReport>? EpochCompleted;
 
     /// <summary>
-    /// Trains <paramref name="initial"/> on <paramref name="train"/>, evaluating on
-    /// <paramref name="validation"/> (or, without one, <paramref name="test"/>) after each epoch and on
-    /// <paramref name="test"/> at the end.
+    /// Trains <paramref name="initial"/> on <paramref name="train"/>, evaluating on <paramref name="validation"/>
+    /// (when given) and <paramref name="test"/> after each epoch, and on <paramref name="test"/> with per-image
+    /// predictions at the end.
     /// </summary>
     /// <exception cref="TrainingDivergedException">the loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled (checked between
@@ -99,15 +101,16 @@ public sealed class Trainer
             if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
 
             var evalClock = Stopwatch.StartNew();
-            var eval = Evaluator.Evaluate(network, evalData ?? testData, withPredictions: false);
+            var valEval = evalData is null ? null : Evaluator.Evaluate(network, evalData, withPredictions: false);
+            var testEval = Evaluator.Evaluate(network, testData, withPredictions: false);
             var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
-                evalData is null ? "test" : "validation", eval.Loss, eval.Accuracy, seconds, train.Count / seconds, lr,
-                evalClock.Elapsed.TotalSeconds);
+                valEval?.Loss, valEval?.Accuracy, testEval.Loss, testEval.Accuracy, seconds, train.Count / seconds,
+                lr, evalClock.Elapsed.TotalSeconds);
             history.Add(report);
             EpochCompleted?.Invoke(report);
         }
-        var testEval = Evaluator.Evaluate(network, testData, withPredictions: true);
+        var finalTest = Evaluator.Evaluate(network, testData, withPredictions: true);
         var model = network.Download(initial.Metadata);
-        return new TrainingResult(model, history, testEval, trainingSeconds, total.Elapsed.TotalSeconds);
+        return new TrainingResult(model, history, finalTest, trainingSeconds, total.Elapsed.TotalSeconds);
     }
 }

@@ -1,10 +1,7 @@
 using Digits.Core.Backends;
-<<<<<<< HEAD
+using Digits.Cpu;
 using Digits.Gpu.Cuda;
 using Digits.Gpu.OpenCl;
-=======
-using Digits.Cpu;
->>>>>>> cpu
 
 namespace Digits.Tests.Support;
 
@@ -13,14 +10,11 @@ internal static class TestBackendFactories
 {
     public static (IBackend?, string) Create(string device) => device switch
     {
-<<<<<<< HEAD
-        "opencl" => OpenClBackend.TryCreate(0, out var openCl, out string openClReason) ? (openCl, "") : (null, openClReason),
-        "cuda" => CudaBackend.TryCreate(0, out var cuda, out string cudaReason) ? (cuda, "") : (null, cudaReason),
-=======
         "cpu" => (new CpuBackend(), ""),
         // Test-only: the 256-bit micro-kernels, whatever the CPU prefers.
         "cpu-avx2" => (new CpuBackend(0, SimdLevel.Avx2), ""),
->>>>>>> cpu
+        "opencl" => OpenClBackend.TryCreate(0, out var openCl, out string openClReason) ? (openCl, "") : (null, openClReason),
+        "cuda" => CudaBackend.TryCreate(0, out var cuda, out string cudaReason) ? (cuda, "") : (null, cudaReason),
         _ => (null, $"no backend named '{device}' is built"),
     };
 }

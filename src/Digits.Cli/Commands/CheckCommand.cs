@@ -1,0 +1,145 @@
+using Digits.Cli.Verbs;
+using Digits.Core.Backends;
+using Digits.Core.Training;
+using Digits.Cpu;
+
+namespace Digits.Cli.Commands;
+
+/// <summary>
+/// <c>digits check</c>: every kernel on the chosen device against <see cref="ReferenceBackend"/> on random data at
+/// awkward sizes (B = 257, I = 785, O = 129: no multiple of any tile), one line per kernel with the largest
+/// absolute and relative error and pass/fail. Exit code 1 if any kernel fails.
+/// </summary>
+internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter stderr)
+{
+    private const int B = 257, I = 785, O = 129, C = 10;
+
+    /// <summary>Allowed error of a float sum of n terms of magnitude ≤ 1 (about 2 ε per term, as the tests use).</summary>
+    private static (double Atol, double Rtol) Sum(int n) => (1e-6 + 2.4e-7 * n, 1e-5);
+
+    private static readonly (double, double) Elementwise = (2e-6, 2e-5);
+
+    public int Run()
+    {
+        using var device = DeviceSelector.Open(verb.Device, null);
+        using var reference = new ReferenceBackend();
+        stdout.WriteLine($"checking {device.Backend.Name} against the reference: {device.Explanation}");
+        var random = new SeededRandom((ulong)(verb.Seed ?? 1));
+        float[] Uniform(int n, float lo = -1, float hi = 1)
+        {
+            var v = new float[n];
+            for (int k = 0; k < n; k++) v[k] = lo + (hi - lo) * (float)random.NextDouble();
+            return v;
+        }
+        int[] Labels(int n, int classes) => Enumerable.Range(0, n).Select(_ => random.NextInt(classes)).ToArray();
+        float[] x = Uniform(B * I, 0, 1), w = Uniform(O * I), bias = Uniform(O), dz = Uniform(B * O);
+        float[] logits = Uniform(B * C, -8, 8), probs = Uniform(B * C, 0, 1);
+        int[] labels = Labels(B, C), perm = Enumerable.Range(0, B).Reverse().ToArray();
+        float[] p = Uniform(4099), g = Uniform(4099), m = Uniform(4099, -0.01f, 0.01f), v = Uniform(4099, 0, 0.01f);
+        int failures = 0;
+        try
+        {
+            foreach (var act in Enum.GetValues<Activation>())
+                failures += Compare($"linear_forward ({act.Name()})", Sum(I + 1), be =>
+                    Run(be, [x, w, bias], [], B * O, (t, _, y) => be.LinearForward(t[0], t[1], t[2], act, B, I, O, y)));
+            failures += Compare("linear_backward_input", Sum(O), be =>
+                Run(be, [dz, w], [], B * I, (t, _, y) => be.LinearBackwardInput(t[0], t[1], B, I, O, y)));
+            failures += Compare("linear_backward_weight", Sum(B), be =>
+                Run(be, [x, dz], [], O * I, (t, _, y) => be.LinearBackwardWeight(t[0], t[1], B, I, O, y)));
+            failures += Compare("bias_backward", Sum(B), be =>
+                Run(be, [dz], [], O, (t, _, y) => be.BiasBackward(t[0], B, O, y)));
+            foreach (var act in new[] { Activation.Relu, Activation.Sigmoid, Activation.Tanh })
+                failures += Compare($"activation_backward ({act.Name()})", Elementwise, be =>
+                    Run(be, [probs, dz], [], B * O, (t, _, y) => be.ActivationBackward(t[0], t[1], act, B * O, y)));
+            failures += Compare("softmax_cross_entropy", Elementwise, be =>
+                Run(be, [logits, [0f]], [labels], B * C, (t, l, y) =>
+                    be.SoftmaxCrossEntropy(t[0], l[0], B, C, 1f / B, y, t[1]), lossIndex: 1));
+            failures += Compare("quadratic_cost", Elementwise, be =>
+                Run(be, [probs, [0f]], [labels], B * C, (t, l, y) =>
+                    be.QuadraticCost(t[0], l[0], B, C, 1f / B, y, t[1]), lossIndex: 1));
+            failures += Compare("gather_batch", (0, 0), be =>
+                Run(be, [x], [labels, perm, new int[100]], 100 * I, (t, l, y) =>
+                    be.GatherBatch(t[0], l[0], l[1], 7, 100, I, y, l[2])));
+            failures += CompareInts("argmax", be => RunInts(be, logits, labels, B, (s, l, o) => be.Argmax(s, B, C, o)));
+            failures += CompareInts("count_correct", be => RunInts(be, logits, labels, 1, (s, l, o) => be.CountCorrect(s, l, B, C, o)));
+            failures += Compare("sgd_step", (2e-6, 5e-5), be =>
+                Run(be, [g], [], p.Length, (t, _, y) => be.SgdStep(t[0], p.Length, 3000, 0.1f, 0.01f, y), initial: p));
+            failures += Compare("momentum_step", (2e-6, 5e-5), be =>
+                Run(be, [g, m], [], p.Length, (t, _, y) => be.MomentumStep(t[0], p.Length, 3000, 0.1f, 0.9f, 0.01f, t[1], y), initial: p));
+            failures += Compare("adam_step", (2e-6, 5e-5), be =>
+                Run(be, [g, m, v], [], p.Length, (t, _, y) =>
+                    be.AdamStep(t[0], p.Length, 3000, AdamParameters.ForStep(3, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f), t[1], t[2], y), initial: p));
+        }
+        catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
+        {
+            stderr.WriteLine($"digits: {device.Backend.Name} failed: {e.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
+        stdout.WriteLine(failures == 0 ? "all kernels agree with the reference" : $"{failures} kernel(s) disagree with the reference");
+        return failures == 0 ? ExitCodes.Success : ExitCodes.RuntimeFailure;
+
+        int Compare(string name, (double Atol, double Rtol) tol, Func<IBackend, float[]> run)
+        {
+            float[] e = run(reference), a = run(device.Backend);
+            double maxAbs = 0, maxRel = 0;
+            bool ok = e.Length == a.Length;
+            for (int k = 0; k < Math.Min(e.Length, a.Length); k++)
+            {
+                double diff = Math.Abs((double)a[k] - e[k]);
+                if (double.IsNaN(diff)) { ok = false; maxAbs = double.NaN; continue; }
+                maxAbs = Math.Max(maxAbs, diff);
+                if (e[k] != 0) maxRel = Math.Max(maxRel, diff / Math.Abs(e[k]));
+                if (diff > tol.Atol + tol.Rtol * Math.Abs(e[k])) ok = false;
+            }
+            stdout.WriteLine($"{name,-34} max abs {maxAbs,9:0.0e+0}  max rel {maxRel,9:0.0e+0}  {(ok ? "pass" : "FAIL")}");
+            return ok ? 0 : 1;
+        }
+
+        int CompareInts(string name, Func<IBackend, int[]> run)
+        {
+            bool ok = run(reference).SequenceEqual(run(device.Backend));
+            stdout.WriteLine($"{name,-34} {(ok ? "identical" : "differ"),-30}  {(ok ? "pass" : "FAIL")}");
+            return ok ? 0 : 1;
+        }
+    }
+
+    /// <summary>Uploads the inputs, runs <paramref name="op"/> into a fresh output (starting from
+    /// <paramref name="initial"/> if given), returns the output, with the accumulated loss appended when
+    /// <paramref name="lossIndex"/> names a loss input.</summary>
+    private static float[] Run(IBackend be, float[][] inputs, int[][] ints, int outputLength,
+        Action<BufferView<float>[], BufferView<int>[], BufferView<float>> op, float[]? initial = null, int lossIndex = -1)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            BufferView<float> Up(float[] data) { var b = be.Allocate<float>(data.Length); owned.Add(b); be.Upload<float>(data, b.View()); return b.View(); }
+            BufferView<int> UpI(int[] data) { var b = be.Allocate<int>(data.Length); owned.Add(b); be.Upload<int>(data, b.View()); return b.View(); }
+            var t = inputs.Select(Up).ToArray();
+            var l = ints.Select(UpI).ToArray();
+            var y = Up(initial ?? new float[outputLength]);
+            op(t, l, y);
+            var result = new float[outputLength + (lossIndex >= 0 ? 1 : 0)];
+            be.Download(y, result.AsSpan(0, outputLength));
+            if (lossIndex >= 0) be.Download(t[lossIndex], result.AsSpan(outputLength, 1));
+            return result;
+        }
+        finally
+        {
+            foreach (var d in owned) d.Dispose();
+        }
+    }
+
+    private static int[] RunInts(IBackend be, float[] scores, int[] labels, int outputLength,
+        Action<BufferView<float>, BufferView<int>, BufferView<int>> op)
+    {
+        using var s = be.Allocate<float>(scores.Length);
+        using var l = be.Allocate<int>(labels.Length);
+        using var o = be.Allocate<int>(outputLength);
+        be.Upload<float>(scores, s.View());
+        be.Upload<int>(labels, l.View());
+        op(s.View(), l.View(), o.View());
+        var result = new int[outputLength];
+        be.Download(o.View(), result);
+        return result;
+    }
+}

@@ -1,0 +1,48 @@
+using Digits.Cli.Verbs;
+using Digits.Core.Data;
+
+namespace Digits.Cli.Commands;
+
+/// <summary>Loading data for a command, with its failures turned into one-line usage/input errors.</summary>
+internal static class DataLoading
+{
+    /// <summary>Loads the splits, reporting download progress to <paramref name="stderr"/>.</summary>
+    /// <exception cref="UsageException">the data is missing, malformed or the split is impossible.</exception>
+    public static DatasetSplits Load(DatasetSpec spec, string? dataFolder, bool allowDownload, int validation, ulong seed,
+        TextWriter stderr, CancellationToken cancel)
+    {
+        var location = DataLocator.Resolve(dataFolder);
+        try
+        {
+            return DatasetLoader.Load(spec, location, allowDownload, new DownloadReporter(stderr), validation, seed,
+                cancel: cancel);
+        }
+        catch (Exception e) when (e is DataUnavailableException or DataFormatException or IOException)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException(e.Message.Split(" (Parameter")[0]);
+        }
+    }
+}
+
+/// <summary>Prints download progress (bytes and rate) at most a few times a second, and once at the end.</summary>
+internal sealed class DownloadReporter(TextWriter output) : IProgress<DownloadProgress>
+{
+    private TimeSpan _last = TimeSpan.MinValue;
+    private string? _file;
+
+    public void Report(DownloadProgress p)
+    {
+        bool done = p.TotalBytes is { } total && p.BytesDone >= total;
+        if (p.FileName == _file && !done && p.Elapsed - _last < TimeSpan.FromMilliseconds(500)) return;
+        _file = p.FileName;
+        _last = p.Elapsed;
+        double rate = p.Elapsed.TotalSeconds > 0 ? p.BytesDone / p.Elapsed.TotalSeconds : 0;
+        string of = p.TotalBytes is { } t ? $" of {t / 1e6:0.0} MB" : "";
+        output.WriteLine($"downloading {p.FileName}: {p.BytesDone / 1e6:0.0} MB{of} at {rate / 1e6:0.0} MB/s" +
+                         (done ? " — done" : ""));
+    }
+}

@@ -1,0 +1,82 @@
+using Digits.Cli.Verbs;
+using Digits.Core.Data;
+using Digits.Core.Model;
+using Digits.Core.Training;
+
+namespace Digits.Cli.Commands;
+
+/// <summary><c>digits evaluate</c>: a saved model's test loss, accuracy and per-class accuracy.</summary>
+internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, TextWriter stderr)
+{
+    public int Run()
+    {
+        MlpModel model;
+        try
+        {
+            model = ModelFile.Load(verb.Model);
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e is FileNotFoundException ? $"--model: {verb.Model} not found" : e.Message);
+        }
+        string datasetText = verb.Dataset ?? model.Metadata.GetValueOrDefault("dataset") ?? "mnist";
+        DatasetSpec spec;
+        try
+        {
+            spec = DatasetSpec.Parse(datasetText);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--dataset: {e.Message}");
+        }
+        var report = new Reporter(stdout, verb.Json, verb.Quiet);
+        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
+        report.Info($"device: {device.Explanation}");
+        ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
+        var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
+        var test = data.Test;
+        if (test.Features != model.Spec.Inputs || test.Classes != model.Spec.Outputs)
+            throw new UsageException($"{Path.GetFileName(verb.Model)} is a {model.Spec} for {model.Spec.Inputs} pixels and " +
+                                     $"{model.Spec.Outputs} classes; {test.Name} has {test.Features} pixels and {test.Classes} classes");
+        report.Info($"model: {model.Spec} from {verb.Model}");
+        Evaluation result;
+        try
+        {
+            using var testData = new DeviceDataset(device.Backend, test);
+            using var network = new DeviceNetwork(device.Backend, model, Trainer.EvaluationBatch, OptimizerKind.Sgd);
+            result = Evaluator.Evaluate(network, testData, withPredictions: true);
+        }
+        catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
+        {
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during evaluation: {e.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
+        var perClass = result.PerClass();
+        if (report.Json)
+        {
+            report.Object(new
+            {
+                model = verb.Model, dataset = test.Name, images = result.Count, test_loss = result.Loss,
+                test_accuracy = result.Accuracy,
+                per_class = perClass.Select((c, k) => new
+                {
+                    @class = k, name = test.ClassNames[k], images = c.Total,
+                    accuracy = c.Total == 0 ? 0 : (double)c.Correct / c.Total,
+                }),
+            });
+            return ExitCodes.Success;
+        }
+        stdout.WriteLine($"test: {test.Name}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
+                         $"{result.Accuracy:0.00%} ({result.Correct}/{result.Count})");
+        if (!verb.Quiet)
+        {
+            stdout.WriteLine("class          images   correct   accuracy");
+            for (int k = 0; k < perClass.Length; k++)
+                stdout.WriteLine($"{k} {Truncate(test.ClassNames[k], 12),-12} {perClass[k].Total,7} {perClass[k].Correct,9} " +
+                                 $"{(perClass[k].Total == 0 ? 0 : (double)perClass[k].Correct / perClass[k].Total),10:0.00%}");
+        }
+        return ExitCodes.Success;
+    }
+
+    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
+}

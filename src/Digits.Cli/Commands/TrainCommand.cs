@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Digits.Cli.Verbs;
+using Digits.Core.Data;
+using Digits.Core.Model;
+using Digits.Core.Training;
+
+namespace Digits.Cli.Commands;
+
+/// <summary>
+/// <c>digits train</c>: the device chosen, the data, the model in one line, one line per epoch, then the test
+/// result, total time and where the model was saved. The model file is written only after training succeeds,
+/// atomically, so a failed or interrupted run never touches an existing one.
+/// </summary>
+internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter stderr)
+{
+    public int Run()
+    {
+        var total = Stopwatch.StartNew();
+        var settings = TrainSettings.Resolve(verb);
+        var report = new Reporter(stdout, verb.Json, verb.Quiet);
+        using var interrupt = new InterruptSignal();
+        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
+        report.Info($"device: {device.Explanation}");
+        var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
+            settings.Training.Seed, stderr, interrupt.Token);
+        foreach (var note in data.Notes) report.Info($"data: {note}");
+        report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
+                    (data.Validation is { } v ? $", {v.Count} for validation" : "") +
+                    $", {data.Test.Name} {data.Test.Count} for testing");
+        var spec = settings.Spec(data.Train.Features, data.Train.Classes);
+        var options = settings.Training;
+        var model = MlpModel.Initialize(spec, options.Seed);
+        report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
+                    (settings.Preset is { } p ? $" (preset {p})" : ""));
+        report.Info($"training: {Describe(options)}, {options.Epochs} epochs, mini-batch {options.BatchSize}, " +
+                    $"seed {options.Seed}");
+        var trainer = new Trainer(device.Backend, options);
+        trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
+        TrainingResult result;
+        try
+        {
+            result = trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token);
+        }
+        catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
+        {
+            stderr.WriteLine("digits: interrupted; no model was saved" +
+                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
+            return ExitCodes.Interrupted;
+        }
+        catch (TrainingDivergedException e)
+        {
+            stderr.WriteLine($"digits: {e.Message}; no model was saved");
+            return ExitCodes.RuntimeFailure;
+        }
+        catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
+        {
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during training: {e.Message}; no model was saved");
+            return ExitCodes.RuntimeFailure;
+        }
+        var test = result.Test;
+        var trained = result.Model;
+        AddMetadata(trained, settings, data, result, device.Backend.Name);
+        ModelFile.Save(settings.Output, trained);
+        string accuracy = $"{test.Accuracy:0.00%} ({test.Correct}/{test.Count})";
+        if (report.Json)
+            report.Object(new
+            {
+                summary = true, test_loss = test.Loss, test_accuracy = test.Accuracy, seconds = result.TrainingSeconds,
+                total_seconds = total.Elapsed.TotalSeconds,
+                images_per_second = data.Train.Count * (double)options.Epochs / result.TrainingSeconds,
+                epochs = options.Epochs, device = device.Backend.Name, model = settings.Output,
+            });
+        else
+        {
+            stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {accuracy}");
+            stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s); " +
+                             $"model saved to {settings.Output}");
+        }
+        return ExitCodes.Success;
+    }
+
+    private static string Describe(TrainingOptions o) => o.Optimizer switch
+    {
+        OptimizerKind.Sgd => "SGD",
+        OptimizerKind.Momentum => $"SGD with momentum {o.Momentum}",
+        _ => "Adam",
+    } + $" lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}" + o.Schedule switch
+    {
+        ScheduleKind.Constant => "",
+        ScheduleKind.Step => $" (×{o.StepGamma} every {o.StepEpochs} epochs)",
+        _ => " (cosine to 0)",
+    } + (o.WeightDecay > 0 ? $", weight decay {o.WeightDecay}" : "");
+
+    private static void AddMetadata(MlpModel model, TrainSettings s, DatasetSplits data, TrainingResult result,
+        string device)
+    {
+        var o = s.Training;
+        var m = model.Metadata;
+        m["dataset"] = s.Dataset.ToString()!;
+        m["class_names"] = JsonSerializer.Serialize(data.Train.ClassNames);
+        m["input_shape"] = $"{data.Train.Height},{data.Train.Width}";
+        m["normalization"] = "pixel / 255 as float32 in [0, 1], row-major, no mean or std shift";
+        m["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture);
+        m["epochs"] = o.Epochs.ToString(CultureInfo.InvariantCulture);
+        m["batch_size"] = o.BatchSize.ToString(CultureInfo.InvariantCulture);
+        m["optimizer"] = Describe(o);
+        m["validation"] = s.Validation.ToString(CultureInfo.InvariantCulture);
+        m["device"] = device;
+        m["test_accuracy"] = result.Test.Accuracy.ToString("R", CultureInfo.InvariantCulture);
+        m["test_loss"] = result.Test.Loss.ToString("R", CultureInfo.InvariantCulture);
+        m["history"] = JsonSerializer.Serialize(result.History.Select(r => new Dictionary<string, double?>
+        {
+            ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
+            ["validation_loss"] = r.ValidationLoss, ["validation_accuracy"] = r.ValidationAccuracy,
+            ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
+        }));
+        m["created"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        if (s.Preset is { } p) m["preset"] = p;
+    }
+}
+
+/// <summary>Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation the trainer checks between mini-batches.</summary>
+internal sealed class InterruptSignal : IDisposable
+{
+    private readonly CancellationTokenSource _source = new();
+    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = [];
+
+    public InterruptSignal()
+    {
+        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
+            _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true; // finish the current mini-batch, then stop cleanly
+                _source.Cancel();
+            }));
+    }
+
+    public CancellationToken Token => _source.Token;
+
+    public void Dispose()
+    {
+        foreach (var r in _registrations) r.Dispose();
+        _source.Dispose();
+    }
+}

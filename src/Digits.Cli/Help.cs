@@ -1,0 +1,82 @@
+using System.Reflection;
+using System.Text;
+using CommandLine;
+using Digits.Cli.Verbs;
+
+namespace Digits.Cli;
+
+/// <summary>Renders <c>--help</c>: every flag grouped by topic with its default, and the exit codes.</summary>
+internal static class Help
+{
+    public static readonly Type[] Verbs =
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb)];
+
+    public const string ExitCodeText =
+        "Exit codes: 0 success, 1 runtime failure (e.g. a device error mid-run), 2 usage or input error " +
+        "(bad flag or value, unreadable file, missing device), 130 interrupted (Ctrl-C).";
+
+    public static string ForTool()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, OpenCL or CUDA.");
+        text.AppendLine();
+        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
+        text.AppendLine();
+        foreach (var verb in Verbs)
+        {
+            var attr = verb.GetCustomAttribute<VerbAttribute>()!;
+            text.AppendLine($"  {attr.Name,-10} {attr.HelpText}");
+        }
+        text.AppendLine();
+        text.AppendLine("Examples:");
+        text.AppendLine("  digits train --device cpu                      784-256-128-10 ReLU, Adam, 10 epochs on MNIST");
+        text.AppendLine("  digits train --preset nielsen                  the book's 784-30-10 sigmoid network");
+        text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
+        text.AppendLine("  digits devices                                 what hardware each backend sees");
+        text.AppendLine();
+        text.AppendLine(ExitCodeText);
+        return text.ToString();
+    }
+
+    public static string ForVerb(Type verb)
+    {
+        var attr = verb.GetCustomAttribute<VerbAttribute>()!;
+        var text = new StringBuilder();
+        text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
+        text.AppendLine();
+        text.AppendLine($"Usage: digits {attr.Name} [options]");
+        foreach (var group in Options(verb).GroupBy(o => o.Topic))
+        {
+            text.AppendLine();
+            text.AppendLine(group.Key);
+            foreach (var o in group)
+            {
+                string flag = o.IsSwitch ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}";
+                string suffix = o.Required ? " (required)" : o.Default is null ? "" : $" (default: {o.Default})";
+                text.AppendLine($"  {flag,-26} {o.Help}{suffix}");
+            }
+        }
+        text.AppendLine();
+        text.AppendLine(ExitCodeText);
+        return text.ToString();
+    }
+
+    /// <summary>Every option of a verb with its topic and stated default, for the renderer and its tests.</summary>
+    public static IEnumerable<(string Name, string Topic, string? Default, string Help, bool IsSwitch, bool Required,
+        string ValueName, PropertyInfo Property)> Options(Type verb)
+    {
+        string[] order = ["Data", "Model", "Training", "Device", "Output"];
+        return verb.GetProperties()
+            .Select(p => (Property: p, Option: p.GetCustomAttribute<OptionAttribute>(), Topic: p.GetCustomAttribute<TopicAttribute>()))
+            .Where(x => x.Option is not null)
+            .Select(x => (x.Option!.LongName, x.Topic?.Name ?? "Other", x.Topic?.DefaultText, x.Option.HelpText,
+                x.Property.PropertyType == typeof(bool), x.Option.Required, ValueName(x.Property), x.Property))
+            .OrderBy(x => Array.IndexOf(order, x.Item2) is var i && i < 0 ? order.Length : i);
+    }
+
+    private static string ValueName(PropertyInfo p)
+    {
+        var t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+        return t == typeof(int) || t == typeof(ulong) ? "N" : t == typeof(float) ? "X" : "VALUE";
+    }
+}

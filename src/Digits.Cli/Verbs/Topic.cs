@@ -1,0 +1,22 @@
+namespace Digits.Cli.Verbs;
+
+/// <summary>Groups an option under a heading in <c>--help</c> and states its default as shown to users.
+/// A test checks each stated default against what the command really uses.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class TopicAttribute(string name, string? defaultText = null) : Attribute
+{
+    public string Name { get; } = name;
+    public string? DefaultText { get; } = defaultText;
+}
+
+/// <summary>A command-line value that is out of range or malformed: printed as one line, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Process exit codes, documented in the README and in <c>digits --help</c>.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int RuntimeFailure = 1;
+    public const int UsageOrInput = 2;
+    public const int Interrupted = 130;
+}

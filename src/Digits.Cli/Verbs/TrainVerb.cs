@@ -1,0 +1,135 @@
+using CommandLine;
+
+namespace Digits.Cli.Verbs;
+
+[Verb("train", HelpText = "Train a multilayer perceptron and save it as a safetensors model file.")]
+internal sealed class TrainVerb : DeviceOptions, IDataOptions
+{
+    [Option("dataset", HelpText = "mnist, fashion-mnist, kmnist, or csv:PATH[,TESTPATH] (Kaggle digit-recognizer layout; without TESTPATH a seeded 10 % of PATH is held out as the test set).")]
+    [Topic("Data", "mnist")]
+    public string? Dataset { get; set; }
+
+    [Option("data", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits (downloaded there when missing).")]
+    [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
+    public string? Data { get; set; }
+
+    [Option("no-download", HelpText = "Fail instead of downloading missing dataset files.")]
+    [Topic("Data", "off")]
+    public bool NoDownload { get; set; }
+
+    [Option("validation", HelpText = "Hold out N training images (chosen with --seed) for per-epoch validation.")]
+    [Topic("Data", "0")]
+    public int? Validation { get; set; }
+
+    [Option("preset", HelpText = "A known recipe; explicit flags override its values. nielsen = 784-30-10 sigmoid, quadratic cost, SGD lr 3.0, batch 10, 30 epochs (Nielsen, \"Neural Networks and Deep Learning\", ch. 1; ~95 %).")]
+    [Topic("Model")]
+    public string? Preset { get; set; }
+
+    [Option("layers", HelpText = "Hidden layer widths, comma-separated, e.g. 256,128.")]
+    [Topic("Model", "256,128")]
+    public string? Layers { get; set; }
+
+    [Option("activation", HelpText = "Hidden activation: relu, sigmoid or tanh. Weights start He-normal for relu, Glorot-uniform otherwise.")]
+    [Topic("Model", "relu")]
+    public string? Activation { get; set; }
+
+    [Option("loss", HelpText = "cross-entropy (softmax outputs, stable log-softmax) or mse (sigmoid outputs, quadratic cost).")]
+    [Topic("Model", "cross-entropy")]
+    public string? Loss { get; set; }
+
+    [Option("epochs", HelpText = "Passes over the training set.")]
+    [Topic("Training", "10")]
+    public int? Epochs { get; set; }
+
+    [Option("batch-size", HelpText = "Images per mini-batch; at least the training set size means full-batch gradient descent.")]
+    [Topic("Training", "128")]
+    public int? BatchSize { get; set; }
+
+    [Option("optimizer", HelpText = "sgd, momentum or adam.")]
+    [Topic("Training", "adam")]
+    public string? Optimizer { get; set; }
+
+    [Option("lr", HelpText = "Learning rate (the peak, before the schedule).")]
+    [Topic("Training", "0.001")]
+    public float? LearningRate { get; set; }
+
+    [Option("lr-schedule", HelpText = "constant, step (×--lr-gamma every --lr-step-epochs) or cosine (annealed to 0 over the run).")]
+    [Topic("Training", "cosine")]
+    public string? Schedule { get; set; }
+
+    [Option("lr-step-epochs", HelpText = "For --lr-schedule step: epochs between decays.")]
+    [Topic("Training", "10")]
+    public int? StepEpochs { get; set; }
+
+    [Option("lr-gamma", HelpText = "For --lr-schedule step: the decay factor.")]
+    [Topic("Training", "0.1")]
+    public float? StepGamma { get; set; }
+
+    [Option("momentum", HelpText = "Momentum μ for --optimizer momentum.")]
+    [Topic("Training", "0.9")]
+    public float? Momentum { get; set; }
+
+    [Option("weight-decay", HelpText = "L2 weight decay λ on weights (not biases).")]
+    [Topic("Training", "0")]
+    public float? WeightDecay { get; set; }
+
+    [Option("seed", HelpText = "Seeds weights, shuffles and splits: same seed, device and threads give bit-identical CPU runs.")]
+    [Topic("Training", "1")]
+    public ulong? Seed { get; set; }
+
+    [Option("output", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
+    [Topic("Output", "model.safetensors")]
+    public string? Output { get; set; }
+}
+
+[Verb("evaluate", HelpText = "Report a saved model's test loss, accuracy and per-class accuracy.")]
+internal sealed class EvaluateVerb : DeviceOptions, IDataOptions
+{
+    [Option("model", Required = true, HelpText = "The model file written by digits train.")]
+    [Topic("Model")]
+    public string Model { get; set; } = "";
+
+    [Option("dataset", HelpText = "Dataset to evaluate on.")]
+    [Topic("Data", "the model's own")]
+    public string? Dataset { get; set; }
+
+    [Option("data", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
+    public string? Data { get; set; }
+
+    [Option("no-download", HelpText = "Fail instead of downloading missing dataset files.")]
+    [Topic("Data", "off")]
+    public bool NoDownload { get; set; }
+}
+
+[Verb("download", HelpText = "Download a dataset's files and verify their checksums.")]
+internal sealed class DownloadVerb
+{
+    [Option("dataset", HelpText = "mnist, fashion-mnist or kmnist.")]
+    [Topic("Data", "mnist")]
+    public string? Dataset { get; set; }
+
+    [Option("data", HelpText = "Folder to download into. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
+    public string? Data { get; set; }
+}
+
+[Verb("devices", HelpText = "List every backend: what it found, or why it is unavailable.")]
+internal sealed class DevicesVerb
+{
+    [Option("json", HelpText = "Print JSON instead of text.")]
+    [Topic("Output", "off")]
+    public bool Json { get; set; }
+}
+
+[Verb("check", HelpText = "Run every kernel on a device against the CPU reference on random data, one line per kernel.")]
+internal sealed class CheckVerb
+{
+    [Option("device", HelpText = "Device to check: cpu, opencl[:N], cuda[:N] or auto.")]
+    [Topic("Device", "auto")]
+    public string? Device { get; set; }
+
+    [Option("seed", HelpText = "Seed of the random data.")]
+    [Topic("Device", "1")]
+    public int? Seed { get; set; }
+}

@@ -1,0 +1,152 @@
+using Digits.Cli;
+using Digits.Cli.Verbs;
+using Digits.Cli.Commands;
+using Digits.Core.Backends;
+using Digits.Core.Model;
+using Digits.Tests.Support;
+using Xunit;
+
+namespace Digits.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("digits-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Digits(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("train --bogus", "unknown option '--bogus'")]
+    [InlineData("train --epochs abc", "--epochs: 'abc' is not a valid value")]
+    [InlineData("train --epochs -3", "--epochs must be at least 1, got -3")]
+    [InlineData("train --batch-size 0", "--batch-size must be at least 1, got 0")]
+    [InlineData("train --layers 256,0", "--layers: '0' in '256,0' is not a width")]
+    [InlineData("train --activation swish", "--activation: unknown activation 'swish'")]
+    [InlineData("train --optimizer lbfgs", "--optimizer: unknown optimizer 'lbfgs'")]
+    [InlineData("train --preset lenet", "--preset: unknown preset 'lenet'")]
+    [InlineData("train --dataset emnist", "unknown dataset 'emnist'")]
+    [InlineData("train --device tpu", "--device: 'tpu' is not a device")]
+    [InlineData("train --output /no/such/folder/m.safetensors", "--output: folder /no/such/folder does not exist")]
+    [InlineData("frobnicate", "unknown verb 'frobnicate'")]
+    [InlineData("evaluate", "--model is required")]
+    public void Usage_errors_print_one_line_and_exit_2(string commandLine, string expected)
+    {
+        var (code, _, err) = Digits(commandLine.Split(' '));
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains(expected, err);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.StartsWith("digits: ", err);
+    }
+
+    [Fact]
+    public void A_missing_explicit_device_exits_2_with_its_reason_and_never_falls_back()
+    {
+        var (code, _, err) = Digits("train", "--device", "cuda", "--epochs", "1");
+        if (code == ExitCodes.Success) Assert.Skip("a CUDA device is present here");
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains("--device cuda: ", err);
+    }
+
+    [Theory]
+    [InlineData(typeof(TrainVerb))]
+    [InlineData(typeof(EvaluateVerb))]
+    [InlineData(typeof(DownloadVerb))]
+    [InlineData(typeof(DevicesVerb))]
+    [InlineData(typeof(CheckVerb))]
+    public void Help_lists_every_flag_grouped_by_topic(Type verb)
+    {
+        string name = verb.Name.Replace("Verb", "").ToLowerInvariant();
+        var (code, output, _) = Digits(name, "--help");
+        Assert.Equal(0, code);
+        foreach (var option in Help.Options(verb))
+            Assert.Contains($"--{option.Name}", output);
+        Assert.Contains("Exit codes: 0 success", output);
+    }
+
+    [Fact]
+    public void Help_defaults_are_the_defaults_train_really_uses()
+    {
+        var resolved = TrainSettings.Resolve(new TrainVerb());
+        var stated = Help.Options(typeof(TrainVerb)).ToDictionary(o => o.Name, o => o.Default);
+        var t = resolved.Training;
+        Assert.Equal(stated["epochs"], t.Epochs.ToString());
+        Assert.Equal(stated["batch-size"], t.BatchSize.ToString());
+        Assert.Equal(stated["lr"], t.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(stated["optimizer"], t.Optimizer.ToString().ToLowerInvariant());
+        Assert.Equal(stated["lr-schedule"], t.Schedule.ToString().ToLowerInvariant());
+        Assert.Equal(stated["seed"], t.Seed.ToString());
+        Assert.Equal(stated["layers"], string.Join(',', resolved.Hidden));
+        Assert.Equal(stated["activation"], resolved.Activation.Name());
+        Assert.Equal(stated["loss"], resolved.Loss.Name());
+        Assert.Equal(stated["output"], resolved.Output);
+        Assert.Equal(stated["momentum"], t.Momentum.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(stated["weight-decay"], t.WeightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Preset_values_apply_and_explicit_flags_override_them()
+    {
+        var nielsen = TrainSettings.Resolve(new TrainVerb { Preset = "nielsen" });
+        Assert.Equal([30], nielsen.Hidden);
+        Assert.Equal(3.0f, nielsen.Training.LearningRate);
+        Assert.Equal(10, nielsen.Training.BatchSize);
+        Assert.Equal(30, nielsen.Training.Epochs);
+        Assert.Equal(LossKind.Quadratic, nielsen.Loss);
+        var shorter = TrainSettings.Resolve(new TrainVerb { Preset = "nielsen", Epochs = 2 });
+        Assert.Equal(2, shorter.Training.Epochs);
+    }
+
+    [Fact]
+    public void Train_then_evaluate_reports_the_same_accuracy_and_json_lines()
+    {
+        RealData.RequireMnist();
+        string model = Path.Combine(_dir, "m.safetensors");
+        var (code, output, err) = Digits("train", "--device", "cpu", "--layers", "32", "--epochs", "1",
+            "--json", "--output", model, "--validation", "1000");
+        Assert.True(code == 0, err);
+        string[] lines = output.Trim().Split('\n');
+        Assert.Equal(2, lines.Length); // one epoch object, one summary object
+        using var epoch = System.Text.Json.JsonDocument.Parse(lines[0]);
+        foreach (string field in new[] { "epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "images_per_second", "validation_accuracy" })
+            Assert.True(epoch.RootElement.TryGetProperty(field, out _), $"epoch object lacks {field}: {lines[0]}");
+        using var summary = System.Text.Json.JsonDocument.Parse(lines[1]);
+        double trained = summary.RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.True(trained > 0.85, $"accuracy {trained}");
+
+        var loaded = ModelFile.Load(model);
+        Assert.Equal("mnist", loaded.Metadata["dataset"]);
+        Assert.Equal("1", loaded.Metadata["epochs"]);
+
+        var (evalCode, evalOut, evalErr) = Digits("evaluate", "--model", model, "--device", "cpu", "--json");
+        Assert.True(evalCode == 0, evalErr);
+        using var eval = System.Text.Json.JsonDocument.Parse(evalOut.Trim());
+        Assert.Equal(trained, eval.RootElement.GetProperty("test_accuracy").GetDouble(), 10);
+        Assert.Equal(10, eval.RootElement.GetProperty("per_class").GetArrayLength());
+    }
+
+    [Fact]
+    public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
+    {
+        string bad = Path.Combine(_dir, "bad.safetensors");
+        File.WriteAllBytes(bad, [1, 2, 3]);
+        var (code, _, err) = Digits("evaluate", "--model", bad);
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains("bad.safetensors: file is 3 bytes", err);
+    }
+
+    [Fact]
+    public void Missing_data_without_download_names_where_it_looked_and_how_to_fix_it()
+    {
+        var (code, _, err) = Digits("train", "--data", _dir, "--no-download", "--device", "cpu");
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains(_dir, err);
+        Assert.Contains("DIGITS_DATA", err);
+    }
+}

@@ -1,0 +1,33 @@
+using Digits.Core.Data;
+using Xunit;
+
+namespace Digits.Tests.Support;
+
+/// <summary>Real MNIST from $DIGITS_DATA, loaded once. Skips with the reason when absent — except when CI=true,
+/// where the data must be there and its absence is a failure.</summary>
+public static class RealData
+{
+    private static readonly Lazy<(DatasetSplits? Splits, string Reason)> Mnist = new(() =>
+    {
+        string? root = Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable);
+        if (string.IsNullOrEmpty(root)) return (null, "DIGITS_DATA is not set (point it at ../shared/data)");
+        try
+        {
+            return (DatasetLoader.Load(new DatasetSpec.Named(DatasetCatalog.Mnist), DataLocator.Resolve(root),
+                allowDownload: false, progress: null, validationCount: 0, seed: 1), "");
+        }
+        catch (DataUnavailableException e)
+        {
+            return (null, e.Message);
+        }
+    });
+
+    public static DatasetSplits RequireMnist()
+    {
+        var (splits, reason) = Mnist.Value;
+        if (splits is not null) return splits;
+        if (TestBackends.IsCi) Assert.Fail($"MNIST is required when CI=true: {reason}");
+        Assert.Skip($"MNIST unavailable: {reason}");
+        return null!;
+    }
+}
