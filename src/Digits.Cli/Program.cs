@@ -43,6 +43,13 @@ public static class Program
             stderr.WriteLine($"digits: {e.Message}");
             return ExitCodes.UsageOrInput;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything unforeseen: one line for the user, the stack trace only when asked for.
+            stderr.WriteLine($"digits: unexpected {e.GetType().Name}: {e.Message}" +
+                             (Environment.GetEnvironmentVariable("DIGITS_DEBUG") is "1" ? $"\n{e}" : " (set DIGITS_DEBUG=1 for details)"));
+            return ExitCodes.RuntimeFailure;
+        }
     }
 
     private static int ReportParseErrors(NotParsed<object> notParsed, string[] args, TextWriter stdout, TextWriter stderr)

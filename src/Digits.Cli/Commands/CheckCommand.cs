@@ -33,7 +33,7 @@ internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter
         }
         int[] Labels(int n, int classes) => Enumerable.Range(0, n).Select(_ => random.NextInt(classes)).ToArray();
         float[] x = Uniform(B * I, 0, 1), w = Uniform(O * I), bias = Uniform(O), dz = Uniform(B * O);
-        float[] logits = Uniform(B * C, -8, 8), probs = Uniform(B * C, 0, 1);
+        float[] logits = Uniform(B * C, -8, 8), probs = Uniform(B * C, 0, 1), hidden = Uniform(B * O, 0, 1);
         int[] labels = Labels(B, C), perm = Enumerable.Range(0, B).Reverse().ToArray();
         float[] p = Uniform(4099), g = Uniform(4099), m = Uniform(4099, -0.01f, 0.01f), v = Uniform(4099, 0, 0.01f);
         int failures = 0;
@@ -50,7 +50,7 @@ internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter
                 Run(be, [dz], [], O, (t, _, y) => be.BiasBackward(t[0], B, O, y)));
             foreach (var act in new[] { Activation.Relu, Activation.Sigmoid, Activation.Tanh })
                 failures += Compare($"activation_backward ({act.Name()})", Elementwise, be =>
-                    Run(be, [probs, dz], [], B * O, (t, _, y) => be.ActivationBackward(t[0], t[1], act, B * O, y)));
+                    Run(be, [hidden, dz], [], B * O, (t, _, y) => be.ActivationBackward(t[0], t[1], act, B * O, y)));
             failures += Compare("softmax_cross_entropy", Elementwise, be =>
                 Run(be, [logits, [0f]], [labels], B * C, (t, l, y) =>
                     be.SoftmaxCrossEntropy(t[0], l[0], B, C, 1f / B, y, t[1]), lossIndex: 1));

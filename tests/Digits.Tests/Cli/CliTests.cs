@@ -131,6 +131,32 @@ public sealed class CliTests : IDisposable
         Assert.Equal(10, eval.RootElement.GetProperty("per_class").GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("opencl")]
+    public void Check_runs_every_kernel_against_the_reference_and_passes(string device)
+    {
+        TestBackends.Get(device); // skip (or, for OpenCL in CI, fail) with the reason when the device is missing
+        var (code, output, err) = Digits("check", "--device", device);
+        Assert.True(code == 0, output + err);
+        foreach (string kernel in new[] { "linear_forward (relu)", "linear_backward_input", "linear_backward_weight",
+                     "bias_backward", "activation_backward (tanh)", "softmax_cross_entropy", "quadratic_cost",
+                     "gather_batch", "argmax", "count_correct", "sgd_step", "momentum_step", "adam_step" })
+            Assert.Contains(kernel, output);
+        Assert.Contains("all kernels agree with the reference", output);
+        Assert.DoesNotContain("FAIL", output);
+    }
+
+    [Fact]
+    public void Devices_lists_every_backend_or_why_it_is_unavailable()
+    {
+        var (code, output, _) = Digits("devices");
+        Assert.Equal(0, code);
+        Assert.Matches(@"(?m)^  cpu  cpu: \d+ threads", output);
+        Assert.Matches(@"(?m)^opencl\n  (opencl:0 |unavailable: )", output.Replace("\r", ""));
+        Assert.Matches(@"(?m)^cuda\n  (cuda:0 |unavailable: )", output.Replace("\r", ""));
+    }
+
     [Fact]
     public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
     {

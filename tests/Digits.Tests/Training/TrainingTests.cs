@@ -80,6 +80,19 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void A_short_OpenCL_run_reaches_the_CPU_accuracy_with_the_same_seed()
+    {
+        var (train, test) = Small(10000, 2000);
+        var spec = new MlpSpec([784, 64, 10], Activation.Relu, LossKind.CrossEntropy);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 2e-3f, Seed = 5 };
+        var opencl = Train(TestBackends.Get("opencl"), train, test, options, spec);
+        var cpu = Train(TestBackends.Get("cpu"), train, test, options, spec);
+        Assert.True(Math.Abs(opencl.Test.Accuracy - cpu.Test.Accuracy) <= 0.003,
+            $"opencl {opencl.Test.Accuracy:P2} vs cpu {cpu.Test.Accuracy:P2}: more than 0.3 points apart");
+        Assert.True(cpu.Test.Accuracy > 0.88, $"cpu accuracy {cpu.Test.Accuracy:P2}");
+    }
+
+    [Fact]
     public void Learning_rate_schedules_follow_their_formulas()
     {
         var cosine = new TrainingOptions { LearningRate = 0.1f, Schedule = ScheduleKind.Cosine };
