@@ -56,7 +56,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed during training: {e.Message}; no model was saved");
+            stderr.WriteLine($"digits: {device.Backend.Name} failed in {trainer.Phase}: {e.Message}; no model was saved" +
+                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
             return ExitCodes.RuntimeFailure;
         }
         var test = result.Test;

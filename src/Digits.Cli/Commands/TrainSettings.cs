@@ -105,6 +105,13 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
                 throw new UsageException($"--layers: '{part.Trim()}' in '{text}' is not a width from 1 to 65536");
             widths.Add(w);
         }
+        // The flat parameter buffer is indexed by int: refuse what it cannot hold before any work starts.
+        long parameters = 0;
+        int previous = 784;
+        foreach (int w in widths.Append(10)) { parameters += (long)previous * w + w; previous = w; }
+        if (parameters > int.MaxValue)
+            throw new UsageException($"--layers {text}: {parameters:N0} parameters (for 784 inputs) exceed the " +
+                                     $"{int.MaxValue:N0} one parameter buffer can hold");
         return [.. widths];
     }
 

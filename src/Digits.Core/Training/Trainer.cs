@@ -47,6 +47,10 @@ public sealed class Trainer
         _options = options;
     }
 
+    /// <summary>Where the run is, for error messages: "allocating buffers", "epoch 3, step 120 of 469",
+    /// "evaluating after epoch 3".</summary>
+    public string Phase { get; private set; } = "not started";
+
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
@@ -66,6 +70,7 @@ public sealed class Trainer
             throw new ArgumentException($"{train.Name} has {train.Features} pixels per image; {initial.Spec} expects " +
                                         $"{initial.Spec.Inputs}");
         int batchSize = Math.Min(_options.BatchSize, train.Count);
+        Phase = "uploading the datasets and allocating buffers";
         using var trainData = new DeviceDataset(_backend, train);
         using var evalData = validation is null ? null : new DeviceDataset(_backend, validation);
         using var testData = new DeviceDataset(_backend, test);
@@ -87,6 +92,7 @@ public sealed class Trainer
             for (int s = 0; s < stepsPerEpoch; s++, step++)
             {
                 cancellation.ThrowIfCancellationRequested();
+                Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
                 int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
                 _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), start, batch,
                     train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
@@ -100,6 +106,7 @@ public sealed class Trainer
             double trainLoss = lossHost[0] / (double)train.Count;
             if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
 
+            Phase = $"evaluating after epoch {epoch + 1}";
             var evalClock = Stopwatch.StartNew();
             var valEval = evalData is null ? null : Evaluator.Evaluate(network, evalData, withPredictions: false);
             var testEval = Evaluator.Evaluate(network, testData, withPredictions: false);
@@ -109,6 +116,7 @@ public sealed class Trainer
             history.Add(report);
             EpochCompleted?.Invoke(report);
         }
+        Phase = "the final test evaluation";
         var finalTest = Evaluator.Evaluate(network, testData, withPredictions: true);
         var model = network.Download(initial.Metadata);
         return new TrainingResult(model, history, finalTest, trainingSeconds, total.Elapsed.TotalSeconds);

@@ -158,6 +158,31 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_device_out_of_memory_names_the_native_error_and_phase_and_keeps_the_existing_model()
+    {
+        RealData.RequireMnist();
+        TestBackends.Get("opencl");
+        string model = Path.Combine(_dir, "existing.safetensors");
+        File.WriteAllText(model, "an earlier model");
+        var (code, _, err) = Digits("train", "--device", "opencl", "--layers", "40000,40000", "--epochs", "1",
+            "--output", model);
+        Assert.Equal(ExitCodes.RuntimeFailure, code);
+        Assert.Contains("CL_", err);
+        Assert.Contains("allocating buffers", err);
+        Assert.Contains("requested 6527360040 bytes", err);
+        Assert.Contains("is unchanged", err);
+        Assert.Equal("an earlier model", File.ReadAllText(model));
+    }
+
+    [Fact]
+    public void A_network_too_large_for_one_parameter_buffer_is_refused_before_any_work()
+    {
+        var (code, _, err) = Digits("train", "--layers", "65536,65536", "--data", _dir);
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains("--layers 65536,65536: 4,347,133,962 parameters", err);
+    }
+
+    [Fact]
     public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
     {
         string bad = Path.Combine(_dir, "bad.safetensors");
