@@ -49,6 +49,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                              (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
             return ExitCodes.Interrupted;
         }
+        catch (ArgumentException e) when (trainer.Phase.StartsWith("uploading", StringComparison.Ordinal))
+        {
+            throw new UsageException(e.Message.Split(" (Parameter")[0]);
+        }
         catch (TrainingDivergedException e)
         {
             stderr.WriteLine($"digits: {e.Message}; no model was saved");

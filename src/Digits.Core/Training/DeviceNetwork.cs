@@ -21,6 +21,11 @@ public sealed class DeviceNetwork : IDisposable
     public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, OptimizerKind optimizer)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        foreach (int width in model.Spec.Widths)
+            if ((long)maxBatch * width > int.MaxValue)
+                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has {(long)maxBatch * width:N0} " +
+                                            $"elements, more than the {int.MaxValue:N0} one buffer can hold; use a smaller " +
+                                            "--batch-size or narrower --layers", nameof(maxBatch));
         Backend = backend;
         Layout = model.Layout;
         MaxBatch = maxBatch;
