@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (e.g. a device error mid-run), 2 usage or input error " +
@@ -33,6 +33,7 @@ internal static class Help
         text.AppendLine("  digits train --preset nielsen                  the book's 784-30-10 sigmoid network");
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
+        text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
         text.AppendLine(ExitCodeText);
         return text.ToString();

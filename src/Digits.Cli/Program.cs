@@ -35,6 +35,7 @@ public static class Program
                 DownloadVerb v => new DownloadCommand(v, stdout, stderr).Run(),
                 DevicesVerb v => new DevicesCommand(v, stdout).Run(),
                 CheckVerb v => new CheckCommand(v, stdout, stderr).Run(),
+                BenchVerb v => new BenchCommand(v, stdout, stderr).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -72,7 +73,7 @@ public static class Program
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, download, devices, check",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, download, devices, check, bench",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",

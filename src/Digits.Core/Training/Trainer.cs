@@ -14,8 +14,10 @@ public sealed record EpochReport(
     double EvalSeconds);
 
 /// <summary>What a training run produced.</summary>
+/// <summary>What a training run produced. <see cref="LaunchesPerStep"/> counts the backend's kernel launches (CPU:
+/// op calls) inside training steps, the gather included, divided by the steps taken.</summary>
 public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> History, Evaluation Test,
-    double TrainingSeconds, double TotalSeconds);
+    double TrainingSeconds, double TotalSeconds, double LaunchesPerStep);
 
 /// <summary>Raised when the loss becomes NaN or infinite; the weights are not returned.</summary>
 public sealed class TrainingDivergedException(int epoch, float learningRate, double loss)
@@ -51,6 +53,13 @@ public sealed class Trainer
     /// "evaluating after epoch 3".</summary>
     public string Phase { get; private set; } = "not started";
 
+    /// <summary>Whether to evaluate after every epoch (default). Benchmarks turn it off: the epoch reports then
+    /// carry NaN test figures, and only the final test evaluation runs.</summary>
+    public bool EvaluateEachEpoch { get; init; } = true;
+
+    /// <summary>Checked after each epoch's report; returning true ends training there (time-to-accuracy runs).</summary>
+    public Func<EpochReport, bool>? StopWhen { get; init; }
+
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
@@ -81,6 +90,7 @@ public sealed class Trainer
         long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = 0;
         var history = new List<EpochReport>();
         double trainingSeconds = 0;
+        long launches = 0, stepsTaken = 0;
         var lossHost = new float[1];
         var correctHost = new int[1];
         for (int epoch = 0; epoch < _options.Epochs; epoch++)
@@ -89,6 +99,7 @@ public sealed class Trainer
             _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
             network.ResetMetrics();
             float lr = _options.LearningRate;
+            long launchesBefore = _backend.Launches;
             for (int s = 0; s < stepsPerEpoch; s++, step++)
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -99,6 +110,8 @@ public sealed class Trainer
                 lr = _options.LearningRateAt(step, totalSteps, epoch);
                 network.TrainStep(batch, _options, lr);
             }
+            launches += _backend.Launches - launchesBefore;
+            stepsTaken += stepsPerEpoch;
             _backend.Download(network.LossSum.View(), lossHost);
             _backend.Download(network.Correct.View(), correctHost);
             double seconds = clock.Elapsed.TotalSeconds;
@@ -108,17 +121,19 @@ public sealed class Trainer
 
             Phase = $"evaluating after epoch {epoch + 1}";
             var evalClock = Stopwatch.StartNew();
-            var valEval = evalData is null ? null : Evaluator.Evaluate(network, evalData, withPredictions: false);
-            var testEval = Evaluator.Evaluate(network, testData, withPredictions: false);
+            var valEval = evalData is null || !EvaluateEachEpoch ? null : Evaluator.Evaluate(network, evalData, false);
+            var testEval = EvaluateEachEpoch ? Evaluator.Evaluate(network, testData, withPredictions: false) : null;
             var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
-                valEval?.Loss, valEval?.Accuracy, testEval.Loss, testEval.Accuracy, seconds, train.Count / seconds,
-                lr, evalClock.Elapsed.TotalSeconds);
+                valEval?.Loss, valEval?.Accuracy, testEval?.Loss ?? double.NaN, testEval?.Accuracy ?? double.NaN,
+                seconds, train.Count / seconds, lr, evalClock.Elapsed.TotalSeconds);
             history.Add(report);
             EpochCompleted?.Invoke(report);
+            if (StopWhen?.Invoke(report) == true) break;
         }
         Phase = "the final test evaluation";
         var finalTest = Evaluator.Evaluate(network, testData, withPredictions: true);
         var model = network.Download(initial.Metadata);
-        return new TrainingResult(model, history, finalTest, trainingSeconds, total.Elapsed.TotalSeconds);
+        return new TrainingResult(model, history, finalTest, trainingSeconds, total.Elapsed.TotalSeconds,
+            stepsTaken == 0 ? 0 : launches / (double)stepsTaken);
     }
 }

@@ -60,6 +60,7 @@ public sealed class CliTests : IDisposable
     [InlineData(typeof(DownloadVerb))]
     [InlineData(typeof(DevicesVerb))]
     [InlineData(typeof(CheckVerb))]
+    [InlineData(typeof(BenchVerb))]
     public void Help_lists_every_flag_grouped_by_topic(Type verb)
     {
         string name = verb.Name.Replace("Verb", "").ToLowerInvariant();
@@ -180,6 +181,30 @@ public sealed class CliTests : IDisposable
         var (code, _, err) = Digits("train", "--layers", "65536,65536", "--data", _dir);
         Assert.Equal(ExitCodes.UsageOrInput, code);
         Assert.Contains("--layers 65536,65536: 4,347,133,962 parameters", err);
+    }
+
+    [Fact]
+    public void Bench_json_has_one_object_per_device_and_configuration_with_the_documented_fields()
+    {
+        RealData.RequireMnist();
+        var (code, output, err) = Digits("bench", "--devices", "cpu", "--config", "nielsen", "--epochs", "1",
+            "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        string[] lines = output.Trim().Split('\n');
+        Assert.Single(lines);
+        using var row = System.Text.Json.JsonDocument.Parse(lines[0]);
+        var r = row.RootElement;
+        foreach (string field in new[] { "device", "config", "median_epoch_seconds", "min_epoch_seconds", "max_epoch_seconds",
+                     "images_per_second", "gflops_per_second", "peak_gflops_per_second", "launches_per_step",
+                     "peak_device_bytes", "speedup_vs_cpu" })
+            Assert.True(r.TryGetProperty(field, out _), $"bench JSON lacks {field}: {lines[0]}");
+        Assert.Equal("cpu", r.GetProperty("device").GetString());
+        Assert.Equal(1.0, r.GetProperty("speedup_vs_cpu").GetDouble(), 6);
+        // nielsen: 784·30 + 30·10 = 23820 multiply-adds per image → 6·23820 − 2·784·30 FLOPs per image.
+        double images = r.GetProperty("images_per_second").GetDouble();
+        Assert.Equal(images * (6 * 23820 - 2 * 784 * 30) / 1e9, r.GetProperty("gflops_per_second").GetDouble(), 3);
+        Assert.True(r.GetProperty("launches_per_step").GetDouble() >= 10, "a training step has at least 10 ops");
+        Assert.True(r.GetProperty("peak_device_bytes").GetInt64() > 60000L * 784 * 4, "the dataset is on the device");
     }
 
     [Fact]

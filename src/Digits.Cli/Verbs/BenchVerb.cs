@@ -1,0 +1,39 @@
+using CommandLine;
+
+namespace Digits.Cli.Verbs;
+
+[Verb("bench", HelpText = "Time training epochs per device for named configurations (images/s, GFLOP/s, launches per step, memory), or time to a target accuracy.")]
+internal sealed class BenchVerb
+{
+    [Option("devices", HelpText = "Comma-separated devices, e.g. cpu,opencl,cuda.")]
+    [Topic("Device", "every device that works")]
+    public string? Devices { get; set; }
+
+    [Option("threads", HelpText = "CPU threads for the cpu device (0 = every core).")]
+    [Topic("Device", "0")]
+    public int? Threads { get; set; }
+
+    [Option("config", HelpText = "Comma-separated configurations: small (784-128-10 ReLU, Adam, batch 128), large (784-1024-1024-10, batch 256), nielsen (784-30-10 sigmoid, quadratic cost, SGD, batch 10).")]
+    [Topic("Training", "small,large,nielsen")]
+    public string? Config { get; set; }
+
+    [Option("epochs", HelpText = "Timed epochs per device and configuration.")]
+    [Topic("Training", "3")]
+    public int? Epochs { get; set; }
+
+    [Option("warmup", HelpText = "Untimed epochs first (JIT, kernel compilation, caches).")]
+    [Topic("Training", "1")]
+    public int? Warmup { get; set; }
+
+    [Option("target-accuracy", HelpText = "Instead: train the speedrun preset until MNIST test accuracy reaches this many percent, checking after every epoch; report the training time to get there (evaluation shown apart).")]
+    [Topic("Training")]
+    public double? TargetAccuracy { get; set; }
+
+    [Option("data", HelpText = "Folder holding MNIST. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
+    public string? Data { get; set; }
+
+    [Option("json", HelpText = "One JSON object per device and configuration.")]
+    [Topic("Output", "off")]
+    public bool Json { get; set; }
+}
