@@ -9,8 +9,9 @@ namespace Digits.Cpu;
 // operations are evaluated in the reference's order, without fused multiply-adds, so the results match it.
 public sealed partial class CpuBackend
 {
-    /// <summary>Fewest elements worth a thread of their own in an optimizer step.</summary>
-    internal const int MinElementsPerPart = 32 * 1024;
+    /// <summary>Elements per chunk of an optimizer step (256 KiB of each array): big enough that claiming a chunk
+    /// is noise, small enough that two threads share a 100 k-parameter model.</summary>
+    internal const int ElementsPerChunk = 64 * 1024;
 
     private readonly OptimizerWork _optimizer = new();
 
@@ -52,7 +53,7 @@ public sealed partial class CpuBackend
         w.V = v;
         (w.Kind, w.Count, w.DecayCount) = (kind, count, decayCount);
         (w.Adam, w.LearningRate, w.Momentum, w.WeightDecay) = (adam, learningRate, momentum, weightDecay);
-        _pool.Run(w, count / MinElementsPerPart);
+        _pool.Run(w, (count + ElementsPerChunk - 1) / ElementsPerChunk);
     }
 
     private enum OptimizerKind
@@ -62,7 +63,7 @@ public sealed partial class CpuBackend
         Adam,
     }
 
-    /// <summary>One optimizer step, split into fixed ranges (multiples of 64 elements) of the buffer.</summary>
+    /// <summary>One optimizer step, cut into fixed ranges of <see cref="ElementsPerChunk"/> elements.</summary>
     private sealed unsafe class OptimizerWork : ParallelWork
     {
         public OptimizerKind Kind;
@@ -71,10 +72,9 @@ public sealed partial class CpuBackend
         public AdamParameters Adam;
         public float LearningRate, Momentum, WeightDecay;
 
-        public override void Execute(int part, int parts)
+        public override void Execute(int chunk, int chunks, int thread)
         {
-            int start = (int)((long)Count * part / parts) & ~63, end = part == parts - 1
-                ? Count : (int)((long)Count * (part + 1) / parts) & ~63;
+            int start = chunk * ElementsPerChunk, end = Math.Min(Count, start + ElementsPerChunk);
             Range(start, Math.Min(end, DecayCount), WeightDecay);
             Range(Math.Max(start, DecayCount), end, 0f);
         }

@@ -10,15 +10,20 @@ namespace Digits.Cpu.Gemm;
 /// MC rows (ic; pack that MC×KC block of A) → NR-column panels → MR-row panels → micro-kernel. The k range is
 /// cut into equal blocks that depend on K alone, and each k block's partial sums are added to C in order, so
 /// every element of C is computed by the same operations in the same order whatever the thread count.</para>
-/// <para>Threads: C is cut into a tm × tn grid of whole panels (tm·tn = parts). Each part packs its own blocks
-/// (no barrier); a split along N repacks A once per extra column of the grid and a split along M repacks B,
-/// so the grid that repacks least is chosen. Products under <see cref="MinFlopsPerPart"/> per part stay on
-/// one thread: at the nielsen shapes (batch 10) a dispatch would cost more than it saves.</para>
+/// <para>Threads: C is cut into a tm × tn grid of chunks of whole panels, <see cref="ChunksPerThread"/> per
+/// thread so that a thread the OS deschedules holds up little (the pool hands chunks to whichever thread is
+/// free). Each chunk packs its own blocks (no barrier); a split along N repacks A once per extra grid column
+/// and a split along M repacks B, so the grid that repacks least is chosen. Products under
+/// <see cref="MinFlopsPerPart"/> per thread stay on the caller: at the nielsen shapes (batch 10) a dispatch
+/// would cost more than it saves.</para>
 /// </summary>
 internal sealed unsafe class GemmDriver : ParallelWork
 {
     /// <summary>Fewest flops worth a thread of their own (≈ 5 µs of one core's work).</summary>
     public const double MinFlopsPerPart = 500_000;
+
+    /// <summary>Chunks per thread when an op is split (a variable so the benchmarks can sweep it).</summary>
+    internal static int ChunksPerThread = 2;
 
     private readonly GemmWorkspace[] _workspaces;
     private GemmProblem _p;
@@ -57,32 +62,33 @@ internal sealed unsafe class GemmDriver : ParallelWork
             return;
         }
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
-        int parts = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
+        int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
+        int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
         (_tm, _tn) = (1, 1);
-        for (; parts > 1; parts--)
-            if (ChooseGrid(parts, p, panelsM, panelsN)) break;
+        for (; chunks > 1; chunks--)
+            if (ChooseGrid(chunks, p, panelsM, panelsN)) break;
         _p = p;
-        pool.Run(this, parts);
+        pool.Run(this, chunks);
         _p = default;
     }
 
-    public override void Execute(int part, int parts)
+    public override void Execute(int chunk, int chunks, int thread)
     {
-        int im = part / _tn, jn = part % _tn;
+        int im = chunk / _tn, jn = chunk % _tn;
         int panelsM = (_p.M + Mr - 1) / Mr, panelsN = (_p.N + Nr - 1) / Nr;
         int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
         int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
-        if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[part]);
+        if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
     }
 
-    /// <summary>Picks the tm × tn = parts grid (each part at least one panel) that repacks the fewest floats.</summary>
-    private bool ChooseGrid(int parts, in GemmProblem p, int panelsM, int panelsN)
+    /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest floats.</summary>
+    private bool ChooseGrid(int chunks, in GemmProblem p, int panelsM, int panelsN)
     {
         long best = long.MaxValue;
-        for (int tm = 1; tm <= parts; tm++)
+        for (int tm = 1; tm <= chunks; tm++)
         {
-            if (parts % tm != 0) continue;
-            int tn = parts / tm;
+            if (chunks % tm != 0) continue;
+            int tn = chunks / tm;
             if (tm > panelsM || tn > panelsN) continue;
             long repacked = (long)tn * p.M * p.K + (long)tm * p.K * p.N;
             if (repacked < best) (best, _tm, _tn) = (repacked, tm, tn);

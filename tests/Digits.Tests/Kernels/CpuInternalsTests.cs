@@ -32,39 +32,40 @@ public sealed class CpuInternalsTests
                 }
     }
 
-    private sealed class CountingWork(int parts) : ParallelWork
+    private sealed class CountingWork(int chunks) : ParallelWork
     {
-        public readonly int[] Runs = new int[parts];
+        public readonly int[] Runs = new int[chunks];
         public int ThrowOn = -1;
 
-        public override void Execute(int part, int parts)
+        public override void Execute(int chunk, int chunks, int thread)
         {
-            Interlocked.Increment(ref Runs[part]);
-            if (part == ThrowOn) throw new InvalidOperationException($"piece {part}");
+            Interlocked.Increment(ref Runs[chunk]);
+            if (chunk == ThrowOn) throw new InvalidOperationException($"chunk {chunk}");
         }
     }
 
     [Fact]
-    public void Pool_runs_each_piece_exactly_once()
+    public void Pool_runs_each_chunk_exactly_once()
     {
         using var pool = new WorkerPool(3);
-        for (int round = 0; round < 2000; round++)
+        for (int round = 0; round < 3000; round++)
         {
-            int parts = 1 + round % 3;
-            var work = new CountingWork(3);
-            pool.Run(work, parts);
-            for (int p = 0; p < 3; p++) Assert.Equal(p < parts ? 1 : 0, work.Runs[p]);
-            if (round == 1000) Thread.Sleep(2 * WorkerPool.SpinMicroseconds / 1000 + 5); // let the workers sleep
+            int chunks = 1 + round % 7;
+            var work = new CountingWork(7);
+            pool.Run(work, chunks);
+            for (int c = 0; c < 7; c++) Assert.Equal(c < chunks ? 1 : 0, work.Runs[c]);
+            if (round % 1000 == 999) Thread.Sleep(2 * WorkerPool.SpinMicroseconds / 1000 + 5); // workers sleep
         }
     }
 
     [Fact]
-    public void Pool_rethrows_a_workers_exception_and_keeps_working()
+    public void Pool_rethrows_a_chunks_exception_and_keeps_working()
     {
         using var pool = new WorkerPool(2);
         var failing = new CountingWork(2) { ThrowOn = 1 };
         var e = Assert.Throws<InvalidOperationException>(() => pool.Run(failing, 2));
-        Assert.Equal("piece 1", e.Message);
+        Assert.Equal("chunk 1", e.Message);
+        Assert.Equal([1, 1], failing.Runs);
         var next = new CountingWork(2);
         pool.Run(next, 2);
         Assert.Equal([1, 1], next.Runs);
