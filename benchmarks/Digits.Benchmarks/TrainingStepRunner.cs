@@ -1,0 +1,126 @@
+using Digits.Core.Backends;
+
+namespace Digits.Benchmarks;
+
+/// <summary>A training configuration as the benchmarks model it: layer widths, hidden activation, batch, loss,
+/// optimizer.</summary>
+public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, int Batch, bool Quadratic, bool Adam)
+{
+    public const int TrainingImages = 60_000;
+
+    /// <summary>The issue's three configurations.</summary>
+    public static IReadOnlyList<StepConfig> All { get; } =
+    [
+        new("small", [784, 128, 10], Activation.Relu, 128, false, true),
+        new("large", [784, 1024, 1024, 10], Activation.Relu, 256, false, true),
+        new("nielsen", [784, 30, 10], Activation.Sigmoid, 10, true, false),
+    ];
+
+    /// <summary>Flops of one step: forward, backward-weight, and backward-input for all but the first layer.</summary>
+    public double FlopsPerStep
+    {
+        get
+        {
+            double f = 0;
+            for (int l = 0; l + 1 < Widths.Length; l++)
+                f += 2.0 * Batch * Widths[l] * Widths[l + 1] * (l == 0 ? 2 : 3);
+            return f;
+        }
+    }
+}
+
+/// <summary>
+/// One mini-batch step of an MLP with every op a trainer issues (gather, forward per layer, loss, backward per
+/// layer, bias gradients, optimizer step over one flat parameter buffer), on buffers allocated once.
+/// </summary>
+public sealed class TrainingStepRunner : IDisposable
+{
+    private const int DatasetRows = 2048;
+    private readonly IBackend _b;
+    private readonly StepConfig _c;
+    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceBuffer<float> _images, _params, _grads, _m, _v, _loss;
+    private readonly DeviceBuffer<int> _labels, _indices, _y;
+    private readonly DeviceBuffer<float>[] _acts, _deltas;
+    private readonly (int W, int Bias)[] _offsets;
+    private readonly int _count, _decay;
+    private int _t;
+
+    public TrainingStepRunner(IBackend backend, StepConfig config)
+    {
+        (_b, _c) = (backend, config);
+        int[] w = config.Widths;
+        int layers = w.Length - 1;
+        _offsets = new (int, int)[layers];
+        int at = 0;
+        for (int l = 0; l < layers; l++) { _offsets[l].W = at; at += w[l + 1] * w[l]; }
+        _decay = at;
+        for (int l = 0; l < layers; l++) { _offsets[l].Bias = at; at += w[l + 1]; }
+        _count = at;
+        var random = new Random(1);
+        _images = F(DatasetRows * w[0], random, 1f);
+        _labels = I(Enumerable.Range(0, DatasetRows).Select(k => k % w[^1]).ToArray());
+        _indices = I(Enumerable.Range(0, DatasetRows).OrderBy(_ => random.Next()).ToArray());
+        _params = F(_count, random, 0.05f);
+        (_grads, _m, _v, _loss) = (F(_count), F(_count), F(_count), F(1));
+        _y = I(new int[config.Batch]);
+        _acts = w.Select(width => F(config.Batch * width)).ToArray();
+        _deltas = w.Select(width => F(config.Batch * width)).ToArray();
+    }
+
+    public void Step()
+    {
+        int[] w = _c.Widths;
+        int layers = w.Length - 1, batch = _c.Batch;
+        int start = _t++ * batch % (DatasetRows - batch);
+        _b.GatherBatch(_images, _labels, _indices, start, batch, w[0], _acts[0], _y);
+        for (int l = 0; l < layers; l++)
+        {
+            var act = l < layers - 1 ? _c.Hidden : _c.Quadratic ? Activation.Sigmoid : Activation.Identity;
+            _b.LinearForward(_acts[l], Weight(_params, l), Bias(_params, l), act, batch, w[l], w[l + 1], _acts[l + 1]);
+        }
+        if (_c.Quadratic) _b.QuadraticCost(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
+        else _b.SoftmaxCrossEntropy(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            _b.LinearBackwardWeight(_acts[l], _deltas[l + 1], batch, w[l], w[l + 1], Weight(_grads, l));
+            _b.BiasBackward(_deltas[l + 1], batch, w[l + 1], Bias(_grads, l));
+            if (l == 0) continue;
+            _b.LinearBackwardInput(_deltas[l + 1], Weight(_params, l), batch, w[l], w[l + 1], _deltas[l]);
+            _b.ActivationBackward(_acts[l], _deltas[l], _c.Hidden, batch * w[l], _deltas[l]);
+        }
+        if (_c.Adam)
+            _b.AdamStep(_grads, _count, _decay, AdamParameters.ForStep(_t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f), _m, _v,
+                _params);
+        else _b.SgdStep(_grads, _count, _decay, 0.01f, 0f, _params);
+        _b.Synchronize();
+    }
+
+    private BufferView<float> Weight(DeviceBuffer<float> flat, int l) =>
+        flat.View(_offsets[l].W, _c.Widths[l + 1] * _c.Widths[l]);
+
+    private BufferView<float> Bias(DeviceBuffer<float> flat, int l) => flat.View(_offsets[l].Bias, _c.Widths[l + 1]);
+
+    private DeviceBuffer<float> F(int length, Random? random = null, float scale = 0)
+    {
+        var buffer = _b.Allocate<float>(length);
+        _owned.Add(buffer);
+        if (random is not null)
+            _b.Upload<float>(Enumerable.Range(0, length).Select(_ => (random.NextSingle() * 2 - 1) * scale).ToArray(),
+                buffer.View());
+        return buffer;
+    }
+
+    private DeviceBuffer<int> I(int[] data)
+    {
+        var buffer = _b.Allocate<int>(data.Length);
+        _owned.Add(buffer);
+        _b.Upload<int>(data, buffer.View());
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+    }
+}
