@@ -5,6 +5,7 @@ namespace Digits.Benchmarks;
 /// <summary>A training configuration as the benchmarks model it: layer widths, hidden activation, batch, loss,
 /// optimizer.</summary>
 public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, int Batch, bool Quadratic, bool Adam)
+    : IHasFlops
 {
     public const int TrainingImages = 60_000;
 
@@ -15,6 +16,11 @@ public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, in
         new("large", [784, 1024, 1024, 10], Activation.Relu, 256, false, true),
         new("nielsen", [784, 30, 10], Activation.Sigmoid, 10, true, false),
     ];
+
+    /// <inheritdoc cref="FlopsPerStep"/>
+    public double Flops => FlopsPerStep;
+
+    public override string ToString() => Name;
 
     /// <summary>Flops of one step: forward, backward-weight, and backward-input for all but the first layer.</summary>
     public double FlopsPerStep
