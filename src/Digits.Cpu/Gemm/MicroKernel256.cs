@@ -11,8 +11,9 @@ namespace Digits.Cpu.Gemm;
 /// 256-bit (AVX2 + FMA) micro-kernels: a 6×16 register tile (12 ymm accumulators, 2 vectors of B, one
 /// broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel.
 /// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) = epilogue(Σₖ a[k·MR + r]·b[k·NR + j])
-/// for k in [0, kc), with a and b packed, zero-padded panels. Full tiles are stored from registers;
-/// partial tiles go through <c>tile</c> (MR×NR floats of scratch) and <see cref="TileEpilogue.StoreEdge"/>.
+/// for k in [0, kc), with a and b packed, zero-padded panels. Tiles are stored from registers (partial
+/// ones with masked stores); only without x86 masked stores do partial tiles go through <c>tile</c>
+/// (MR×NR floats of scratch) and <see cref="TileEpilogue.StoreEdge"/>.
 /// Each element of C is one FMA chain in k order wherever its tile lies, so no result depends on how the
 /// output was split between threads.</para>
 /// </summary>
@@ -59,14 +60,32 @@ internal static unsafe class MicroKernel256
             bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
             var z0 = hasBias ? Vector256.Load(bias + 0) : default;
             var z1 = hasBias ? Vector256.Load(bias + 8) : default;
-            float* d = c;
-            Row(d, c00, c01, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c10, c11, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c20, c21, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c30, c31, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c40, c41, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c50, c51, z0, z1, add, hasBias, relu);
+            Row(c, c00, c01, z0, z1, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, c11, z0, z1, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, c21, z0, z1, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, c31, z0, z1, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, c41, z0, z1, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, c51, z0, z1, add, hasBias, relu);
             if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 6, 16);
+            return;
+        }
+        if (Avx.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never fault).
+            var iota = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+            var bias = e.Bias;
+            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+            var m0 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 0)));
+            var m1 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 8)));
+            var z0 = hasBias ? Avx.MaskLoad(bias + 0, m0) : default;
+            var z1 = hasBias ? Avx.MaskLoad(bias + 8, m1) : default;
+            if (mr > 0) RowMasked(c, c00, c01, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, c11, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, c21, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, c31, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, c41, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, c51, z0, z1, m0, m1, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
             return;
         }
         c00.Store(tile + 0); c01.Store(tile + 8);
@@ -111,14 +130,30 @@ internal static unsafe class MicroKernel256
             var bias = e.Bias;
             bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
             var z0 = hasBias ? Vector256.Load(bias + 0) : default;
-            float* d = c;
-            Row(d, c00, z0, add, hasBias, relu); d += ldc;
-            Row(d, c10, z0, add, hasBias, relu); d += ldc;
-            Row(d, c20, z0, add, hasBias, relu); d += ldc;
-            Row(d, c30, z0, add, hasBias, relu); d += ldc;
-            Row(d, c40, z0, add, hasBias, relu); d += ldc;
-            Row(d, c50, z0, add, hasBias, relu);
+            Row(c, c00, z0, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, z0, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, z0, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, z0, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, z0, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, z0, add, hasBias, relu);
             if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 6, 8);
+            return;
+        }
+        if (Avx.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never fault).
+            var iota = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+            var bias = e.Bias;
+            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+            var m0 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 0)));
+            var z0 = hasBias ? Avx.MaskLoad(bias + 0, m0) : default;
+            if (mr > 0) RowMasked(c, c00, z0, m0, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, z0, m0, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, z0, m0, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, z0, m0, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, z0, m0, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, z0, m0, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
             return;
         }
         c00.Store(tile + 0);
@@ -152,6 +187,32 @@ internal static unsafe class MicroKernel256
         if (hasBias) v0 += z0;
         if (relu) v0 = Vector256.MaxNative(v0, Vector256<float>.Zero);
         v0.Store(d + 0);
+    }
+
+    /// <summary>Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMasked(float* d, Vector256<float> v0, Vector256<float> v1, Vector256<float> z0, Vector256<float> z1,
+        Vector256<float> m0, Vector256<float> m1, bool add, bool hasBias, bool relu)
+    {
+        if (add) v0 += Avx.MaskLoad(d + 0, m0);
+        if (add) v1 += Avx.MaskLoad(d + 8, m1);
+        if (hasBias) v0 += z0;
+        if (hasBias) v1 += z1;
+        if (relu) v0 = Vector256.MaxNative(v0, Vector256<float>.Zero);
+        if (relu) v1 = Vector256.MaxNative(v1, Vector256<float>.Zero);
+        Avx.MaskStore(d + 0, m0, v0);
+        Avx.MaskStore(d + 8, m1, v1);
+    }
+
+    /// <summary>Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMasked(float* d, Vector256<float> v0, Vector256<float> z0,
+        Vector256<float> m0, bool add, bool hasBias, bool relu)
+    {
+        if (add) v0 += Avx.MaskLoad(d + 0, m0);
+        if (hasBias) v0 += z0;
+        if (relu) v0 = Vector256.MaxNative(v0, Vector256<float>.Zero);
+        Avx.MaskStore(d + 0, m0, v0);
     }
 
     /// <summary>Asks for the first 16 floats of each of the tile's rows to be brought into L1.</summary>

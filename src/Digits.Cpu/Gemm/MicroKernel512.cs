@@ -13,8 +13,9 @@ namespace Digits.Cpu.Gemm;
 /// FMAs. Zen 4 retires one 512-bit FMA per cycle with latency 4, so 24 independent accumulators keep its
 /// FMA pipes full (measured: ~115 GFLOP/s per core from L1, the core's peak).
 /// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) = epilogue(Σₖ a[k·MR + r]·b[k·NR + j])
-/// for k in [0, kc), with a and b packed, zero-padded panels. Full tiles are stored from registers;
-/// partial tiles go through <c>tile</c> (MR×NR floats of scratch) and <see cref="TileEpilogue.StoreEdge"/>.
+/// for k in [0, kc), with a and b packed, zero-padded panels. Tiles are stored from registers (partial
+/// ones with masked stores); only without x86 masked stores do partial tiles go through <c>tile</c>
+/// (MR×NR floats of scratch) and <see cref="TileEpilogue.StoreEdge"/>.
 /// Each element of C is one FMA chain in k order wherever its tile lies, so no result depends on how the
 /// output was split between threads.</para>
 /// </summary>
@@ -81,20 +82,44 @@ internal static unsafe class MicroKernel512
             bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
             var z0 = hasBias ? Vector512.Load(bias + 0) : default;
             var z1 = hasBias ? Vector512.Load(bias + 16) : default;
-            float* d = c;
-            Row(d, c00, c01, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c10, c11, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c20, c21, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c30, c31, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c40, c41, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c50, c51, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c60, c61, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c70, c71, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c80, c81, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, c90, c91, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, ca0, ca1, z0, z1, add, hasBias, relu); d += ldc;
-            Row(d, cb0, cb1, z0, z1, add, hasBias, relu);
+            Row(c, c00, c01, z0, z1, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, c11, z0, z1, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, c21, z0, z1, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, c31, z0, z1, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, c41, z0, z1, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, c51, z0, z1, add, hasBias, relu);
+            Row(c + 6 * (nint)ldc, c60, c61, z0, z1, add, hasBias, relu);
+            Row(c + 7 * (nint)ldc, c70, c71, z0, z1, add, hasBias, relu);
+            Row(c + 8 * (nint)ldc, c80, c81, z0, z1, add, hasBias, relu);
+            Row(c + 9 * (nint)ldc, c90, c91, z0, z1, add, hasBias, relu);
+            Row(c + 10 * (nint)ldc, ca0, ca1, z0, z1, add, hasBias, relu);
+            Row(c + 11 * (nint)ldc, cb0, cb1, z0, z1, add, hasBias, relu);
             if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 12, 32);
+            return;
+        }
+        if (Avx512F.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never fault).
+            var iota = Vector512.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f);
+            var bias = e.Bias;
+            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+            var m0 = Vector512.LessThan(iota, Vector512.Create((float)(nr - 0)));
+            var m1 = Vector512.LessThan(iota, Vector512.Create((float)(nr - 16)));
+            var z0 = hasBias ? Avx512F.MaskLoad(bias + 0, m0, Vector512<float>.Zero) : default;
+            var z1 = hasBias ? Avx512F.MaskLoad(bias + 16, m1, Vector512<float>.Zero) : default;
+            if (mr > 0) RowMasked(c, c00, c01, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, c11, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, c21, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, c31, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, c41, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, c51, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 6) RowMasked(c + 6 * (nint)ldc, c60, c61, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 7) RowMasked(c + 7 * (nint)ldc, c70, c71, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 8) RowMasked(c + 8 * (nint)ldc, c80, c81, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 9) RowMasked(c + 9 * (nint)ldc, c90, c91, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 10) RowMasked(c + 10 * (nint)ldc, ca0, ca1, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 11) RowMasked(c + 11 * (nint)ldc, cb0, cb1, z0, z1, m0, m1, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
             return;
         }
         c00.Store(tile + 0); c01.Store(tile + 16);
@@ -158,20 +183,42 @@ internal static unsafe class MicroKernel512
             var bias = e.Bias;
             bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
             var z0 = hasBias ? Vector512.Load(bias + 0) : default;
-            float* d = c;
-            Row(d, c00, z0, add, hasBias, relu); d += ldc;
-            Row(d, c10, z0, add, hasBias, relu); d += ldc;
-            Row(d, c20, z0, add, hasBias, relu); d += ldc;
-            Row(d, c30, z0, add, hasBias, relu); d += ldc;
-            Row(d, c40, z0, add, hasBias, relu); d += ldc;
-            Row(d, c50, z0, add, hasBias, relu); d += ldc;
-            Row(d, c60, z0, add, hasBias, relu); d += ldc;
-            Row(d, c70, z0, add, hasBias, relu); d += ldc;
-            Row(d, c80, z0, add, hasBias, relu); d += ldc;
-            Row(d, c90, z0, add, hasBias, relu); d += ldc;
-            Row(d, ca0, z0, add, hasBias, relu); d += ldc;
-            Row(d, cb0, z0, add, hasBias, relu);
+            Row(c, c00, z0, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, z0, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, z0, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, z0, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, z0, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, z0, add, hasBias, relu);
+            Row(c + 6 * (nint)ldc, c60, z0, add, hasBias, relu);
+            Row(c + 7 * (nint)ldc, c70, z0, add, hasBias, relu);
+            Row(c + 8 * (nint)ldc, c80, z0, add, hasBias, relu);
+            Row(c + 9 * (nint)ldc, c90, z0, add, hasBias, relu);
+            Row(c + 10 * (nint)ldc, ca0, z0, add, hasBias, relu);
+            Row(c + 11 * (nint)ldc, cb0, z0, add, hasBias, relu);
             if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 12, 16);
+            return;
+        }
+        if (Avx512F.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never fault).
+            var iota = Vector512.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f);
+            var bias = e.Bias;
+            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+            var m0 = Vector512.LessThan(iota, Vector512.Create((float)(nr - 0)));
+            var z0 = hasBias ? Avx512F.MaskLoad(bias + 0, m0, Vector512<float>.Zero) : default;
+            if (mr > 0) RowMasked(c, c00, z0, m0, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, z0, m0, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, z0, m0, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, z0, m0, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, z0, m0, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, z0, m0, add, hasBias, relu);
+            if (mr > 6) RowMasked(c + 6 * (nint)ldc, c60, z0, m0, add, hasBias, relu);
+            if (mr > 7) RowMasked(c + 7 * (nint)ldc, c70, z0, m0, add, hasBias, relu);
+            if (mr > 8) RowMasked(c + 8 * (nint)ldc, c80, z0, m0, add, hasBias, relu);
+            if (mr > 9) RowMasked(c + 9 * (nint)ldc, c90, z0, m0, add, hasBias, relu);
+            if (mr > 10) RowMasked(c + 10 * (nint)ldc, ca0, z0, m0, add, hasBias, relu);
+            if (mr > 11) RowMasked(c + 11 * (nint)ldc, cb0, z0, m0, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
             return;
         }
         c00.Store(tile + 0);
@@ -211,6 +258,32 @@ internal static unsafe class MicroKernel512
         if (hasBias) v0 += z0;
         if (relu) v0 = Vector512.MaxNative(v0, Vector512<float>.Zero);
         v0.Store(d + 0);
+    }
+
+    /// <summary>Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMasked(float* d, Vector512<float> v0, Vector512<float> v1, Vector512<float> z0, Vector512<float> z1,
+        Vector512<float> m0, Vector512<float> m1, bool add, bool hasBias, bool relu)
+    {
+        if (add) v0 += Avx512F.MaskLoad(d + 0, m0, Vector512<float>.Zero);
+        if (add) v1 += Avx512F.MaskLoad(d + 16, m1, Vector512<float>.Zero);
+        if (hasBias) v0 += z0;
+        if (hasBias) v1 += z1;
+        if (relu) v0 = Vector512.MaxNative(v0, Vector512<float>.Zero);
+        if (relu) v1 = Vector512.MaxNative(v1, Vector512<float>.Zero);
+        Avx512F.MaskStore(d + 0, m0, v0);
+        Avx512F.MaskStore(d + 16, m1, v1);
+    }
+
+    /// <summary>Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowMasked(float* d, Vector512<float> v0, Vector512<float> z0,
+        Vector512<float> m0, bool add, bool hasBias, bool relu)
+    {
+        if (add) v0 += Avx512F.MaskLoad(d + 0, m0, Vector512<float>.Zero);
+        if (hasBias) v0 += z0;
+        if (relu) v0 = Vector512.MaxNative(v0, Vector512<float>.Zero);
+        Avx512F.MaskStore(d + 0, m0, v0);
     }
 
     /// <summary>Asks for the first 32 floats of each of the tile's rows to be brought into L1.</summary>

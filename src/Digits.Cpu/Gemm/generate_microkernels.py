@@ -36,12 +36,30 @@ def kernel(name, V, lanes, MR, NV, summary):
     L.append(f"            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;")
     for v in range(NV):
         L.append(f"            var z{v} = hasBias ? {V}.Load(bias + {v*lanes}) : default;")
-    L.append("            float* d = c;")
     for r in range(MR):
         args = ", ".join(acc[r])
         zs = ", ".join(f"z{v}" for v in range(NV))
-        L.append(f"            Row(d, {args}, {zs}, add, hasBias, relu);" + ("" if r==MR-1 else " d += ldc;"))
+        at = "c" if r == 0 else f"c + {r} * (nint)ldc"
+        L.append(f"            Row({at}, {args}, {zs}, add, hasBias, relu);")
     L.append(f"            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, {MR}, {NR});")
+    L.append("            return;")
+    L.append("        }")
+    isa = "Avx512F" if V == "Vector512" else "Avx"
+    L.append(f"        if ({isa}.IsSupported)")
+    L.append("        {")
+    L.append(f"            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never fault).")
+    L.append(f"            var iota = {V}.Create(" + ", ".join(f"{j}f" for j in range(lanes)) + ");")
+    L.append(f"            var bias = e.Bias;")
+    L.append(f"            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;")
+    for v in range(NV):
+        L.append(f"            var m{v} = {V}.LessThan(iota, {V}.Create((float)(nr - {v*lanes})));")
+    for v in range(NV):
+        L.append(f"            var z{v} = hasBias ? {isa}.MaskLoad(bias + {v*lanes}, m{v}" + (f", {V}<float>.Zero)" if V == "Vector512" else ")") + " : default;")
+    for r in range(MR):
+        args = ", ".join(acc[r]); zs = ", ".join(f"z{v}" for v in range(NV)); ms = ", ".join(f"m{v}" for v in range(NV))
+        at = "c" if r == 0 else f"c + {r} * (nint)ldc"
+        L.append(f"            if (mr > {r}) RowMasked({at}, {args}, {zs}, {ms}, add, hasBias, relu);")
+    L.append(f"            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);")
     L.append("            return;")
     L.append("        }")
     for r in range(MR):
@@ -59,6 +77,29 @@ def wrap(s, indent, width):
         else: line = cand
     out.append(line + ";")
     return ("\n" + " "*(indent+4)).join(out)
+
+def row_masked(V, lanes, NV):
+    isa = "Avx512F" if V == "Vector512" else "Avx"
+    args = ", ".join(f"{V}<float> v{v}" for v in range(NV))
+    zs = ", ".join(f"{V}<float> z{v}" for v in range(NV))
+    ms = ", ".join(f"{V}<float> m{v}" for v in range(NV))
+    L = []
+    L.append("    /// <summary>Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written.</summary>")
+    L.append("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    L.append(f"    private static void RowMasked(float* d, {args}, {zs},")
+    L.append(f"        {ms}, bool add, bool hasBias, bool relu)")
+    L.append("    {")
+    for v in range(NV):
+        load = f"{isa}.MaskLoad(d + {v*lanes}, m{v}" + (f", {V}<float>.Zero)" if V == "Vector512" else ")")
+        L.append(f"        if (add) v{v} += {load};")
+    for v in range(NV):
+        L.append(f"        if (hasBias) v{v} += z{v};")
+    for v in range(NV):
+        L.append(f"        if (relu) v{v} = {V}.MaxNative(v{v}, {V}<float>.Zero);")
+    for v in range(NV):
+        L.append(f"        {isa}.MaskStore(d + {v*lanes}, m{v}, v{v});")
+    L.append("    }")
+    return "\n".join(L)
 
 def prefetch(NR):
     return "\n".join([
@@ -114,8 +155,9 @@ def emit(which):
            "namespace Digits.Cpu.Gemm;", "", "/// <summary>"]
     out += ["/// " + d for d in desc]
     out += ["/// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) = epilogue(Σₖ a[k·MR + r]·b[k·NR + j])",
-            "/// for k in [0, kc), with a and b packed, zero-padded panels. Full tiles are stored from registers;",
-            "/// partial tiles go through <c>tile</c> (MR×NR floats of scratch) and <see cref=\"TileEpilogue.StoreEdge\"/>.",
+            "/// for k in [0, kc), with a and b packed, zero-padded panels. Tiles are stored from registers (partial",
+            "/// ones with masked stores); only without x86 masked stores do partial tiles go through <c>tile</c>",
+            "/// (MR×NR floats of scratch) and <see cref=\"TileEpilogue.StoreEdge\"/>.",
             "/// Each element of C is one FMA chain in k order wherever its tile lies, so no result depends on how the",
             "/// output was split between threads.</para>",
             "/// </summary>",
@@ -125,12 +167,14 @@ def emit(which):
         out.append("")
         out.append(kernel("Kernel12x16", "Vector512", 16, 12, 1, "C tile (12×16), for the last panel of B when at most 16 columns remain."))
         out.append(""); out.append(row("Vector512", 16, 2)); out.append(""); out.append(row("Vector512", 16, 1))
+        out.append(""); out.append(row_masked("Vector512", 16, 2)); out.append(""); out.append(row_masked("Vector512", 16, 1))
         out.append(""); out.append(prefetch(32))
     else:
         out.append(kernel("Kernel6x16", "Vector256", 8, 6, 2, "C tile (6×16) from a packed A panel (6 per k) and a packed B panel (16 per k)."))
         out.append("")
         out.append(kernel("Kernel6x8", "Vector256", 8, 6, 1, "C tile (6×8), for the last panel of B when at most 8 columns remain."))
         out.append(""); out.append(row("Vector256", 8, 2)); out.append(""); out.append(row("Vector256", 8, 1))
+        out.append(""); out.append(row_masked("Vector256", 8, 2)); out.append(""); out.append(row_masked("Vector256", 8, 1))
         out.append(""); out.append(prefetch(16))
     out.append("}")
     return "\n".join(out) + "\n"

@@ -1,6 +1,8 @@
+using Digits.Core.Backends;
 using Digits.Cpu;
 using Digits.Cpu.Gemm;
 using Digits.Cpu.Threading;
+using Digits.Tests.Support;
 using Xunit;
 
 namespace Digits.Tests.Kernels;
@@ -30,6 +32,33 @@ public sealed class CpuInternalsTests
                         }
                     Assert.True(float.IsNaN(dst[cols * w]), $"w={w} rows={rows} cols={cols}: wrote past the panel");
                 }
+    }
+
+    [Theory]
+    [InlineData(false, false, Activation.Identity)]
+    [InlineData(true, true, Activation.Relu)]
+    [InlineData(true, true, Activation.Sigmoid)]
+    [InlineData(false, true, Activation.Tanh)]
+    public unsafe void Scalar_edge_store_follows_the_epilogue(bool accumulate, bool withBias, Activation activation)
+    {
+        // The path CPUs without x86 masked stores take for partial tiles: C = act(tile + C + bias), mr×nr only.
+        const int mr = 3, nr = 5, tileStride = 8, ldc = 7;
+        var random = new Random(6);
+        float[] tile = TestData.Uniform(random, 4 * tileStride), c = TestData.Uniform(random, 5 * ldc),
+            bias = TestData.Uniform(random, nr), before = (float[])c.Clone();
+        fixed (float* t = tile, cp = c, b = bias)
+            new TileEpilogue(accumulate, withBias ? b : null, activation).StoreEdge(t, tileStride, cp, ldc, mr, nr);
+        for (int r = 0; r < 5; r++)
+            for (int j = 0; j < ldc; j++)
+            {
+                float expected = before[r * ldc + j];
+                if (r < mr && j < nr)
+                {
+                    double z = tile[r * tileStride + j] + (accumulate ? before[r * ldc + j] : 0) + (withBias ? bias[j] : 0);
+                    expected = (float)ReferenceBackend.Activate(activation, z);
+                }
+                Assert.True(Math.Abs(expected - c[r * ldc + j]) <= 1e-6, $"[{r},{j}]: {c[r * ldc + j]} vs {expected}");
+            }
     }
 
     private sealed class CountingWork(int chunks) : ParallelWork
