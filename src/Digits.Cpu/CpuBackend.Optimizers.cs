@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Digits.Core.Backends;
 using Digits.Cpu.Threading;
 
@@ -16,6 +17,7 @@ public sealed partial class CpuBackend
     private readonly OptimizerWork _optimizer = new();
 
     /// <summary>g = grad + λ·p (first decayCount elements); p −= lr·g. gradients, parameters (count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
         float learningRate, float weightDecay, BufferView<float> parameters)
     {
@@ -25,6 +27,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>g = grad + λ·p; v = μ·v + g; p −= lr·v. gradients, velocity, parameters (count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
         float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
         BufferView<float> parameters)
@@ -35,6 +38,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Adam with L2 decay (see <see cref="IBackend.AdamStep"/>). gradients, m, v, parameters (count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
     {
@@ -72,6 +76,7 @@ public sealed partial class CpuBackend
         public AdamParameters Adam;
         public float LearningRate, Momentum, WeightDecay;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int chunk, int chunks, int thread)
         {
             int start = chunk * ElementsPerChunk, end = Math.Min(Count, start + ElementsPerChunk);
@@ -79,6 +84,7 @@ public sealed partial class CpuBackend
             Range(Math.Max(start, DecayCount), end, 0f);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Range(int start, int end, float decay)
         {
             if (start >= end) return;
@@ -125,6 +131,7 @@ public sealed partial class CpuBackend
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void AdamVector(int k, Vector<float> grad, Vector<float> lr)
         {
             var mk = new Vector<float>(Adam.Beta1) * Vector.Load(M + k) + new Vector<float>(1 - Adam.Beta1) * grad;

@@ -53,6 +53,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     public long WorkspaceBytes => _workspaces.Sum(w => w.Bytes);
 
     /// <summary>Computes <paramref name="p"/> on up to <c>pool.Threads</c> threads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Multiply(WorkerPool pool, in GemmProblem p)
     {
         if (p.M == 0 || p.N == 0) return;
@@ -72,6 +73,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
         _p = default;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int chunks, int thread)
     {
         int im = chunk / _tn, jn = chunk % _tn;
@@ -82,6 +84,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     }
 
     /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ChooseGrid(int chunks, in GemmProblem p, int panelsM, int panelsN)
     {
         long best = long.MaxValue;
@@ -150,6 +153,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     }
 
     /// <summary>K = 0: the product is empty, so C = act(bias) (or act(0)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BiasOnly(in GemmProblem p)
     {
         var e = new TileEpilogue(false, p.Bias, p.Activation);

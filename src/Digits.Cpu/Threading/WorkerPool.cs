@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Runtime.CompilerServices;
 
 namespace Digits.Cpu.Threading;
 
@@ -65,6 +66,7 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Runs <c>work.Execute(c, chunks, thread)</c> once for every c in [0, chunks), on the caller and up
     /// to chunks − 1 workers (only those are woken), and returns when all have finished. Rethrows the first
     /// exception a chunk threw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ParallelWork work, int chunks)
     {
         chunks = Math.Max(chunks, 1);
@@ -91,6 +93,7 @@ internal sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Claims and runs chunks of <paramref name="generation"/> until none are left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChunks(long generation, int thread)
     {
         while (true)
