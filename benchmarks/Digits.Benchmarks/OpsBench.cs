@@ -24,10 +24,13 @@ internal static class OpsBench
             using var logits = Put(backend, batch * classes, random);
             using var dLogits = backend.Allocate<float>(batch * classes);
             using var loss = backend.Allocate<float>(1);
-            using var images = Put(backend, 1024 * inputs, random);
-            using var labels = backend.Allocate<int>(1024);
-            using var indices = backend.Allocate<int>(1024);
-            backend.Upload<int>(Enumerable.Range(0, 1024).Reverse().ToArray(), indices.View());
+            // A full-size dataset gathered in shuffled order, as an epoch does (so rows come from DRAM).
+            const int rows = StepConfig.TrainingImages;
+            using var images = Put(backend, rows * inputs, random);
+            using var labels = backend.Allocate<int>(rows);
+            using var indices = backend.Allocate<int>(rows);
+            backend.Upload<int>(Enumerable.Range(0, rows).OrderBy(_ => random.Next()).ToArray(), indices.View());
+            int gatherStart = 0;
             using var x = backend.Allocate<float>(batch * inputs);
             using var y = backend.Allocate<int>(batch);
             var adam = AdamParameters.ForStep(10, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
@@ -42,8 +45,12 @@ internal static class OpsBench
                     () => backend.SoftmaxCrossEntropy(logits, y, batch, classes, 1f / batch, dLogits, loss)),
                 ($"QuadraticCost {batch}×{classes}",
                     () => backend.QuadraticCost(logits, y, batch, classes, 1f / batch, dLogits, loss)),
-                ($"GatherBatch {batch}×{inputs}",
-                    () => backend.GatherBatch(images, labels, indices, 0, batch, inputs, x, y)),
+                ($"GatherBatch {batch}×{inputs} (shuffled, 60000 rows)",
+                    () =>
+                    {
+                        backend.GatherBatch(images, labels, indices, gatherStart, batch, inputs, x, y);
+                        gatherStart = (gatherStart + batch) % (rows - batch);
+                    }),
             ];
             foreach (var (name, op) in ops)
             {

@@ -9,7 +9,7 @@ namespace Digits.Benchmarks;
 /// <c>--quick</c>: GFLOP/s of every <see cref="GemmShape"/> in a few seconds, without BenchmarkDotNet's long runs
 /// (for iterating on kernels). Each op is checked against the reference first. Options:
 /// <c>--threads N</c>, <c>--filter TEXT</c> (substring of the shape's name), <c>--simd avx2|avx512</c>,
-/// <c>--blocking MC,KC,NC</c>, <c>--steps</c> (whole training steps instead of single GEMMs), <c>--ops</c> (the other ops), <c>--pool</c> (dispatch overhead).
+/// <c>--blocking MC,KC,NC</c>, <c>--steps</c> (whole training steps instead of single GEMMs; add <c>--profile</c> for a per-op breakdown), <c>--ops</c> (the other ops), <c>--pool</c> (dispatch overhead).
 /// </summary>
 internal static class QuickBench
 {
@@ -42,7 +42,7 @@ internal static class QuickBench
         Console.WriteLine();
         Console.WriteLine($"{"shape",-44} {"M×N×K",-15} {"best µs",9} {"GFLOP/s",8} {"% peak",6} {"median µs",10} " +
                           $"{"GFLOP/s",8} {"cpu µs",9} {"GFLOP/s",8}");
-        if (args.Contains("--steps")) return Steps(backend, filter);
+        if (args.Contains("--steps")) return Steps(backend, filter, args.Contains("--profile"));
         if (args.Contains("--ops")) return OpsBench.Run(backend, filter);
         foreach (var shape in GemmShape.All.Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
@@ -59,7 +59,7 @@ internal static class QuickBench
 
     /// <summary><c>--steps</c>: a whole training step per configuration, and the epoch it implies (60 000 images,
     /// kernels only — no trainer, no evaluation).</summary>
-    private static int Steps(CpuBackend backend, string filter)
+    private static int Steps(CpuBackend backend, string filter, bool profile)
     {
         Console.WriteLine($"{"config",-10} {"step best µs",13} {"median µs",10} {"epoch best s",13} {"median s",9} " +
                           $"{"GFLOP/s",8} {"cpu µs",9} {"epoch cpu s",12}");
@@ -71,6 +71,13 @@ internal static class QuickBench
             Console.WriteLine($"{config.Name,-10} {best * 1e6,13:F1} {median * 1e6,10:F1} {best * steps,13:F3} " +
                               $"{median * steps,9:F3} {config.FlopsPerStep / best / 1e9,8:F1} {cpu * 1e6,9:F1} " +
                               $"{cpu * steps,12:F3}");
+            Console.WriteLine($"    after {runner.Steps} steps: {runner.Health()}");
+            if (!profile) continue;
+            runner.Profile = [];
+            const int profiled = 200;
+            for (int k = 0; k < profiled; k++) runner.Step();
+            foreach (var (op, seconds) in runner.Profile)
+                Console.WriteLine($"    {op,-20} {seconds / profiled * 1e6,9:F1} µs (caller's CPU time)");
         }
         return 0;
     }

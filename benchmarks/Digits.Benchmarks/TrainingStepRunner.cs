@@ -74,32 +74,79 @@ public sealed class TrainingStepRunner : IDisposable
         _deltas = w.Select(width => F(config.Batch * width)).ToArray();
     }
 
+    /// <summary>When set, every op's thread CPU time (seconds) is added here under its name (profiling only:
+    /// the bookkeeping allocates).</summary>
+    public Dictionary<string, double>? Profile { get; set; }
+
+    private void Op(string name, Action op)
+    {
+        if (Profile is null)
+        {
+            op();
+            return;
+        }
+        double start = ThreadClock.Seconds();
+        op();
+        Profile[name] = Profile.GetValueOrDefault(name) + ThreadClock.Seconds() - start;
+    }
+
+    /// <summary>Steps run so far.</summary>
+    public int Steps => _t;
+
     public void Step()
     {
         int[] w = _c.Widths;
         int layers = w.Length - 1, batch = _c.Batch;
         int start = _t++ * batch % (DatasetRows - batch);
-        _b.GatherBatch(_images, _labels, _indices, start, batch, w[0], _acts[0], _y);
+        Op("gather", () => _b.GatherBatch(_images, _labels, _indices, start, batch, w[0], _acts[0], _y));
         for (int l = 0; l < layers; l++)
         {
             var act = l < layers - 1 ? _c.Hidden : _c.Quadratic ? Activation.Sigmoid : Activation.Identity;
-            _b.LinearForward(_acts[l], Weight(_params, l), Bias(_params, l), act, batch, w[l], w[l + 1], _acts[l + 1]);
+            int f = l;
+            Op($"forward {l}", () => _b.LinearForward(_acts[f], Weight(_params, f), Bias(_params, f), act, batch, w[f],
+                w[f + 1], _acts[f + 1]));
         }
-        if (_c.Quadratic) _b.QuadraticCost(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
-        else _b.SoftmaxCrossEntropy(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
+        Op("loss", () =>
+        {
+            if (_c.Quadratic) _b.QuadraticCost(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
+            else _b.SoftmaxCrossEntropy(_acts[^1], _y, batch, w[^1], 1f / batch, _deltas[^1], _loss);
+        });
         for (int l = layers - 1; l >= 0; l--)
         {
-            _b.LinearBackwardWeight(_acts[l], _deltas[l + 1], batch, w[l], w[l + 1], Weight(_grads, l));
-            _b.BiasBackward(_deltas[l + 1], batch, w[l + 1], Bias(_grads, l));
+            int b = l;
+            Op($"backward-weight {l}", () =>
+                _b.LinearBackwardWeight(_acts[b], _deltas[b + 1], batch, w[b], w[b + 1], Weight(_grads, b)));
+            Op($"bias {l}", () => _b.BiasBackward(_deltas[b + 1], batch, w[b + 1], Bias(_grads, b)));
             if (l == 0) continue;
-            _b.LinearBackwardInput(_deltas[l + 1], Weight(_params, l), batch, w[l], w[l + 1], _deltas[l]);
-            _b.ActivationBackward(_acts[l], _deltas[l], _c.Hidden, batch * w[l], _deltas[l]);
+            Op($"backward-input {l}", () =>
+                _b.LinearBackwardInput(_deltas[b + 1], Weight(_params, b), batch, w[b], w[b + 1], _deltas[b]));
+            Op($"activation {l}", () => _b.ActivationBackward(_acts[b], _deltas[b], _c.Hidden, batch * w[b], _deltas[b]));
         }
-        if (_c.Adam)
-            _b.AdamStep(_grads, _count, _decay, AdamParameters.ForStep(_t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f), _m, _v,
-                _params);
-        else _b.SgdStep(_grads, _count, _decay, 0.01f, 0f, _params);
+        Op("optimizer", () =>
+        {
+            if (_c.Adam)
+                _b.AdamStep(_grads, _count, _decay, AdamParameters.ForStep(_t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f), _m, _v,
+                    _params);
+            else _b.SgdStep(_grads, _count, _decay, 0.01f, 0f, _params);
+        });
         _b.Synchronize();
+    }
+
+    /// <summary>Counts of non-finite and subnormal values in the activations, gradients and parameters — a
+    /// benchmark whose numbers turn subnormal measures the CPU's microcode assists, not the kernels.</summary>
+    public string Health()
+    {
+        int nonFinite = 0, subnormal = 0;
+        foreach (var buffer in _acts.Concat(_deltas).Append(_params).Append(_grads))
+        {
+            var host = new float[buffer.Length];
+            _b.Download(buffer.View(), host);
+            nonFinite += host.Count(v => !float.IsFinite(v));
+            subnormal += host.Count(float.IsSubnormal);
+        }
+        var loss = new float[1];
+        _b.Download(_loss.View(), loss);
+        return $"non-finite {nonFinite}, subnormal {subnormal}, loss sum {loss[0]:g4}";
     }
 
     private BufferView<float> Weight(DeviceBuffer<float> flat, int l) =>
