@@ -26,11 +26,13 @@ internal static class PoolBench
         using var pool = new WorkerPool(Math.Max(threads, 2));
         var empty = new Spin(0);
         var (best, median, _) = QuickBench.Time(() => pool.Run(empty, pool.Threads), 1);
-        Console.WriteLine($"dispatch of {pool.Threads} empty chunks to {pool.Threads} threads: best {best * 1e6:F2} µs, " +
+        Console.WriteLine($"dispatch of {pool.Threads} empty chunks to {pool.Threads} threads: " +
+                          $"best {best * 1e6:F2} µs, " +
                           $"median {median * 1e6:F2} µs");
         var busy = new Spin(100);
         for (int k = 0; k < 500; k++) pool.Run(busy, 4 * pool.Threads);
-        Console.WriteLine($"chunks of 100 µs run by each thread: {string.Join(", ", busy.ByThread.Take(pool.Threads))}");
+        string shares = string.Join(", ", busy.ByThread.Take(pool.Threads));
+        Console.WriteLine($"chunks of 100 µs run by each thread: {shares}");
         return 0;
     }
 }

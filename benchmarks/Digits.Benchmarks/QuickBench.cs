@@ -9,7 +9,9 @@ namespace Digits.Benchmarks;
 /// <c>--quick</c>: GFLOP/s of every <see cref="GemmShape"/> in a few seconds, without BenchmarkDotNet's long runs
 /// (for iterating on kernels). Each op is checked against the reference first. Options:
 /// <c>--threads N</c>, <c>--filter TEXT</c> (substring of the shape's name), <c>--simd avx2|avx512</c>,
-/// <c>--blocking MC,KC,NC</c>, <c>--steps</c> (whole training steps instead of single GEMMs; add <c>--profile</c> for a per-op breakdown), <c>--ops</c> (the other ops), <c>--pool</c> (dispatch overhead).
+/// <c>--blocking MC,KC,NC</c>; and instead of the GEMM table: <c>--steps</c> (whole training steps; add
+/// <c>--profile</c> for a per-op breakdown), <c>--ops</c> (the other ops), <c>--pack</c> (packing throughput),
+/// <c>--pool</c> (dispatch overhead).
 /// </summary>
 internal static class QuickBench
 {
@@ -32,11 +34,13 @@ internal static class QuickBench
                     break;
             }
         }
+        if (args.Contains("--pack")) return PackBench.Run();
         if (args.Contains("--pool")) return PoolBench.Run(threads == 0 ? Environment.ProcessorCount : threads);
         using var backend = new CpuBackend(threads, simd, blocking);
         Console.WriteLine($"{backend.Description}; {CpuInfo.ModelName}; blocking {backend.Gemm.Blocking}");
-        Console.WriteLine($"FMA peak {backend.PeakGflops:F1} GFLOP/s = {Math.Min(backend.Threads, Environment.ProcessorCount)} " +
-                          $"cores × {CpuInfo.FmaPipes} pipes × {CpuInfo.FmaPipeBits / 32} lanes × 2 × {CpuInfo.ClockSource}");
+        int cores = Math.Min(backend.Threads, Environment.ProcessorCount);
+        Console.WriteLine($"FMA peak {backend.PeakGflops:F1} GFLOP/s = {cores} cores × {CpuInfo.FmaPipes} pipes × " +
+                          $"{CpuInfo.FmaPipeBits / 32} lanes × 2 × {CpuInfo.ClockSource}");
         foreach (var op in Enum.GetValues<GemmOp>()) GemmRunner.CheckAgainstReference(backend, op);
         Console.WriteLine("checked against the reference: forward, backward-input, backward-weight");
         Console.WriteLine();
@@ -84,7 +88,8 @@ internal static class QuickBench
 
     /// <summary>(best, median) wall seconds per call over 31 batches of ~3 ms each, after a 0.3 s warm-up, and
     /// the calling thread's least CPU seconds per call. The best batch is the figure to trust on a shared
-    /// machine (other processes only ever make a batch slower); with one thread, the CPU time is better still.</summary>
+    /// machine (other processes only ever make a batch slower); with one thread, the CPU time is better
+    /// still.</summary>
     public static (double Best, double Median, double Cpu) Time(Action run, double flops)
     {
         int perBatch = Math.Max(1, (int)(3e-3 / Math.Max(flops / 100e9, 0.3e-6)));

@@ -120,7 +120,8 @@ public sealed class TrainingStepRunner : IDisposable
             if (l == 0) continue;
             Op($"backward-input {l}", () =>
                 _b.LinearBackwardInput(_deltas[b + 1], Weight(_params, b), batch, w[b], w[b + 1], _deltas[b]));
-            Op($"activation {l}", () => _b.ActivationBackward(_acts[b], _deltas[b], _c.Hidden, batch * w[b], _deltas[b]));
+            Op($"activation {l}",
+                () => _b.ActivationBackward(_acts[b], _deltas[b], _c.Hidden, batch * w[b], _deltas[b]));
         }
         Op("optimizer", () =>
         {

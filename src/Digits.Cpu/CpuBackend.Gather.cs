@@ -29,11 +29,13 @@ public sealed partial class CpuBackend
         fixed (float* img = images.Array())
         {
             float* first = img + images.Offset;
-            for (int r = 0; r < Math.Min(GatherAhead, batch); r++) PrefetchRow(first + (nint)idx[r] * features, features);
+            for (int r = 0; r < Math.Min(GatherAhead, batch); r++)
+                PrefetchRow(first + (nint)idx[r] * features, features);
             for (int r = 0; r < batch; r++)
             {
                 if (r + GatherAhead < batch) PrefetchRow(first + (nint)idx[r + GatherAhead] * features, features);
-                new ReadOnlySpan<float>(first + (nint)idx[r] * features, features).CopyTo(xs.Slice(r * features, features));
+                new ReadOnlySpan<float>(first + (nint)idx[r] * features, features)
+                    .CopyTo(xs.Slice(r * features, features));
                 ys[r] = lab[idx[r]];
             }
         }

@@ -37,7 +37,8 @@ public sealed partial class CpuBackend
                 count, decayCount, default, learningRate, momentum, weightDecay);
     }
 
-    /// <summary>Adam with L2 decay (see <see cref="IBackend.AdamStep"/>). gradients, m, v, parameters (count).</summary>
+    /// <summary>Adam with L2 decay (see <see cref="IBackend.AdamStep"/>).
+    /// gradients, m, v, parameters (count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)

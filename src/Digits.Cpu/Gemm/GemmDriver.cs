@@ -83,7 +83,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
         if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
     }
 
-    /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest floats.</summary>
+    /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest
+    /// floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ChooseGrid(int chunks, in GemmProblem p, int panelsM, int panelsN)
     {
@@ -102,7 +103,11 @@ internal sealed unsafe class GemmDriver : ParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Blocked(in GemmProblem p, int m0, int m1, int n0, int n1, GemmWorkspace ws)
     {
-        int blocksK = (p.K + Blocking.Kc - 1) / Blocking.Kc, kcEach = (p.K + blocksK - 1) / blocksK;
+        // Equal k blocks, rounded up to a multiple of 16 so the transposing pack never takes its scalar tail
+        // (K = 784 → 208, 208, 208, 160). They depend on K alone: the same k blocks whatever the threads.
+        int blocksK = (p.K + Blocking.Kc - 1) / Blocking.Kc;
+        int kcEach = Math.Min(RoundUp((p.K + blocksK - 1) / blocksK, 16), p.K);
+        blocksK = (p.K + kcEach - 1) / kcEach;
         int mcMax = Math.Min(Blocking.Mc, RoundUp(m1 - m0, Mr)), ncMax = Math.Min(Blocking.Nc, RoundUp(n1 - n0, Nr));
         ws.Ensure((long)mcMax * kcEach, (long)ncMax * kcEach, Mr * Nr);
         for (int jc = n0; jc < n1; jc += Blocking.Nc)
@@ -112,7 +117,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
             {
                 int k0 = kb * kcEach, kc = Math.Min(kcEach, p.K - k0);
                 bool last = kb == blocksK - 1;
-                var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null, last ? p.Activation : Activation.Identity);
+                var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null,
+                    last ? p.Activation : Activation.Identity);
                 Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B);
                 for (int ic = m0; ic < m1; ic += Blocking.Mc)
                 {

@@ -44,7 +44,8 @@ public sealed class CpuAllocationTests
 
         public TrainingStep(IBackend backend, int batch, int inputs, int hidden, Activation activation, bool nielsen)
         {
-            (_b, _batch, _inputs, _hidden, _activation, _nielsen) = (backend, batch, inputs, hidden, activation, nielsen);
+            (_b, _batch, _inputs, _hidden) = (backend, batch, inputs, hidden);
+            (_activation, _nielsen) = (activation, nielsen);
             _decay = hidden * inputs + Classes * hidden;
             _count = _decay + hidden + Classes;
             var random = new Random(1);
@@ -94,8 +95,10 @@ public sealed class CpuAllocationTests
             var buffer = _b.Allocate<float>(length);
             _owned.Add(buffer);
             if (random is not null)
-                _b.Upload<float>(Enumerable.Range(0, length).Select(_ => (random.NextSingle() * 2 - 1) * scale).ToArray(),
-                    buffer.View());
+            {
+                float[] data = Enumerable.Range(0, length).Select(_ => (random.NextSingle() * 2 - 1) * scale).ToArray();
+                _b.Upload<float>(data, buffer.View());
+            }
             return buffer;
         }
 

@@ -19,7 +19,7 @@ public sealed class CpuInternalsTests
                 foreach (int cols in new[] { 0, 1, 15, 16, 17, 33, 48 })
                 {
                     const int lds = 53;
-                    float[] src = Enumerable.Range(0, Math.Max(1, rows) * lds).Select(_ => random.NextSingle()).ToArray();
+                    float[] src = TestData.Uniform(random, Math.Max(1, rows) * lds);
                     float[] dst = new float[cols * w + 32];
                     Array.Fill(dst, float.NaN);
                     fixed (float* s = src, d = dst) Transpose.Pack(s, lds, rows, cols, d, w);
@@ -54,7 +54,8 @@ public sealed class CpuInternalsTests
                 float expected = before[r * ldc + j];
                 if (r < mr && j < nr)
                 {
-                    double z = tile[r * tileStride + j] + (accumulate ? before[r * ldc + j] : 0) + (withBias ? bias[j] : 0);
+                    double z = tile[r * tileStride + j] + (accumulate ? before[r * ldc + j] : 0) +
+                               (withBias ? bias[j] : 0);
                     expected = (float)ReferenceBackend.Activate(activation, z);
                 }
                 Assert.True(Math.Abs(expected - c[r * ldc + j]) <= 1e-6, $"[{r},{j}]: {c[r * ldc + j]} vs {expected}");
