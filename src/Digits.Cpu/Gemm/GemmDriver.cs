@@ -22,8 +22,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
     /// <summary>Fewest flops worth a thread of their own (≈ 5 µs of one core's work).</summary>
     public const double MinFlopsPerPart = 500_000;
 
-    /// <summary>Chunks per thread when an op is split (a variable so the benchmarks can sweep it).</summary>
-    internal static int ChunksPerThread = 2;
+    /// <summary>Chunks per thread when an op is split.</summary>
+    public const int ChunksPerThread = 2;
 
     private readonly GemmWorkspace[] _workspaces;
     private GemmProblem _p;
@@ -68,9 +68,26 @@ internal sealed unsafe class GemmDriver : ParallelWork
         (_tm, _tn) = (1, 1);
         for (; chunks > 1; chunks--)
             if (ChooseGrid(chunks, p, panelsM, panelsN)) break;
+        // Any thread may claim any chunk, so every thread that can take part gets buffers for the largest chunk
+        // now, on the caller: they grow on a shape's first call and never inside a worker.
+        int kcEach = KBlock(p.K).KcEach;
+        int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
+        long aFloats = (long)Math.Min(Blocking.Mc, rows) * kcEach;
+        long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
+        for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
+            _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
         _p = p;
         pool.Run(this, chunks);
         _p = default;
+    }
+
+    /// <summary>The k blocking, a function of K alone: equal blocks of at most KC, rounded up to a multiple of
+    /// 16 so the transposing pack never takes its scalar tail (K = 784 → 208, 208, 208, 160).</summary>
+    private (int Blocks, int KcEach) KBlock(int k)
+    {
+        int blocks = (k + Blocking.Kc - 1) / Blocking.Kc;
+        int kcEach = Math.Min(RoundUp((k + blocks - 1) / blocks, 16), k);
+        return ((k + kcEach - 1) / kcEach, kcEach);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -103,13 +120,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Blocked(in GemmProblem p, int m0, int m1, int n0, int n1, GemmWorkspace ws)
     {
-        // Equal k blocks, rounded up to a multiple of 16 so the transposing pack never takes its scalar tail
-        // (K = 784 → 208, 208, 208, 160). They depend on K alone: the same k blocks whatever the threads.
-        int blocksK = (p.K + Blocking.Kc - 1) / Blocking.Kc;
-        int kcEach = Math.Min(RoundUp((p.K + blocksK - 1) / blocksK, 16), p.K);
-        blocksK = (p.K + kcEach - 1) / kcEach;
-        int mcMax = Math.Min(Blocking.Mc, RoundUp(m1 - m0, Mr)), ncMax = Math.Min(Blocking.Nc, RoundUp(n1 - n0, Nr));
-        ws.Ensure((long)mcMax * kcEach, (long)ncMax * kcEach, Mr * Nr);
+        var (blocksK, kcEach) = KBlock(p.K);
         for (int jc = n0; jc < n1; jc += Blocking.Nc)
         {
             int nc = Math.Min(Blocking.Nc, n1 - jc);
