@@ -10,9 +10,9 @@ namespace Digits.Cpu;
 // operations are evaluated in the reference's order, without fused multiply-adds, so the results match it.
 public sealed partial class CpuBackend
 {
-    /// <summary>Elements per chunk of an optimizer step (256 KiB of each array): big enough that claiming a chunk
-    /// is noise, small enough that two threads share a 100 k-parameter model.</summary>
-    internal const int ElementsPerChunk = 64 * 1024;
+    /// <summary>Fewest elements worth a thread of their own in an optimizer step (≈ 10 µs of Adam on one core).
+    /// </summary>
+    internal const int MinElementsPerThread = 32 * 1024;
 
     private readonly OptimizerWork _optimizer = new();
 
@@ -58,7 +58,9 @@ public sealed partial class CpuBackend
         w.V = v;
         (w.Kind, w.Count, w.DecayCount) = (kind, count, decayCount);
         (w.Adam, w.LearningRate, w.Momentum, w.WeightDecay) = (adam, learningRate, momentum, weightDecay);
-        _pool.Run(w, (count + ElementsPerChunk - 1) / ElementsPerChunk);
+        // Equal ranges, a whole number per thread: 2 per thread when each is still worth a thread.
+        int threads = Math.Clamp(count / MinElementsPerThread, 1, Threads);
+        _pool.Run(w, threads == 1 ? 1 : count >= 2 * threads * MinElementsPerThread ? 2 * threads : threads);
     }
 
     private enum OptimizerKind
@@ -68,7 +70,7 @@ public sealed partial class CpuBackend
         Adam,
     }
 
-    /// <summary>One optimizer step, cut into fixed ranges of <see cref="ElementsPerChunk"/> elements.</summary>
+    /// <summary>One optimizer step, cut into equal ranges (multiples of 64 elements) of the buffer.</summary>
     private sealed unsafe class OptimizerWork : ParallelWork
     {
         public OptimizerKind Kind;
@@ -80,7 +82,8 @@ public sealed partial class CpuBackend
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int chunk, int chunks, int thread)
         {
-            int start = chunk * ElementsPerChunk, end = Math.Min(Count, start + ElementsPerChunk);
+            int start = (int)((long)Count * chunk / chunks) & ~63;
+            int end = chunk == chunks - 1 ? Count : (int)((long)Count * (chunk + 1) / chunks) & ~63;
             Range(start, Math.Min(end, DecayCount), WeightDecay);
             Range(Math.Max(start, DecayCount), end, 0f);
         }
