@@ -57,7 +57,8 @@ public sealed class GemmRunner : IDisposable
     {
         var shape = new GemmShape("check", op, 37, 101, 45);
         using var fast = new GemmRunner(backend, shape, 7);
-        using var reference = new GemmRunner(new ReferenceBackend(), shape, 7);
+        using var referenceBackend = new ReferenceBackend();
+        using var reference = new GemmRunner(referenceBackend, shape, 7);
         fast.Run();
         reference.Run();
         float[] e = reference.Output(), a = fast.Output();

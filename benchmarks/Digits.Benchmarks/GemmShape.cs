@@ -10,7 +10,7 @@ public enum GemmOp
 }
 
 /// <summary>One GEMM as a training configuration issues it: batch B, layer inputs I, outputs O.</summary>
-public sealed record GemmShape(string Config, GemmOp Op, int Batch, int Inputs, int Outputs)
+public sealed record GemmShape(string Config, GemmOp Op, int Batch, int Inputs, int Outputs) : IHasFlops
 {
     /// <summary>2·B·I·O floating-point operations.</summary>
     public double Flops => 2.0 * Batch * Inputs * Outputs;

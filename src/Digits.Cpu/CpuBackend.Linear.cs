@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Digits.Core.Backends;
 using Digits.Cpu.Gemm;
 
@@ -10,6 +11,7 @@ public sealed partial class CpuBackend
 {
     /// <summary>y[b,o] = act(bias[o] + Σᵢ x[b,i]·W[o,i]): GEMM NT, bias and activation fused into the store.
     /// x (B,I), weight (O,I), bias (O), y (B,O).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void LinearForwardCore(BufferView<float> x, BufferView<float> weight,
         BufferView<float> bias, Activation activation, int batch, int inputs, int outputs, BufferView<float> y)
     {
@@ -22,6 +24,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dx[b,i] = Σₒ dz[b,o]·W[o,i]: GEMM NN. dz (B,O), weight (O,I), dx (B,I) overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight,
         int batch, int inputs, int outputs, BufferView<float> dx)
     {
@@ -33,6 +36,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dW[o,i] = Σ_b dz[b,o]·x[b,i]: GEMM TN. x (B,I), dz (B,O), dWeight (O,I) overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
         int inputs, int outputs, BufferView<float> dWeight)
     {
@@ -45,6 +49,7 @@ public sealed partial class CpuBackend
 
     /// <summary>db[o] = Σ_b dz[b,o], summed over b in order (one thread) for each vector of columns.
     /// dz (B,O), dBias (O) overwritten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias)
     {
         ReadOnlySpan<float> d = dz.Span();
@@ -82,6 +87,7 @@ public sealed partial class CpuBackend
 
     /// <summary>dz = dy · act′(y), act′ in terms of y. y, dy, dz (count); dz may be dy itself (each element is
     /// read before it is written).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
         int count, BufferView<float> dz)
     {

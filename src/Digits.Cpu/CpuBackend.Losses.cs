@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Digits.Core.Backends;
 
 namespace Digits.Cpu;
@@ -14,6 +15,7 @@ public sealed partial class CpuBackend
     /// logits (B,C), labels (B), dLogits (B,C) overwritten, lossSum (1) accumulated.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">a label is outside [0, C).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
         int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum)
     {
@@ -45,6 +47,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>The row's largest element (NaN if any is NaN, like Math.Max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxOf(ReadOnlySpan<float> row)
     {
         float max = row[0];
@@ -58,6 +61,7 @@ public sealed partial class CpuBackend
 
     /// <summary>lossᵦ = ½ Σⱼ (aᵦⱼ − tᵦⱼ)², dPre = scale·(a − t)·a(1 − a). outputs (B,C), labels (B),
     /// dPre (B,C) overwritten, lossSum (1) accumulated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
         int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum)
     {
@@ -80,6 +84,7 @@ public sealed partial class CpuBackend
         lossSum.Span()[0] += (float)total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ArgmaxRow(ReadOnlySpan<float> row)
     {
         int best = 0;
@@ -90,6 +95,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Index of the largest score per row, first on ties. scores (B,C), predictions (B).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void ArgmaxCore(BufferView<float> scores, int batch, int classes, BufferView<int> predictions)
     {
         ReadOnlySpan<float> s = scores.Span();
@@ -98,6 +104,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>correct[0] += rows whose argmax equals the label. scores (B,C), labels (B), correct (1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
         int classes, BufferView<int> correct)
     {

@@ -32,7 +32,8 @@ public sealed partial class CpuBackend : BackendBase
     private readonly GemmDriver _gemm;
 
     /// <summary>Creates the backend and starts its worker threads.</summary>
-    /// <param name="threads">Threads to use, the caller included; 0 means <see cref="Environment.ProcessorCount"/>.</param>
+    /// <param name="threads">Threads to use, the caller included; 0 means
+    /// <see cref="Environment.ProcessorCount"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is negative.</exception>
     public CpuBackend(int threads = 0) : this(threads, SimdLevel.Auto)
     {
@@ -40,7 +41,8 @@ public sealed partial class CpuBackend : BackendBase
 
     /// <summary>Creates the backend with a chosen micro-kernel width (tests run the 256-bit kernels this way on
     /// CPUs that have 512-bit ones).</summary>
-    /// <param name="threads">Threads to use, the caller included; 0 means <see cref="Environment.ProcessorCount"/>.</param>
+    /// <param name="threads">Threads to use, the caller included; 0 means
+    /// <see cref="Environment.ProcessorCount"/>.</param>
     /// <param name="simd">Kernel width; <see cref="SimdLevel.Avx512"/> falls back to 256-bit kernels on a CPU
     /// without accelerated 512-bit vectors.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is negative.</exception>

@@ -60,7 +60,8 @@ public static class CpuInfo
     public static double ReportedClockMHz { get; } =
         double.TryParse(CpuInfoField("cpu MHz"), CultureInfo.InvariantCulture, out double mhz) ? mhz : 0;
 
-    /// <summary>The clock measured by timing dependent integer adds (MHz); computed once, on first use (~10 ms).</summary>
+    /// <summary>The clock measured by timing dependent integer adds (MHz); computed once, on first use
+    /// (~10 ms).</summary>
     public static double MeasuredClockMHz => Measured.Value;
 
     /// <summary>The clock the peak is computed from: the larger of <see cref="ReportedClockMHz"/> and

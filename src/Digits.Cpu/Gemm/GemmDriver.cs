@@ -10,15 +10,20 @@ namespace Digits.Cpu.Gemm;
 /// MC rows (ic; pack that MC×KC block of A) → NR-column panels → MR-row panels → micro-kernel. The k range is
 /// cut into equal blocks that depend on K alone, and each k block's partial sums are added to C in order, so
 /// every element of C is computed by the same operations in the same order whatever the thread count.</para>
-/// <para>Threads: C is cut into a tm × tn grid of whole panels (tm·tn = parts). Each part packs its own blocks
-/// (no barrier); a split along N repacks A once per extra column of the grid and a split along M repacks B,
-/// so the grid that repacks least is chosen. Products under <see cref="MinFlopsPerPart"/> per part stay on
-/// one thread: at the nielsen shapes (batch 10) a dispatch would cost more than it saves.</para>
+/// <para>Threads: C is cut into a tm × tn grid of chunks of whole panels, <see cref="ChunksPerThread"/> per
+/// thread so that a thread the OS deschedules holds up little (the pool hands chunks to whichever thread is
+/// free). Each chunk packs its own blocks (no barrier); a split along N repacks A once per extra grid column
+/// and a split along M repacks B, so the grid that repacks least is chosen. Products under
+/// <see cref="MinFlopsPerPart"/> per thread stay on the caller: at the nielsen shapes (batch 10) a dispatch
+/// would cost more than it saves.</para>
 /// </summary>
 internal sealed unsafe class GemmDriver : ParallelWork
 {
     /// <summary>Fewest flops worth a thread of their own (≈ 5 µs of one core's work).</summary>
     public const double MinFlopsPerPart = 500_000;
+
+    /// <summary>Chunks per thread when an op is split.</summary>
+    public const int ChunksPerThread = 2;
 
     private readonly GemmWorkspace[] _workspaces;
     private GemmProblem _p;
@@ -48,6 +53,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     public long WorkspaceBytes => _workspaces.Sum(w => w.Bytes);
 
     /// <summary>Computes <paramref name="p"/> on up to <c>pool.Threads</c> threads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Multiply(WorkerPool pool, in GemmProblem p)
     {
         if (p.M == 0 || p.N == 0) return;
@@ -57,32 +63,53 @@ internal sealed unsafe class GemmDriver : ParallelWork
             return;
         }
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
-        int parts = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
+        int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
+        int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
         (_tm, _tn) = (1, 1);
-        for (; parts > 1; parts--)
-            if (ChooseGrid(parts, p, panelsM, panelsN)) break;
+        for (; chunks > 1; chunks--)
+            if (ChooseGrid(chunks, p, panelsM, panelsN)) break;
+        // Any thread may claim any chunk, so every thread that can take part gets buffers for the largest chunk
+        // now, on the caller: they grow on a shape's first call and never inside a worker.
+        int kcEach = KBlock(p.K).KcEach;
+        int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
+        long aFloats = (long)Math.Min(Blocking.Mc, rows) * kcEach;
+        long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
+        for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
+            _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
         _p = p;
-        pool.Run(this, parts);
+        pool.Run(this, chunks);
         _p = default;
     }
 
-    public override void Execute(int part, int parts)
+    /// <summary>The k blocking, a function of K alone: equal blocks of at most KC, rounded up to a multiple of
+    /// 16 so the transposing pack never takes its scalar tail (K = 784 → 208, 208, 208, 160).</summary>
+    private (int Blocks, int KcEach) KBlock(int k)
     {
-        int im = part / _tn, jn = part % _tn;
+        int blocks = (k + Blocking.Kc - 1) / Blocking.Kc;
+        int kcEach = Math.Min(RoundUp((k + blocks - 1) / blocks, 16), k);
+        return ((k + kcEach - 1) / kcEach, kcEach);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Execute(int chunk, int chunks, int thread)
+    {
+        int im = chunk / _tn, jn = chunk % _tn;
         int panelsM = (_p.M + Mr - 1) / Mr, panelsN = (_p.N + Nr - 1) / Nr;
         int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
         int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
-        if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[part]);
+        if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
     }
 
-    /// <summary>Picks the tm × tn = parts grid (each part at least one panel) that repacks the fewest floats.</summary>
-    private bool ChooseGrid(int parts, in GemmProblem p, int panelsM, int panelsN)
+    /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest
+    /// floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool ChooseGrid(int chunks, in GemmProblem p, int panelsM, int panelsN)
     {
         long best = long.MaxValue;
-        for (int tm = 1; tm <= parts; tm++)
+        for (int tm = 1; tm <= chunks; tm++)
         {
-            if (parts % tm != 0) continue;
-            int tn = parts / tm;
+            if (chunks % tm != 0) continue;
+            int tn = chunks / tm;
             if (tm > panelsM || tn > panelsN) continue;
             long repacked = (long)tn * p.M * p.K + (long)tm * p.K * p.N;
             if (repacked < best) (best, _tm, _tn) = (repacked, tm, tn);
@@ -93,9 +120,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Blocked(in GemmProblem p, int m0, int m1, int n0, int n1, GemmWorkspace ws)
     {
-        int blocksK = (p.K + Blocking.Kc - 1) / Blocking.Kc, kcEach = (p.K + blocksK - 1) / blocksK;
-        int mcMax = Math.Min(Blocking.Mc, RoundUp(m1 - m0, Mr)), ncMax = Math.Min(Blocking.Nc, RoundUp(n1 - n0, Nr));
-        ws.Ensure((long)mcMax * kcEach, (long)ncMax * kcEach, Mr * Nr);
+        var (blocksK, kcEach) = KBlock(p.K);
         for (int jc = n0; jc < n1; jc += Blocking.Nc)
         {
             int nc = Math.Min(Blocking.Nc, n1 - jc);
@@ -103,7 +128,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
             {
                 int k0 = kb * kcEach, kc = Math.Min(kcEach, p.K - k0);
                 bool last = kb == blocksK - 1;
-                var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null, last ? p.Activation : Activation.Identity);
+                var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null,
+                    last ? p.Activation : Activation.Identity);
                 Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B);
                 for (int ic = m0; ic < m1; ic += Blocking.Mc)
                 {
@@ -144,6 +170,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     }
 
     /// <summary>K = 0: the product is empty, so C = act(bias) (or act(0)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BiasOnly(in GemmProblem p)
     {
         var e = new TileEpilogue(false, p.Bias, p.Activation);

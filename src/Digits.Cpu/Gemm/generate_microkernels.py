@@ -1,122 +1,184 @@
-"""Generates MicroKernel512.cs and MicroKernel256.cs: fully unrolled register-tile GEMM kernels.
+"""Generates MicroKernel512.cs and MicroKernel256.cs: fully unrolled register-tile GEMM micro-kernels.
 
-RyuJIT keeps every Vector512 local of the unrolled form in a zmm register (checked with
-DOTNET_JitDisasm); a loop over an accumulator array would spill them to the stack.
+Run from the repository root: python3 src/Digits.Cpu/Gemm/generate_microkernels.py
+
+The unrolled form is what lets RyuJIT keep every accumulator in a vector register (checked with
+DOTNET_JitDisasm=Kernel12x32: zmm0-23 accumulate, zmm24-25 hold B, zmm26 the broadcast, no spills);
+a loop over an array of accumulators would live on the stack.
 """
-import sys  # noqa: F401
-def kernel(name, V, lanes, MR, NV, summary):
-    NR = lanes*NV
-    acc = [[f"c{r:x}{v}" for v in range(NV)] for r in range(MR)]
-    L=[]
-    L.append(f"    /// <summary>{summary}</summary>")
-    L.append(f"    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    L.append(f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, int mr, int nr,")
-    L.append(f"        float* tile)")
-    L.append("    {")
-    decl = ", ".join(f"{x} = default" for row in acc for x in row)
-    # wrap
-    L.append(f"        {V}<float> " + wrap(decl, 8, 120))
-    L.append("        for (int k = 0; k < kc; k++)")
-    L.append("        {")
-    L.append("            " + " ".join(f"var b{v} = {V}.Load(b + {v*lanes});" for v in range(NV)))
-    for r in range(MR):
-        parts=[f"var a{r:x} = {V}.Create(a[{r}]);"] + [f"{acc[r][v]} = {V}.FusedMultiplyAdd(a{r:x}, b{v}, {acc[r][v]});" for v in range(NV)]
-        L.append("            " + parts[0])
-        for p in parts[1:]: L.append("            " + p)
-    L.append(f"            a += {MR};")
-    L.append(f"            b += {NR};")
-    L.append("        }")
-    L.append(f"        if (mr == {MR} && nr == {NR})")
-    L.append("        {")
-    L.append(f"            var bias = e.Bias;")
-    L.append(f"            bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;")
-    for v in range(NV):
-        L.append(f"            var z{v} = hasBias ? {V}.Load(bias + {v*lanes}) : default;")
-    L.append("            float* d = c;")
-    for r in range(MR):
-        args = ", ".join(acc[r])
-        zs = ", ".join(f"z{v}" for v in range(NV))
-        L.append(f"            Row(d, {args}, {zs}, add, hasBias, relu);" + ("" if r==MR-1 else " d += ldc;"))
-    L.append(f"            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, {MR}, {NR});")
-    L.append("            return;")
-    L.append("        }")
-    for r in range(MR):
-        L.append("        " + " ".join(f"{acc[r][v]}.Store(tile + {r*NR + v*lanes});" for v in range(NV)))
-    L.append(f"        e.StoreEdge(tile, {NR}, c, ldc, mr, nr);")
-    L.append("    }")
-    return "\n".join(L)
-
-def wrap(s, indent, width):
-    out=[]; line=""
-    for tok in s.split(", "):
-        cand = (line + ", " + tok) if line else tok
-        if len(cand) + indent + 20 > width and line:
-            out.append(line + ","); line = tok
-        else: line = cand
-    out.append(line + ";")
-    return ("\n" + " "*(indent+4)).join(out)
-
-def row(V, lanes, NV):
-    args = ", ".join(f"{V}<float> v{v}" for v in range(NV))
-    zs = ", ".join(f"{V}<float> z{v}" for v in range(NV))
-    L=[]
-    L.append("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    L.append(f"    private static void Row(float* d, {args}, {zs}, bool add,")
-    L.append("        bool hasBias, bool relu)")
-    L.append("    {")
-    for v in range(NV):
-        L.append(f"        if (add) v{v} += {V}.Load(d + {v*lanes});")
-    for v in range(NV):
-        L.append(f"        if (hasBias) v{v} += z{v};")
-    for v in range(NV):
-        L.append(f"        if (relu) v{v} = {V}.MaxNative(v{v}, {V}<float>.Zero);")
-    for v in range(NV):
-        L.append(f"        v{v}.Store(d + {v*lanes});")
-    L.append("    }")
-    return "\n".join(L)
+import os
 
 
-HEADERS = {
-    "512": ("MicroKernel512", [
+class Isa:
+    """One vector width: the C# vector type, lanes per vector, the masked load/store intrinsics."""
+
+    def __init__(self, vector, lanes, masked, mask_load_merges):
+        self.vector, self.lanes, self.masked, self.mask_load_merges = vector, lanes, masked, mask_load_merges
+
+    def mask_load(self, address, mask):
+        zero = f", {self.vector}<float>.Zero" if self.mask_load_merges else ""
+        return f"{self.masked}.MaskLoad({address}, {mask}{zero})"
+
+
+AVX512 = Isa("Vector512", 16, "Avx512F", True)
+AVX2 = Isa("Vector256", 8, "Avx", False)
+
+
+def wrap(items, first_prefix, indent, width=120, last=";"):
+    """Joins items with ", " into lines of at most width characters."""
+    lines, line = [], first_prefix
+    for k, item in enumerate(items):
+        piece = item + (last if k == len(items) - 1 else ",")
+        if len(line) + 1 + len(piece) > width and line.strip():
+            lines.append(line.rstrip())
+            line = " " * indent
+        line += ("" if line.endswith(" ") or line == first_prefix else " ") + piece
+    lines.append(line)
+    return lines
+
+
+def kernel(isa, name, mr, vectors, summary):
+    v_t, lanes, nr = isa.vector, isa.lanes, isa.lanes * vectors
+    acc = [[f"c{r:x}{v}" for v in range(vectors)] for r in range(mr)]
+    zs = ", ".join(f"z{v}" for v in range(vectors))
+    ms = ", ".join(f"m{v}" for v in range(vectors))
+    out = [f"    /// <summary>{summary}</summary>",
+           "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]",
+           f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, int mr,",
+           "        int nr, float* tile)",
+           "    {"]
+    out += wrap([f"{x} = default" for row in acc for x in row], f"        {v_t}<float> ", 12)
+    out += ["        // C's rows are fetched ~32 iterations (≈ 800 cycles) before the epilogue needs them, so an",
+            "        // epilogue that adds to C (every k block after the first) does not wait on L2/L3.",
+            "        int prefetchAt = Math.Max(0, kc - 32);",
+            "        for (int k = 0; k < kc; k++)",
+            "        {",
+            "            if (k == prefetchAt) Prefetch(c, ldc, mr);",
+            "            " + " ".join(f"var b{v} = {v_t}.Load(b + {v * lanes});" for v in range(vectors))]
+    for r in range(mr):
+        out.append(f"            var a{r:x} = {v_t}.Create(a[{r}]);")
+        out += [f"            {acc[r][v]} = {v_t}.FusedMultiplyAdd(a{r:x}, b{v}, {acc[r][v]});" for v in range(vectors)]
+    out += [f"            a += {mr};", f"            b += {nr};", "        }",
+            "        var bias = e.Bias;",
+            "        bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;",
+            f"        if (mr == {mr} && nr == {nr})",
+            "        {"]
+    out += [f"            var z{v} = hasBias ? {v_t}.Load(bias + {v * lanes}) : default;" for v in range(vectors)]
+    for r in range(mr):
+        at = "c" if r == 0 else f"c + {r} * (nint)ldc"
+        out.append(f"            Row({at}, {', '.join(acc[r])}, {zs}, add, hasBias, relu);")
+    out += [f"            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, {mr}, {nr});",
+            "            return;",
+            "        }",
+            f"        if ({isa.masked}.IsSupported)",
+            "        {",
+            "            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never",
+            "            // fault, so the tile may end at the end of an array).",
+            f"            var iota = {v_t}.Create(" + ", ".join(f"{j}f" for j in range(lanes)) + ");"]
+    out += [f"            var m{v} = {v_t}.LessThan(iota, {v_t}.Create((float)(nr - {v * lanes})));"
+            for v in range(vectors)]
+    out += [f"            var z{v} = hasBias ? {isa.mask_load(f'bias + {v * lanes}', f'm{v}')} : default;"
+            for v in range(vectors)]
+    for r in range(mr):
+        at = "c" if r == 0 else f"c + {r} * (nint)ldc"
+        out.append(f"            if (mr > {r}) RowMasked({at}, {', '.join(acc[r])}, {zs}, {ms}, add, hasBias, relu);")
+    out += ["            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);",
+            "            return;",
+            "        }"]
+    for r in range(mr):
+        out.append("        " + " ".join(f"{acc[r][v]}.Store(tile + {r * nr + v * lanes});" for v in range(vectors)))
+    out += [f"        e.StoreEdge(tile, {nr}, c, ldc, mr, nr);", "    }"]
+    return out
+
+
+def row(isa, vectors, masked):
+    v_t, lanes = isa.vector, isa.lanes
+    params = [f"{v_t}<float> v{v}" for v in range(vectors)] + [f"{v_t}<float> z{v}" for v in range(vectors)]
+    if masked:
+        params += [f"{v_t}<float> m{v}" for v in range(vectors)]
+    params += ["bool add", "bool hasBias", "bool relu)"]
+    name = "RowMasked" if masked else "Row"
+    summary = ("Row epilogue for a partial tile: lanes whose mask is clear are neither read nor written."
+               if masked else "Row epilogue of a full tile: C = relu?(acc + C? + bias?).")
+    out = [f"    /// <summary>{summary}</summary>", "    [MethodImpl(MethodImplOptions.AggressiveInlining)]"]
+    out += wrap(["float* d"] + params, f"    private static void {name}(", 8, last="")
+    out.append("    {")
+    for v in range(vectors):
+        load = isa.mask_load(f"d + {v * lanes}", f"m{v}") if masked else f"{v_t}.Load(d + {v * lanes})"
+        out.append(f"        if (add) v{v} += {load};")
+    out += [f"        if (hasBias) v{v} += z{v};" for v in range(vectors)]
+    out += [f"        if (relu) v{v} = {v_t}.MaxNative(v{v}, {v_t}<float>.Zero);" for v in range(vectors)]
+    out += [(f"        {isa.masked}.MaskStore(d + {v * lanes}, m{v}, v{v});" if masked
+             else f"        v{v}.Store(d + {v * lanes});") for v in range(vectors)]
+    out.append("    }")
+    return out
+
+
+def prefetch(nr):
+    return [f"    /// <summary>Asks for the {nr} floats of each of the tile's rows to be brought into L1.</summary>",
+            "    [MethodImpl(MethodImplOptions.AggressiveInlining)]",
+            "    private static void Prefetch(float* c, int ldc, int rows)",
+            "    {",
+            "        if (!Sse.IsSupported) return;",
+            "        for (int r = 0; r < rows; r++, c += ldc)",
+            "        {",
+            "            Sse.Prefetch0(c);",
+            f"            Sse.Prefetch0(c + {nr} - 1);",
+            "        }",
+            "    }"]
+
+
+FILES = {
+    "MicroKernel512": (AVX512, 12, [
         "512-bit (AVX-512) micro-kernels: a 12×32 register tile (24 zmm accumulators, 2 vectors of B, one",
         "broadcast of A) and a 12×16 tile for a narrow last panel. Per k: 2 loads of B, 12 broadcasts of A, 24",
         "FMAs. Zen 4 retires one 512-bit FMA per cycle with latency 4, so 24 independent accumulators keep its",
         "FMA pipes full (measured: ~115 GFLOP/s per core from L1, the core's peak)."]),
-    "256": ("MicroKernel256", [
+    "MicroKernel256": (AVX2, 6, [
         "256-bit (AVX2 + FMA) micro-kernels: a 6×16 register tile (12 ymm accumulators, 2 vectors of B, one",
         "broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel."]),
 }
 
-def emit(which):
-    cls, desc = HEADERS[which]
-    out = ["// <auto-generated> by Gemm/generate_microkernels.py — edit the script, then run",
+
+def emit(cls):
+    isa, mr, description = FILES[cls]
+    wide, narrow = 2 * isa.lanes, isa.lanes
+    out = ["// <auto-generated> by generate_microkernels.py in this folder — edit the script, then run",
            "// `python3 src/Digits.Cpu/Gemm/generate_microkernels.py` from the repository root. </auto-generated>",
-           "using System.Runtime.CompilerServices;", "using System.Runtime.Intrinsics;", "using Digits.Core.Backends;", "",
-           "namespace Digits.Cpu.Gemm;", "", "/// <summary>"]
-    out += ["/// " + d for d in desc]
-    out += ["/// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) = epilogue(Σₖ a[k·MR + r]·b[k·NR + j])",
-            "/// for k in [0, kc), with a and b packed, zero-padded panels. Full tiles are stored from registers;",
-            "/// partial tiles go through <c>tile</c> (MR×NR floats of scratch) and <see cref=\"TileEpilogue.StoreEdge\"/>.",
-            "/// Each element of C is one FMA chain in k order wherever its tile lies, so no result depends on how the",
-            "/// output was split between threads.</para>",
+           "using System.Runtime.CompilerServices;",
+           "using System.Runtime.Intrinsics;",
+           "using System.Runtime.Intrinsics.X86;",
+           "using Digits.Core.Backends;",
+           "",
+           "namespace Digits.Cpu.Gemm;",
+           "",
+           "/// <summary>"]
+    out += ["/// " + line for line in description]
+    out += ["/// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) =",
+            "/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels.",
+            "/// Tiles are stored from registers (partial ones with masked stores); only without x86 masked stores",
+            "/// do partial tiles go through <c>tile</c> (MR×NR floats of scratch) and",
+            "/// <see cref=\"TileEpilogue.StoreEdge\"/>. Each element of C is one FMA chain in k order wherever its",
+            "/// tile lies, so no result depends on how the output was split between threads.</para>",
             "/// </summary>",
-            f"internal static unsafe class {cls}", "{"]
-    if which == "512":
-        out.append(kernel("Kernel12x32", "Vector512", 16, 12, 2, "C tile (12×32) from a packed A panel (12 per k) and a packed B panel (32 per k)."))
+            f"internal static unsafe class {cls}",
+            "{"]
+    out += kernel(isa, f"Kernel{mr}x{wide}", mr, 2,
+                  f"C tile ({mr}×{wide}) from a packed A panel ({mr} per k) and a packed B panel ({wide} per k).")
+    out.append("")
+    out += kernel(isa, f"Kernel{mr}x{narrow}", mr, 1,
+                  f"C tile ({mr}×{narrow}), for the last panel of B when at most {narrow} columns remain.")
+    for vectors, masked in ((2, False), (1, False), (2, True), (1, True)):
         out.append("")
-        out.append(kernel("Kernel12x16", "Vector512", 16, 12, 1, "C tile (12×16), for the last panel of B when at most 16 columns remain."))
-        out.append(""); out.append(row("Vector512", 16, 2)); out.append(""); out.append(row("Vector512", 16, 1))
-    else:
-        out.append(kernel("Kernel6x16", "Vector256", 8, 6, 2, "C tile (6×16) from a packed A panel (6 per k) and a packed B panel (16 per k)."))
-        out.append("")
-        out.append(kernel("Kernel6x8", "Vector256", 8, 6, 1, "C tile (6×8), for the last panel of B when at most 8 columns remain."))
-        out.append(""); out.append(row("Vector256", 8, 2)); out.append(""); out.append(row("Vector256", 8, 1))
+        out += row(isa, vectors, masked)
+    out.append("")
+    out += prefetch(wide)
     out.append("}")
     return "\n".join(out) + "\n"
 
+
 if __name__ == "__main__":
-    import os
     here = os.path.dirname(os.path.abspath(__file__))
-    for which in ("512", "256"):
-        with open(os.path.join(here, HEADERS[which][0] + ".cs"), "w", encoding="utf-8") as f:
-            f.write(emit(which))
+    for name in FILES:
+        with open(os.path.join(here, name + ".cs"), "w", encoding="utf-8") as f:
+            f.write(emit(name))

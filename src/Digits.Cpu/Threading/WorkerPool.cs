@@ -1,23 +1,30 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Runtime.CompilerServices;
 
 namespace Digits.Cpu.Threading;
 
-/// <summary>One op's work, split into <c>parts</c> pieces that may run at the same time. Implementations are
+/// <summary>One op's work, cut into <c>chunks</c> pieces that may run at the same time. Implementations are
 /// allocated once and reconfigured per call, so a dispatch allocates nothing.</summary>
 internal abstract class ParallelWork
 {
-    /// <summary>Runs piece <paramref name="part"/> of <paramref name="parts"/>. The piece must depend only on
-    /// (part, parts) — never on which thread runs it or when — so results are deterministic.</summary>
-    public abstract void Execute(int part, int parts);
+    /// <summary>Runs chunk <paramref name="chunk"/> of <paramref name="chunks"/> on pool thread
+    /// <paramref name="thread"/> (0 = the caller). What a chunk computes must depend only on (chunk, chunks) —
+    /// the thread index only picks per-thread scratch — so results are the same whoever runs it.</summary>
+    public abstract void Execute(int chunk, int chunks, int thread);
 }
 
 /// <summary>
-/// A persistent pool of <c>threads − 1</c> workers plus the calling thread, built for µs-scale ops: a dispatch
-/// is a generation counter bump that spinning workers see within ~100 ns, and the caller runs piece 0 itself.
-/// Workers spin for <see cref="SpinMicroseconds"/> after their last piece (long enough to bridge the gaps
-/// between the ops of a training step), then sleep on a semaphore until the next dispatch.
-/// Not thread-safe: one caller at a time (the backend's ops are called from one thread).
+/// A persistent pool of <c>threads − 1</c> workers plus the calling thread, built for µs-scale ops.
+/// <para>A dispatch publishes the work and bumps a generation counter that spinning workers see within
+/// ~100 ns; then every participant, the caller included, claims chunks from a shared counter until none
+/// are left. Claiming (rather than a fixed chunk per thread) means a worker the OS has descheduled — common
+/// when other processes share the cores — delays the op by at most the chunk it holds, instead of its whole
+/// share. The claim counter carries the generation, so a worker that wakes late can never claim a chunk of
+/// a dispatch that has finished.</para>
+/// <para>Idle workers spin (with pauses and yields) for <see cref="SpinMicroseconds"/>, long enough to bridge
+/// the gaps between a training step's ops, then sleep on a semaphore until the next dispatch.
+/// Not thread-safe: one caller at a time (the backend's ops are called from one thread).</para>
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
@@ -26,9 +33,10 @@ internal sealed class WorkerPool : IDisposable
 
     private readonly Worker[] _workers;
     private ParallelWork? _work;
-    private int _parts;
+    private int _chunks;
     private long _generation;
-    private int _pending;
+    private long _claims; // (generation mod 2³¹) << 32 | next chunk
+    private int _done;
     private volatile bool _stopping;
     private ExceptionDispatchInfo? _failure;
     private long _workerAllocatedBytes;
@@ -46,46 +54,67 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Threads that run pieces, the caller included.</summary>
+    /// <summary>Threads that run chunks, the caller included.</summary>
     public int Threads { get; }
 
-    /// <summary>Bytes the workers allocated while running pieces (the tests assert it stays 0 in training).</summary>
+    /// <summary>Bytes the workers allocated while running chunks (the tests assert it stays 0 in training).</summary>
     public long WorkerAllocatedBytes => Interlocked.Read(ref _workerAllocatedBytes);
 
-    /// <summary>Dispatches that woke workers (runs with more than one part).</summary>
+    /// <summary>Dispatches that woke workers (runs of more than one chunk).</summary>
     public long Dispatches => Interlocked.Read(ref _dispatches);
 
-    /// <summary>Runs <c>work.Execute(p, parts)</c> for p in [0, parts) — piece 0 on the caller, piece p on worker
-    /// p (only those are woken) — and returns when all have finished. Rethrows the first exception a piece threw.</summary>
-    public void Run(ParallelWork work, int parts)
+    /// <summary>Runs <c>work.Execute(c, chunks, thread)</c> once for every c in [0, chunks), on the caller and up
+    /// to chunks − 1 workers (only those are woken), and returns when all have finished. Rethrows the first
+    /// exception a chunk threw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Run(ParallelWork work, int chunks)
     {
-        parts = Math.Clamp(parts, 1, Threads);
-        if (parts == 1)
+        chunks = Math.Max(chunks, 1);
+        if (chunks == 1 || Threads == 1)
         {
-            work.Execute(0, 1);
+            for (int c = 0; c < chunks; c++) work.Execute(c, chunks, 0);
             return;
         }
         _dispatches++;
-        _work = work;
-        _parts = parts;
-        Volatile.Write(ref _pending, parts - 1);
         long generation = _generation + 1;
-        for (int w = 0; w < parts - 1; w++) Volatile.Write(ref _workers[w].Ticket, generation);
-        Interlocked.Increment(ref _generation); // full fence: publishes _work, _parts, _pending, the tickets
-        for (int w = 0; w < parts - 1; w++) _workers[w].WakeIfSleeping();
-        try
-        {
-            work.Execute(0, parts);
-        }
-        finally
-        {
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
-            _work = null;
-        }
+        _work = work;
+        _chunks = chunks;
+        Volatile.Write(ref _done, 0);
+        Volatile.Write(ref _claims, Tag(generation) << 32);
+        Interlocked.Exchange(ref _generation, generation); // full fence: publishes all of the above
+        int helpers = Math.Min(chunks, Threads) - 1;
+        for (int w = 0; w < helpers; w++) _workers[w].WakeIfSleeping();
+        RunChunks(generation, 0);
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _done) != chunks) spinner.SpinOnce(sleep1Threshold: -1);
+        _work = null;
         var failure = Interlocked.Exchange(ref _failure, null);
         failure?.Throw();
     }
+
+    /// <summary>Claims and runs chunks of <paramref name="generation"/> until none are left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunChunks(long generation, int thread)
+    {
+        while (true)
+        {
+            long claims = Volatile.Read(ref _claims);
+            int chunk = (int)(claims & 0xFFFF_FFFF);
+            if (claims >> 32 != Tag(generation) || chunk >= _chunks) return;
+            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
+            try
+            {
+                _work!.Execute(chunk, _chunks, thread);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+            }
+            Interlocked.Increment(ref _done);
+        }
+    }
+
+    private static long Tag(long generation) => generation & 0x7FFF_FFFF;
 
     public void Dispose()
     {
@@ -103,10 +132,6 @@ internal sealed class WorkerPool : IDisposable
         private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
-
-        /// <summary>The generation this worker has a piece in. A worker runs a generation only when its ticket
-        /// names it, so one that lags behind a dispatch it had no piece in can never run a piece twice.</summary>
-        public long Ticket;
 
         public Worker(WorkerPool pool, int index)
         {
@@ -135,29 +160,21 @@ internal sealed class WorkerPool : IDisposable
                 long now;
                 while ((now = Volatile.Read(ref _pool._generation)) == seen)
                 {
-                    Thread.SpinWait(4);
-                    if ((++spins & 255) == 0 && Stopwatch.GetTimestamp() - idleSince > spinTicks)
+                    Thread.SpinWait(8);
+                    if ((++spins & 63) != 0) continue;
+                    Thread.Yield(); // lets another runnable thread on this core go first; ~free when none is
+                    if (Stopwatch.GetTimestamp() - idleSince > spinTicks)
                     {
                         Sleep(seen);
-                        spins = 0;
                         idleSince = Stopwatch.GetTimestamp();
                     }
                 }
                 seen = now;
                 if (_pool._stopping) return;
-                if (Volatile.Read(ref Ticket) != now) continue;
                 long allocated = GC.GetAllocatedBytesForCurrentThread();
-                try
-                {
-                    _pool._work!.Execute(_index, _pool._parts);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref _pool._failure, ExceptionDispatchInfo.Capture(e), null);
-                }
+                _pool.RunChunks(now, _index);
                 allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
                 if (allocated != 0) Interlocked.Add(ref _pool._workerAllocatedBytes, allocated);
-                Interlocked.Decrement(ref _pool._pending);
             }
         }
 

@@ -1,6 +1,8 @@
+using Digits.Core.Backends;
 using Digits.Cpu;
 using Digits.Cpu.Gemm;
 using Digits.Cpu.Threading;
+using Digits.Tests.Support;
 using Xunit;
 
 namespace Digits.Tests.Kernels;
@@ -17,7 +19,7 @@ public sealed class CpuInternalsTests
                 foreach (int cols in new[] { 0, 1, 15, 16, 17, 33, 48 })
                 {
                     const int lds = 53;
-                    float[] src = Enumerable.Range(0, Math.Max(1, rows) * lds).Select(_ => random.NextSingle()).ToArray();
+                    float[] src = TestData.Uniform(random, Math.Max(1, rows) * lds);
                     float[] dst = new float[cols * w + 32];
                     Array.Fill(dst, float.NaN);
                     fixed (float* s = src, d = dst) Transpose.Pack(s, lds, rows, cols, d, w);
@@ -32,39 +34,68 @@ public sealed class CpuInternalsTests
                 }
     }
 
-    private sealed class CountingWork(int parts) : ParallelWork
+    [Theory]
+    [InlineData(false, false, Activation.Identity)]
+    [InlineData(true, true, Activation.Relu)]
+    [InlineData(true, true, Activation.Sigmoid)]
+    [InlineData(false, true, Activation.Tanh)]
+    public unsafe void Scalar_edge_store_follows_the_epilogue(bool accumulate, bool withBias, Activation activation)
     {
-        public readonly int[] Runs = new int[parts];
+        // The path CPUs without x86 masked stores take for partial tiles: C = act(tile + C + bias), mr×nr only.
+        const int mr = 3, nr = 5, tileStride = 8, ldc = 7;
+        var random = new Random(6);
+        float[] tile = TestData.Uniform(random, 4 * tileStride), c = TestData.Uniform(random, 5 * ldc),
+            bias = TestData.Uniform(random, nr), before = (float[])c.Clone();
+        fixed (float* t = tile, cp = c, b = bias)
+            new TileEpilogue(accumulate, withBias ? b : null, activation).StoreEdge(t, tileStride, cp, ldc, mr, nr);
+        for (int r = 0; r < 5; r++)
+            for (int j = 0; j < ldc; j++)
+            {
+                float expected = before[r * ldc + j];
+                if (r < mr && j < nr)
+                {
+                    double z = tile[r * tileStride + j] + (accumulate ? before[r * ldc + j] : 0) +
+                               (withBias ? bias[j] : 0);
+                    expected = (float)ReferenceBackend.Activate(activation, z);
+                }
+                Assert.True(Math.Abs(expected - c[r * ldc + j]) <= 1e-6, $"[{r},{j}]: {c[r * ldc + j]} vs {expected}");
+            }
+    }
+
+    private sealed class CountingWork(int chunks) : ParallelWork
+    {
+        public readonly int[] Runs = new int[chunks];
         public int ThrowOn = -1;
 
-        public override void Execute(int part, int parts)
+        public override void Execute(int chunk, int chunks, int thread)
         {
-            Interlocked.Increment(ref Runs[part]);
-            if (part == ThrowOn) throw new InvalidOperationException($"piece {part}");
+            Interlocked.Increment(ref Runs[chunk]);
+            if (chunk == ThrowOn) throw new InvalidOperationException($"chunk {chunk}");
         }
     }
 
     [Fact]
-    public void Pool_runs_each_piece_exactly_once()
+    public void Pool_runs_each_chunk_exactly_once()
     {
         using var pool = new WorkerPool(3);
-        for (int round = 0; round < 2000; round++)
+        for (int round = 0; round < 3000; round++)
         {
-            int parts = 1 + round % 3;
-            var work = new CountingWork(3);
-            pool.Run(work, parts);
-            for (int p = 0; p < 3; p++) Assert.Equal(p < parts ? 1 : 0, work.Runs[p]);
-            if (round == 1000) Thread.Sleep(2 * WorkerPool.SpinMicroseconds / 1000 + 5); // let the workers sleep
+            int chunks = 1 + round % 7;
+            var work = new CountingWork(7);
+            pool.Run(work, chunks);
+            for (int c = 0; c < 7; c++) Assert.Equal(c < chunks ? 1 : 0, work.Runs[c]);
+            if (round % 1000 == 999) Thread.Sleep(2 * WorkerPool.SpinMicroseconds / 1000 + 5); // workers sleep
         }
     }
 
     [Fact]
-    public void Pool_rethrows_a_workers_exception_and_keeps_working()
+    public void Pool_rethrows_a_chunks_exception_and_keeps_working()
     {
         using var pool = new WorkerPool(2);
         var failing = new CountingWork(2) { ThrowOn = 1 };
         var e = Assert.Throws<InvalidOperationException>(() => pool.Run(failing, 2));
-        Assert.Equal("piece 1", e.Message);
+        Assert.Equal("chunk 1", e.Message);
+        Assert.Equal([1, 1], failing.Runs);
         var next = new CountingWork(2);
         pool.Run(next, 2);
         Assert.Equal([1, 1], next.Runs);

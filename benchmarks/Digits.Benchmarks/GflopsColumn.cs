@@ -1,0 +1,47 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Digits.Benchmarks;
+
+/// <summary>A benchmark parameter that knows the floating-point operations of one invocation.</summary>
+public interface IHasFlops
+{
+    /// <summary>Floating-point operations per invocation (a multiply-add counts 2).</summary>
+    double Flops { get; }
+}
+
+/// <summary>BenchmarkDotNet column: GFLOP/s = the <see cref="IHasFlops"/> parameter's flops / mean time.</summary>
+public sealed class GflopsColumn : IColumn
+{
+    public string Id => "GFLOPs";
+    public string ColumnName => "GFLOP/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Floating-point operations per second, 10⁹ (flops of the shape / mean time)";
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+        GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        var flops = benchmarkCase.Parameters.Items.Select(p => p.Value).OfType<IHasFlops>().FirstOrDefault();
+        if (meanNs is not > 0 || flops is null) return "-";
+        return (flops.Flops / meanNs.Value).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>The benchmarks' config: the default job plus the GFLOP/s column.</summary>
+public sealed class GflopsConfig : ManualConfig
+{
+    public GflopsConfig() => AddColumn(new GflopsColumn());
+}
