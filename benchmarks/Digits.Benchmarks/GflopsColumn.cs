@@ -40,8 +40,12 @@ public sealed class GflopsColumn : IColumn
     }
 }
 
-/// <summary>The benchmarks' config: the default job plus the GFLOP/s column.</summary>
+/// <summary>The benchmarks' config: the default job plus the GFLOP/s column, shape names untruncated.</summary>
 public sealed class GflopsConfig : ManualConfig
 {
-    public GflopsConfig() => AddColumn(new GflopsColumn());
+    public GflopsConfig()
+    {
+        AddColumn(new GflopsColumn());
+        SummaryStyle = SummaryStyle.Default.WithMaxParameterColumnWidth(48);
+    }
 }

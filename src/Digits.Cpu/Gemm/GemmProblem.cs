@@ -35,6 +35,8 @@ internal readonly unsafe struct GemmProblem(
 /// <summary>Cache blocking: KC × NC panels of B, MC × KC blocks of A (MC a multiple of MR, NC of NR).</summary>
 internal readonly record struct GemmBlocking(int Mc, int Kc, int Nc)
 {
-    /// <summary>Tuned on Zen 4 (32 KiB L1d, 1 MiB L2 per core) with the quick benchmark.</summary>
+    /// <summary>MC = 96 (8 panels of 12), KC = 256 (a 12×256 A panel, 12 KiB, stays in the 32 KiB L1d while B
+    /// streams), NC = 1024. On Zen 4 every setting swept (MC 48–240, KC 128–1024, NC 256–2048) came within
+    /// ±5 % of these (<c>--quick --blocking MC,KC,NC</c>): one 512-bit FMA per cycle asks little of L2.</summary>
     public static readonly GemmBlocking Default = new(96, 256, 1024);
 }
