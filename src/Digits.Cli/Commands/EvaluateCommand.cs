@@ -51,32 +51,28 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
             stderr.WriteLine($"digits: {device.Backend.Name} failed during evaluation: {e.Message}");
             return ExitCodes.RuntimeFailure;
         }
-        var perClass = result.PerClass();
+        var metrics = result.ClassMetrics();
+        var confusion = result.ConfusionMatrix();
         if (report.Json)
         {
             report.Object(new
             {
                 model = verb.Model, dataset = test.Name, images = result.Count, test_loss = result.Loss,
                 test_accuracy = result.Accuracy,
-                per_class = perClass.Select((c, k) => new
+                per_class = metrics.Select((c, k) => new
                 {
-                    @class = k, name = test.ClassNames[k], images = c.Total,
-                    accuracy = c.Total == 0 ? 0 : (double)c.Correct / c.Total,
+                    @class = k, name = test.ClassNames[k], images = c.Support, accuracy = c.Recall,
+                    precision = c.Precision, recall = c.Recall, f1 = c.F1,
                 }),
+                confusion_matrix = Enumerable.Range(0, test.Classes)
+                    .Select(t => Enumerable.Range(0, test.Classes).Select(p => confusion[t, p]).ToArray()),
             });
             return ExitCodes.Success;
         }
         stdout.WriteLine($"test: {test.Name}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
                          $"{result.Accuracy:0.00%} ({result.Correct}/{result.Count})");
-        if (!verb.Quiet)
-        {
-            stdout.WriteLine("class          images   correct   accuracy");
-            for (int k = 0; k < perClass.Length; k++)
-                stdout.WriteLine($"{k} {Truncate(test.ClassNames[k], 12),-12} {perClass[k].Total,7} {perClass[k].Correct,9} " +
-                                 $"{(perClass[k].Total == 0 ? 0 : (double)perClass[k].Correct / perClass[k].Total),10:0.00%}");
-        }
+        if (!verb.Quiet) Tables.WriteEvaluation(stdout, test.ClassNames, metrics, confusion);
         return ExitCodes.Success;
     }
 
-    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
 }

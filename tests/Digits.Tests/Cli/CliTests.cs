@@ -130,6 +130,15 @@ public sealed class CliTests : IDisposable
         using var eval = System.Text.Json.JsonDocument.Parse(evalOut.Trim());
         Assert.Equal(trained, eval.RootElement.GetProperty("test_accuracy").GetDouble(), 10);
         Assert.Equal(10, eval.RootElement.GetProperty("per_class").GetArrayLength());
+        var matrix = eval.RootElement.GetProperty("confusion_matrix");
+        Assert.Equal(10, matrix.GetArrayLength());
+        int diagonal = Enumerable.Range(0, 10).Sum(k => matrix[k][k].GetInt32());
+        Assert.Equal(Math.Round(trained * 10000), diagonal);
+
+        var (textCode, text, _) = Digits("evaluate", "--model", model, "--device", "cpu");
+        Assert.Equal(0, textCode);
+        Assert.Contains("precision", text);
+        Assert.Contains("confusion matrix", text);
     }
 
     [Theory]
