@@ -19,7 +19,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         var total = Stopwatch.StartNew();
         var settings = TrainSettings.Resolve(verb);
-        var report = new Reporter(stdout, verb.Json, verb.Quiet);
+        bool liveBar = !verb.Json && !verb.Quiet && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var bar = liveBar ? new LiveProgress() : null;
+        // While the bar is on screen, lines go through Spectre's console so they print above it, not through it.
+        var report = new Reporter(bar is null ? stdout : LiveProgress.Writer, verb.Json, verb.Quiet);
         using var interrupt = new InterruptSignal();
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         report.Info($"device: {device.Explanation}");
@@ -36,12 +39,14 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                     (settings.Preset is { } p ? $" (preset {p})" : ""));
         report.Info($"training: {Describe(options)}, {options.Epochs} epochs, mini-batch {options.BatchSize}, " +
                     $"seed {options.Seed}");
-        var trainer = new Trainer(device.Backend, options);
+        var trainer = new Trainer(device.Backend, options) { Progress = bar is null ? null : bar.Update };
         trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
         TrainingResult result;
         try
         {
-            result = trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token);
+            result = bar is null
+                ? trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token)
+                : bar.Run(() => trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token));
         }
         catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
         {

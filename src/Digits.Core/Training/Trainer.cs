@@ -19,6 +19,11 @@ public sealed record EpochReport(
 public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> History, Evaluation Test,
     double TrainingSeconds, double TotalSeconds, double LaunchesPerStep);
 
+/// <summary>Progress inside an epoch, for a live display: <see cref="RunningLoss"/> is the mean loss over the
+/// epoch's images so far (read from the device at each report, which synchronizes it).</summary>
+public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double RunningLoss,
+    double ImagesPerSecond, TimeSpan EpochElapsed);
+
 /// <summary>Raised when the loss becomes NaN or infinite; the weights are not returned.</summary>
 public sealed class TrainingDivergedException(int epoch, float learningRate, double loss)
     : Exception($"training diverged in epoch {epoch}: mean loss is {loss} at learning rate {learningRate:g3}; " +
@@ -60,6 +65,13 @@ public sealed class Trainer
     /// <summary>Checked after each epoch's report; returning true ends training there (time-to-accuracy runs).</summary>
     public Func<EpochReport, bool>? StopWhen { get; init; }
 
+    /// <summary>When set, called every <see cref="ProgressInterval"/> of training time with the running loss. Each
+    /// call reads one float back from the device, so leave it null when nothing displays it.</summary>
+    public Action<StepProgress>? Progress { get; init; }
+
+    /// <summary>How often <see cref="Progress"/> is called, at most.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
@@ -100,6 +112,7 @@ public sealed class Trainer
             network.ResetMetrics();
             float lr = _options.LearningRate;
             long launchesBefore = _backend.Launches;
+            var lastProgress = TimeSpan.Zero;
             for (int s = 0; s < stepsPerEpoch; s++, step++)
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -109,6 +122,14 @@ public sealed class Trainer
                     train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
                 lr = _options.LearningRateAt(step, totalSteps, epoch);
                 network.TrainStep(batch, _options, lr);
+                if (Progress is not null && (clock.Elapsed - lastProgress >= ProgressInterval || s == stepsPerEpoch - 1))
+                {
+                    lastProgress = clock.Elapsed;
+                    _backend.Download(network.LossSum.View(), lossHost);
+                    int images = start + batch;
+                    Progress(new StepProgress(epoch + 1, _options.Epochs, s + 1, stepsPerEpoch, lossHost[0] / images,
+                        images / clock.Elapsed.TotalSeconds, clock.Elapsed));
+                }
             }
             launches += _backend.Launches - launchesBefore;
             stepsTaken += stepsPerEpoch;

@@ -93,6 +93,24 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Progress_reports_steps_in_order_with_the_running_loss_and_ends_each_epoch_at_its_last_step()
+    {
+        var (train, test) = Small(2000, 200);
+        var seen = new List<StepProgress>();
+        var trainer = new Trainer(TestBackends.Get("cpu"), new TrainingOptions { Epochs = 2, BatchSize = 100 })
+        {
+            Progress = seen.Add, ProgressInterval = TimeSpan.Zero,
+        };
+        var result = trainer.Train(MlpModel.Initialize(new MlpSpec([784, 16, 10], Activation.Relu, LossKind.CrossEntropy), 1),
+            train, null, test);
+        Assert.Equal(40, seen.Count); // 20 steps per epoch, reported every step with a zero interval
+        Assert.Equal(Enumerable.Range(1, 20).Concat(Enumerable.Range(1, 20)), seen.Select(p => p.Step));
+        Assert.All(seen, p => Assert.True(double.IsFinite(p.RunningLoss) && p.RunningLoss > 0));
+        // The last report of an epoch covers all its images: its running loss is the epoch's train loss.
+        Assert.Equal(result.History[0].TrainLoss, seen[19].RunningLoss, 6);
+    }
+
+    [Fact]
     public void Learning_rate_schedules_follow_their_formulas()
     {
         var cosine = new TrainingOptions { LearningRate = 0.1f, Schedule = ScheduleKind.Cosine };
