@@ -102,7 +102,7 @@ public sealed class TrainingTests
             Progress = seen.Add, ProgressInterval = TimeSpan.Zero,
         };
         var result = trainer.Train(MlpModel.Initialize(new MlpSpec([784, 16, 10], Activation.Relu, LossKind.CrossEntropy), 1),
-            train, null, test);
+            train, null, test, TestContext.Current.CancellationToken);
         Assert.Equal(40, seen.Count); // 20 steps per epoch, reported every step with a zero interval
         Assert.Equal(Enumerable.Range(1, 20).Concat(Enumerable.Range(1, 20)), seen.Select(p => p.Step));
         Assert.All(seen, p => Assert.True(double.IsFinite(p.RunningLoss) && p.RunningLoss > 0));
