@@ -54,7 +54,8 @@ internal static class Help
             {
                 string flag = o.IsSwitch ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}";
                 string suffix = o.Required ? " (required)" : o.Default is null ? "" : $" (default: {o.Default})";
-                text.AppendLine($"  {flag,-26} {o.Help}{suffix}");
+                text.Append($"  {flag,-26} ");
+                text.AppendLine(Wrap(o.Help + suffix, 120 - 29, new string(' ', 29)));
             }
         }
         text.AppendLine();
@@ -73,6 +74,29 @@ internal static class Help
             .Select(x => (x.Option!.LongName, x.Topic?.Name ?? "Other", x.Topic?.DefaultText, x.Option.HelpText,
                 x.Property.PropertyType == typeof(bool), x.Option.Required, ValueName(x.Property), x.Property))
             .OrderBy(x => Array.IndexOf(order, x.Item2) is var i && i < 0 ? order.Length : i);
+    }
+
+    /// <summary>Word-wraps <paramref name="text"/> to <paramref name="width"/> columns, indenting continuation lines.</summary>
+    private static string Wrap(string text, int width, string indent)
+    {
+        var result = new StringBuilder();
+        int column = 0;
+        foreach (string word in text.Split(' '))
+        {
+            if (column > 0 && column + 1 + word.Length > width)
+            {
+                result.Append('\n').Append(indent);
+                column = 0;
+            }
+            else if (column > 0)
+            {
+                result.Append(' ');
+                column++;
+            }
+            result.Append(word);
+            column += word.Length;
+        }
+        return result.ToString();
     }
 
     private static string ValueName(PropertyInfo p)

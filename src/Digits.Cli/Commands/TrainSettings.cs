@@ -21,6 +21,16 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             Layers = "30", Activation = "sigmoid", Loss = "mse", Optimizer = "sgd", LearningRate = 3.0f, BatchSize = 10,
             Epochs = 30, Schedule = "constant",
         },
+        // A first look in a few seconds.
+        ["quick"] = new() { Layers = "128", Optimizer = "adam", LearningRate = 5e-3f, BatchSize = 128, Epochs = 3 },
+        // The time-to-accuracy preset of `digits bench --target-accuracy` (BenchConfig.Speedrun), run to the end.
+        ["speedrun"] = new() { Layers = "512", Optimizer = "adam", LearningRate = 2e-3f, BatchSize = 128, Epochs = 8, Schedule = "cosine" },
+        // Deeper and longer, with weight decay: the most accurate recipe here.
+        ["deep"] = new()
+        {
+            Layers = "512,256,128", Optimizer = "adam", LearningRate = 1e-3f, BatchSize = 128, Epochs = 20, Schedule = "cosine",
+            WeightDecay = 1e-4f,
+        },
     };
 
     public static TrainSettings Resolve(TrainVerb flags)

