@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (e.g. a device error mid-run), 2 usage or input error " +

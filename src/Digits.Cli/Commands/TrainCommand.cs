@@ -74,6 +74,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         AddMetadata(trained, settings, data, result, device.Backend.Name);
         ModelFile.Save(settings.Output, trained);
         string accuracy = $"{test.Accuracy:0.00%} ({test.Correct}/{test.Count})";
+        string? reportPath = verb.Report is null ? null : ReportCommand.Write(device.Backend, trained,
+            Path.GetFileName(settings.Output), Report.ReportData.HistoryFromReports(result.History), data.Test, verb.Report);
         if (report.Json)
             report.Object(new
             {
@@ -86,7 +88,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         {
             stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {accuracy}");
             stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s); " +
-                             $"model saved to {settings.Output}");
+                             $"model saved to {settings.Output}" + (reportPath is null ? "" : $"; report in {reportPath}"));
         }
         return ExitCodes.Success;
     }

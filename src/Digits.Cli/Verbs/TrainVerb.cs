@@ -77,6 +77,10 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Training", "1")]
     public ulong? Seed { get; set; }
 
+    [Option("report", HelpText = "Also write a self-contained HTML report (curves, confusion heat map, misclassified digits) into this folder.")]
+    [Topic("Output")]
+    public string? Report { get; set; }
+
     [Option("output", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
     [Topic("Output", "model.safetensors")]
     public string? Output { get; set; }

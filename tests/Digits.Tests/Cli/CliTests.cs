@@ -238,6 +238,45 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_report_is_well_formed_xhtml_whose_numbers_equal_the_evaluation()
+    {
+        RealData.RequireMnist();
+        string model = Path.Combine(_dir, "m.safetensors"), reportDir = Path.Combine(_dir, "report");
+        var (code, _, err) = Digits("train", "--device", "cpu", "--layers", "32", "--epochs", "2", "--output", model,
+            "--report", reportDir, "--quiet");
+        Assert.True(code == 0, err);
+        var settings = new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Ignore };
+        using var reader = System.Xml.XmlReader.Create(Path.Combine(reportDir, "index.html"), settings);
+        var doc = System.Xml.Linq.XDocument.Load(reader); // throws unless the HTML and its SVG are well-formed
+        System.Xml.Linq.XNamespace x = "http://www.w3.org/1999/xhtml", svg = "http://www.w3.org/2000/svg";
+
+        var (evalCode, evalOut, _) = Digits("evaluate", "--model", model, "--device", "cpu", "--json");
+        Assert.Equal(0, evalCode);
+        using var eval = System.Text.Json.JsonDocument.Parse(evalOut.Trim());
+        double accuracy = eval.RootElement.GetProperty("test_accuracy").GetDouble();
+        var summary = doc.Descendants(x + "p").Single(e => e.Attribute("data-accuracy") is not null);
+        Assert.Equal(accuracy, double.Parse(summary.Attribute("data-accuracy")!.Value, System.Globalization.CultureInfo.InvariantCulture), 6);
+        var cells = doc.Descendants(svg + "rect").Where(e => e.Attribute("data-count") is not null).ToList();
+        Assert.Equal(100, cells.Count);
+        var matrix = eval.RootElement.GetProperty("confusion_matrix");
+        foreach (var cell in cells)
+        {
+            int t = int.Parse(cell.Attribute("data-true")!.Value), p = int.Parse(cell.Attribute("data-predicted")!.Value);
+            Assert.Equal(matrix[t][p].GetInt32(), int.Parse(cell.Attribute("data-count")!.Value));
+        }
+        int wrong = 10000 - (int)Math.Round(accuracy * 10000);
+        var figures = doc.Descendants(x + "figure").ToList();
+        Assert.Equal(Math.Min(60, wrong), figures.Count);
+        Assert.All(figures, f => Assert.NotEqual(f.Attribute("data-true")!.Value, f.Attribute("data-predicted")!.Value));
+        Assert.Equal(2, doc.Descendants(svg + "polyline").Count(e => e.Attribute("data-series")?.Value == "test"));
+        Assert.DoesNotContain("<script", File.ReadAllText(Path.Combine(reportDir, "index.html")));
+
+        var (reportCode, reportOut, reportErr) = Digits("report", "--model", model, "--out", Path.Combine(_dir, "again"), "--device", "cpu");
+        Assert.True(reportCode == 0, reportErr);
+        Assert.Contains("report written to", reportOut);
+    }
+
+    [Fact]
     public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
     {
         string bad = Path.Combine(_dir, "bad.safetensors");

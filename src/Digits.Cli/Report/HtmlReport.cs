@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Security;
+using System.Text;
+
+namespace Digits.Cli.Report;
+
+/// <summary>
+/// Writes a self-contained report (<c>index.html</c>: XHTML with inline SVG and images as data URIs, no scripts,
+/// nothing fetched): loss and accuracy curves per epoch, the confusion matrix as a heat map, and a gallery of
+/// misclassified test digits with true label, predicted label and confidence. The figures are also in
+/// <c>data-*</c> attributes so tests can check them against the evaluation.
+/// </summary>
+internal static class HtmlReport
+{
+    private const int GalleryLimit = 60;
+
+    /// <summary>Writes <c>index.html</c> into <paramref name="folder"/> (created if missing), atomically.</summary>
+    /// <returns>The path written.</returns>
+    public static string Write(string folder, ReportData data)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "index.html"), temp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(temp, Render(data), new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
+    public static string Render(ReportData d)
+    {
+        var t = d.Test;
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>");
+        html.Append($"<title>Digits report: {E(d.Spec.ToString())}</title><style>{Css}</style></head><body>");
+        html.Append($"<h1>{E(d.Spec.ToString())}</h1>");
+        html.Append($"<p class=\"summary\" data-accuracy=\"{F(t.Accuracy)}\" data-loss=\"{F(t.Loss)}\" data-images=\"{t.Count}\">" +
+                    $"{E(d.ModelName)} on <b>{E(t.Name)}</b>: accuracy <b>{t.Accuracy:0.00%}</b> ({t.Correct}/{t.Count}), " +
+                    $"loss {t.Loss:0.0000}</p>");
+        if (d.History.Count > 0)
+        {
+            html.Append("<h2>Training</h2><div class=\"charts\">");
+            html.Append(Chart("Loss per epoch (mean per image)", d.History, [("train", "#1f77b4", p => p.TrainLoss),
+                ("validation", "#2ca02c", p => p.ValidationLoss), ("test", "#d62728", p => p.TestLoss)], percent: false));
+            html.Append(Chart("Accuracy per epoch", d.History, [("train", "#1f77b4", p => p.TrainAccuracy),
+                ("validation", "#2ca02c", p => p.ValidationAccuracy), ("test", "#d62728", p => p.TestAccuracy)], percent: true));
+            html.Append("</div>");
+        }
+        html.Append("<h2>Confusion matrix</h2><p>Rows: true class; columns: predicted class; shade: share of the row.</p>");
+        html.Append(HeatMap(t.ConfusionMatrix(), t.ClassNames));
+        html.Append(Gallery(d));
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    private static string Chart(string title, IReadOnlyList<EpochPoint> history,
+        (string Name, string Color, Func<EpochPoint, double?> Value)[] series, bool percent)
+    {
+        const int w = 460, h = 260, left = 56, right = 100, top = 28, bottom = 36;
+        var values = history.SelectMany(p => series.Select(s => s.Value(p))).Where(v => v is { } x && double.IsFinite(x)).Select(v => v!.Value).ToList();
+        if (values.Count == 0) return "";
+        double lo = values.Min(), hi = values.Max();
+        if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
+        double pad = (hi - lo) * 0.05;
+        lo = values.Min() >= 0 ? Math.Max(0, lo - pad) : lo - pad; // losses and accuracies never go below 0
+        hi = percent ? Math.Min(1, hi + pad) : hi + pad;           // nor accuracies above 100 %
+        int first = history[0].Epoch, last = history[^1].Epoch;
+        double X(int epoch) => left + (last == first ? (w - left - right) / 2.0 : (epoch - first) * (w - left - right) / (double)(last - first));
+        double Y(double v) => top + (hi - v) * (h - top - bottom) / (hi - lo);
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{E(title)}\">");
+        svg.Append($"<text x=\"{w / 2}\" y=\"16\" text-anchor=\"middle\" class=\"title\">{E(title)}</text>");
+        for (int k = 0; k <= 4; k++)
+        {
+            double v = lo + (hi - lo) * k / 4, y = Y(v);
+            svg.Append($"<line x1=\"{left}\" x2=\"{w - right}\" y1=\"{F(y)}\" y2=\"{F(y)}\" class=\"grid\"/>");
+            svg.Append($"<text x=\"{left - 6}\" y=\"{F(y + 4)}\" text-anchor=\"end\">{(percent ? v.ToString("0.0%", CultureInfo.InvariantCulture) : v.ToString("0.000", CultureInfo.InvariantCulture))}</text>");
+        }
+        foreach (var p in history)
+            svg.Append($"<text x=\"{F(X(p.Epoch))}\" y=\"{h - bottom + 16}\" text-anchor=\"middle\">{p.Epoch}</text>");
+        svg.Append($"<text x=\"{(left + w - right) / 2}\" y=\"{h - 4}\" text-anchor=\"middle\">epoch</text>");
+        int legend = 0;
+        foreach (var (name, color, value) in series)
+        {
+            var points = history.Where(p => value(p) is { } v && double.IsFinite(v)).ToList();
+            if (points.Count == 0) continue;
+            string path = string.Join(" ", points.Select(p => $"{F(X(p.Epoch))},{F(Y(value(p)!.Value))}"));
+            svg.Append($"<polyline points=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" data-series=\"{name}\"/>");
+            foreach (var p in points)
+                svg.Append($"<circle cx=\"{F(X(p.Epoch))}\" cy=\"{F(Y(value(p)!.Value))}\" r=\"3\" fill=\"{color}\"/>");
+            svg.Append($"<rect x=\"{w - right + 12}\" y=\"{top + legend * 18}\" width=\"12\" height=\"3\" fill=\"{color}\"/>" +
+                       $"<text x=\"{w - right + 30}\" y=\"{top + legend * 18 + 5}\">{name}</text>");
+            legend++;
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string HeatMap(int[,] m, IReadOnlyList<string> names)
+    {
+        int n = names.Count, cell = 44, label = 110, top = 100;
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + 10}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
+        for (int p = 0; p < n; p++)
+            svg.Append($"<text transform=\"translate({label + p * cell + cell / 2 + 4},{top - 6}) rotate(-45)\">{E(names[p])}</text>");
+        for (int t = 0; t < n; t++)
+        {
+            int rowTotal = Enumerable.Range(0, n).Sum(p => m[t, p]);
+            svg.Append($"<text x=\"{label - 6}\" y=\"{top + t * cell + cell / 2 + 4}\" text-anchor=\"end\">{E(names[t])}</text>");
+            for (int p = 0; p < n; p++)
+            {
+                double share = rowTotal == 0 ? 0 : (double)m[t, p] / rowTotal;
+                string fill = t == p ? $"rgba(31,119,180,{F(0.15 + 0.85 * share)})" : $"rgba(214,39,40,{F(Math.Min(1, 0.05 + 8 * share))})";
+                svg.Append($"<rect x=\"{label + p * cell}\" y=\"{top + t * cell}\" width=\"{cell - 2}\" height=\"{cell - 2}\" fill=\"{fill}\" " +
+                           $"data-true=\"{t}\" data-predicted=\"{p}\" data-count=\"{m[t, p]}\"><title>true {E(names[t])}, predicted {E(names[p])}: {m[t, p]}</title></rect>");
+                if (m[t, p] > 0)
+                    svg.Append($"<text x=\"{label + p * cell + cell / 2 - 1}\" y=\"{top + t * cell + cell / 2 + 4}\" text-anchor=\"middle\" class=\"count\"{(t == p ? " fill=\"#fff\"" : "")}>{m[t, p]}</text>");
+            }
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string Gallery(ReportData d)
+    {
+        var t = d.Test;
+        int classes = t.ClassNames.Count;
+        var wrong = Enumerable.Range(0, t.Count).Where(k => t.Predictions![k] != t.Labels[k])
+            .OrderByDescending(k => d.Probabilities[k * classes + t.Predictions![k]]).ToList();
+        var html = new StringBuilder($"<h2>Misclassified test images</h2><p>{wrong.Count} of {t.Count} images; the {Math.Min(GalleryLimit, wrong.Count)} " +
+                                     "the model was most sure about are shown, most confident first.</p><div class=\"gallery\">");
+        foreach (int k in wrong.Take(GalleryLimit))
+        {
+            int predicted = t.Predictions![k];
+            float confidence = d.Probabilities[k * classes + predicted];
+            html.Append($"<figure data-index=\"{k}\" data-true=\"{t.Labels[k]}\" data-predicted=\"{predicted}\">" +
+                        $"<img alt=\"test image {k}\" src=\"data:image/bmp;base64,{Bitmap.Gray(d.TestSet.Image(k), d.TestSet.Width, d.TestSet.Height)}\"/>" +
+                        $"<figcaption>#{k}: true <b>{E(t.ClassNames[t.Labels[k]])}</b>, predicted <b>{E(t.ClassNames[predicted])}</b> ({confidence:0%})</figcaption></figure>");
+        }
+        return html.Append("</div>").ToString();
+    }
+
+    private const string Css = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}" +
+        "h1{font-size:22px}h2{font-size:18px;margin-top:28px}.charts{display:flex;flex-wrap:wrap;gap:16px}" +
+        "svg text{font-size:11px;fill:#333}svg .title{font-size:13px;font-weight:600}.grid{stroke:#e4e4e4}" +
+        ".heatmap .count{font-size:11px}.gallery{display:flex;flex-wrap:wrap;gap:10px}" +
+        "figure{margin:0;width:96px;text-align:center;font-size:11px}figure img{width:84px;height:84px;image-rendering:pixelated;border:1px solid #ccc}";
+
+    private static string E(string text) => SecurityElement.Escape(text);
+
+    private static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Tiny 8-bit grayscale BMP encoder for the gallery's data URIs (browsers show BMP natively; no
+/// compression or checksums needed).</summary>
+internal static class Bitmap
+{
+    /// <summary>Base64 of a BMP of <paramref name="pixels"/> (row-major, [0,1], 0 = black).</summary>
+    public static string Gray(ReadOnlySpan<float> pixels, int width, int height)
+    {
+        int stride = (width + 3) & ~3, paletteBytes = 256 * 4, offset = 14 + 40 + paletteBytes, size = offset + stride * height;
+        var bmp = new byte[size];
+        void U16(int at, int v) => BitConverter.TryWriteBytes(bmp.AsSpan(at), (ushort)v);
+        void I32(int at, int v) => BitConverter.TryWriteBytes(bmp.AsSpan(at), v);
+        bmp[0] = (byte)'B'; bmp[1] = (byte)'M';
+        I32(2, size); I32(10, offset);
+        I32(14, 40); I32(18, width); I32(22, height); U16(26, 1); U16(28, 8); I32(34, stride * height); I32(46, 256);
+        for (int k = 0; k < 256; k++) { bmp[54 + 4 * k] = bmp[55 + 4 * k] = bmp[56 + 4 * k] = (byte)k; }
+        for (int y = 0; y < height; y++) // BMP rows run bottom-up
+            for (int x = 0; x < width; x++)
+                bmp[offset + (height - 1 - y) * stride + x] = (byte)Math.Clamp(MathF.Round(pixels[y * width + x] * 255f), 0, 255);
+        return Convert.ToBase64String(bmp);
+    }
+}

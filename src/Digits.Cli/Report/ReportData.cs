@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Digits.Core.Backends;
+using Digits.Core.Data;
+using Digits.Core.Model;
+using Digits.Core.Training;
+
+namespace Digits.Cli.Report;
+
+/// <summary>One epoch's point on the report's curves; validation figures are null without a validation set.</summary>
+internal sealed record EpochPoint(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss,
+    double? ValidationAccuracy, double TestLoss, double TestAccuracy);
+
+/// <summary>Everything a report shows: the model, its history, and its evaluation on the test set with per-image
+/// probabilities (N, C) for the gallery of mistakes.</summary>
+internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<EpochPoint> History, Evaluation Test,
+    float[] Probabilities, Dataset TestSet)
+{
+    /// <summary>The history saved in a model file's metadata ("history", a JSON array written by digits train).</summary>
+    public static IReadOnlyList<EpochPoint> HistoryFromMetadata(MlpModel model)
+    {
+        if (!model.Metadata.TryGetValue("history", out string? json)) return [];
+        try
+        {
+            var rows = JsonSerializer.Deserialize<List<Dictionary<string, double?>>>(json) ?? [];
+            return rows.Select(r => new EpochPoint((int)(r.GetValueOrDefault("epoch") ?? 0), r.GetValueOrDefault("train_loss") ?? double.NaN,
+                r.GetValueOrDefault("train_accuracy") ?? double.NaN, r.GetValueOrDefault("validation_loss"),
+                r.GetValueOrDefault("validation_accuracy"), r.GetValueOrDefault("test_loss") ?? double.NaN,
+                r.GetValueOrDefault("test_accuracy") ?? double.NaN)).ToList();
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    public static IReadOnlyList<EpochPoint> HistoryFromReports(IEnumerable<EpochReport> reports) =>
+        reports.Select(r => new EpochPoint(r.Epoch, r.TrainLoss, r.TrainAccuracy, r.ValidationLoss, r.ValidationAccuracy,
+            r.TestLoss, r.TestAccuracy)).ToList();
+
+    /// <summary>Evaluates <paramref name="model"/> on <paramref name="test"/> on <paramref name="backend"/>, with
+    /// predictions and class probabilities: softmax of the logits (cross-entropy models) or the sigmoid outputs
+    /// scaled to sum to 1 (quadratic-cost models).</summary>
+    public static (Evaluation, float[]) Evaluate(IBackend backend, MlpModel model, Dataset test)
+    {
+        using var data = new DeviceDataset(backend, test);
+        using var network = new DeviceNetwork(backend, model, Trainer.EvaluationBatch, OptimizerKind.Sgd);
+        var evaluation = Evaluator.Evaluate(network, data, withPredictions: true);
+        int classes = model.Spec.Outputs;
+        var probabilities = new float[test.Count * classes];
+        for (int start = 0; start < test.Count; start += network.MaxBatch)
+        {
+            int batch = Math.Min(network.MaxBatch, test.Count - start);
+            network.Forward(data.Images.View(start * test.Features, batch * test.Features), batch);
+            backend.Download(network.Outputs(batch), probabilities.AsSpan(start * classes, batch * classes));
+        }
+        for (int n = 0; n < test.Count; n++)
+        {
+            var row = probabilities.AsSpan(n * classes, classes);
+            if (model.Spec.Loss == LossKind.CrossEntropy)
+            {
+                float max = float.NegativeInfinity;
+                foreach (float z in row) max = Math.Max(max, z);
+                for (int j = 0; j < classes; j++) row[j] = MathF.Exp(row[j] - max);
+            }
+            float sum = 0;
+            foreach (float v in row) sum += v;
+            for (int j = 0; j < classes; j++) row[j] = sum > 0 ? row[j] / sum : 1f / classes;
+        }
+        return (evaluation, probabilities);
+    }
+}
