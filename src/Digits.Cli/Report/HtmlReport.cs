@@ -95,7 +95,7 @@ internal static class HtmlReport
     private static string HeatMap(int[,] m, IReadOnlyList<string> names)
     {
         int n = names.Count, cell = 44, label = 110, top = 100;
-        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + 10}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + 70}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
         for (int p = 0; p < n; p++)
             svg.Append($"<text transform=\"translate({label + p * cell + cell / 2 + 4},{top - 6}) rotate(-45)\">{E(names[p])}</text>");
         for (int t = 0; t < n; t++)
@@ -109,7 +109,7 @@ internal static class HtmlReport
                 svg.Append($"<rect x=\"{label + p * cell}\" y=\"{top + t * cell}\" width=\"{cell - 2}\" height=\"{cell - 2}\" fill=\"{fill}\" " +
                            $"data-true=\"{t}\" data-predicted=\"{p}\" data-count=\"{m[t, p]}\"><title>true {E(names[t])}, predicted {E(names[p])}: {m[t, p]}</title></rect>");
                 if (m[t, p] > 0)
-                    svg.Append($"<text x=\"{label + p * cell + cell / 2 - 1}\" y=\"{top + t * cell + cell / 2 + 4}\" text-anchor=\"middle\" class=\"count\"{(t == p ? " fill=\"#fff\"" : "")}>{m[t, p]}</text>");
+                    svg.Append($"<text x=\"{label + p * cell + cell / 2 - 1}\" y=\"{top + t * cell + cell / 2 + 4}\" text-anchor=\"middle\" class=\"count\"{(t == p ? " style=\"fill:#fff\"" : "")}>{m[t, p]}</text>");
             }
         }
         return svg.Append("</svg>").ToString();
