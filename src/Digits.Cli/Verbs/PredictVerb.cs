@@ -7,6 +7,8 @@ internal sealed class PredictVerb : IDataOptions
 {
     /// <summary>Said under the flags in <c>digits predict --help</c>.</summary>
     public const string Notes =
+        "IMAGE: PNG (any colour type, bit depth, interlacing), PGM (P2/P5) or PBM (P1/P4), one digit each. Each is made " +
+        "MNIST-like: inverted when its border is light, cropped to the ink, scaled to 20 px, centered by mass in 28×28.\n" +
         "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
         "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
 
