@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (e.g. a device error mid-run), 2 usage or input error " +
@@ -32,6 +32,7 @@ internal static class Help
         text.AppendLine("  digits train --device cpu                      784-256-128-10 ReLU, Adam, 10 epochs on MNIST");
         text.AppendLine("  digits train --preset nielsen                  the book's 784-30-10 sigmoid network");
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
+        text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
         text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
@@ -45,7 +46,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
         text.AppendLine();
-        text.AppendLine($"Usage: digits {attr.Name} [options]");
+        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : "")}");
         foreach (var group in Options(verb).GroupBy(o => o.Topic))
         {
             text.AppendLine();
@@ -57,6 +58,11 @@ internal static class Help
                 text.Append($"  {flag,-26} ");
                 text.AppendLine(Wrap(o.Help + suffix, 120 - 29, new string(' ', 29)));
             }
+        }
+        if (verb == typeof(PredictVerb))
+        {
+            text.AppendLine();
+            text.AppendLine(PredictVerb.Notes);
         }
         text.AppendLine();
         text.AppendLine(ExitCodeText);

@@ -36,6 +36,7 @@ public sealed class CliTests : IDisposable
     [InlineData("train --output /no/such/folder/m.safetensors", "--output: folder /no/such/folder does not exist")]
     [InlineData("frobnicate", "unknown verb 'frobnicate'")]
     [InlineData("evaluate", "--model is required")]
+    [InlineData("predict digit.png", "--model is required")]
     public void Usage_errors_print_one_line_and_exit_2(string commandLine, string expected)
     {
         var (code, _, err) = Digits(commandLine.Split(' '));
@@ -57,6 +58,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData(typeof(TrainVerb))]
     [InlineData(typeof(EvaluateVerb))]
+    [InlineData(typeof(PredictVerb))]
     [InlineData(typeof(DownloadVerb))]
     [InlineData(typeof(DevicesVerb))]
     [InlineData(typeof(CheckVerb))]

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Digits.Cli.Verbs;
+using Digits.Core.Backends;
+using Digits.Core.Data;
+using Digits.Core.Images;
+using Digits.Core.Model;
+using Digits.Core.Training;
+
+namespace Digits.Cli.Commands;
+
+/// <summary><c>digits predict</c>: decodes each image, makes it MNIST-like (<see cref="MnistPreprocessor"/>), runs
+/// the model once over all of them and prints the top classes (or every probability as JSON).</summary>
+internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWriter stderr)
+{
+    private sealed record Input(string Name, float[] Pixels, int? Label);
+
+    public int Run()
+    {
+        var files = verb.Images.ToList();
+        if (files.Count == 0 && verb.Index is null)
+            throw new UsageException("predict needs IMAGE files or --index N (see digits predict --help)");
+        var model = LoadModel();
+        if (model.Spec.Inputs != MnistPreprocessor.Side * MnistPreprocessor.Side)
+            throw new UsageException($"{Path.GetFileName(verb.Model)} takes {model.Spec.Inputs} inputs; predict makes 28×28 = 784");
+        var classNames = ClassNames(model);
+        var inputs = files.Select(Read).ToList();
+        if (verb.Index is { } index) inputs.Add(TestImage(model, index));
+
+        var probabilities = Classify(model, inputs);
+        if (probabilities is null) return ExitCodes.RuntimeFailure;
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            var p = probabilities[k];
+            int best = Array.IndexOf(p, p.Max());
+            if (verb.Json)
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(new
+                {
+                    file = inputs[k].Name, predicted = best, name = classNames[best], label = inputs[k].Label,
+                    probabilities = p.Select(v => Math.Round((double)v, 6)),
+                }));
+                continue;
+            }
+            if (verb.Quiet)
+            {
+                stdout.WriteLine($"{inputs[k].Name}: {classNames[best]}");
+                continue;
+            }
+            stdout.WriteLine(inputs[k].Name + (inputs[k].Label is { } l ? $" (true label {classNames[l]})" : ""));
+            if (verb.Show) stdout.Write(MnistPreprocessor.ToAscii(inputs[k].Pixels));
+            foreach (var (c, rank) in Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(3).Select((c, r) => (c, r)))
+                stdout.WriteLine($"  {rank + 1}. {c,2} {Truncate(classNames[c], 14),-14} {p[c],8:0.00%}");
+        }
+        return ExitCodes.Success;
+    }
+
+    private MlpModel LoadModel()
+    {
+        try
+        {
+            return ModelFile.Load(verb.Model);
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e is FileNotFoundException ? $"--model: {verb.Model} not found" : e.Message);
+        }
+    }
+
+    private static string[] ClassNames(MlpModel model)
+    {
+        try
+        {
+            if (model.Metadata.TryGetValue("class_names", out var json) &&
+                JsonSerializer.Deserialize<string[]>(json) is { } names && names.Length == model.Spec.Outputs)
+                return names;
+        }
+        catch (JsonException)
+        {
+            // fall through to numbers
+        }
+        return Enumerable.Range(0, model.Spec.Outputs).Select(k => k.ToString()).ToArray();
+    }
+
+    private static Input Read(string file)
+    {
+        try
+        {
+            return new Input(file, MnistPreprocessor.Process(ImageDecoder.Decode(file)), null);
+        }
+        catch (DataFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UsageException($"{file}: no such file");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{file}: cannot read it ({e.Message})");
+        }
+    }
+
+    private Input TestImage(MlpModel model, int index)
+    {
+        DatasetSpec spec;
+        try
+        {
+            spec = DatasetSpec.Parse(model.Metadata.GetValueOrDefault("dataset") ?? "mnist");
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"{Path.GetFileName(verb.Model)}: its dataset {e.Message}");
+        }
+        var test = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, 1, stderr, CancellationToken.None).Test;
+        if (index < 0 || index >= test.Count)
+            throw new UsageException($"--index {index} is outside {test.Name}'s 0..{test.Count - 1}");
+        if (test.Features != model.Spec.Inputs)
+            throw new UsageException($"{test.Name} has {test.Features} pixels per image; the model takes {model.Spec.Inputs}");
+        return new Input($"{test.Name}[{index}]", test.Image(index).ToArray(), test.Labels[index]);
+    }
+
+    /// <summary>One forward pass over every input; per input, class probabilities summing to 1. Null after a
+    /// device failure (already reported).</summary>
+    private float[][]? Classify(MlpModel model, List<Input> inputs)
+    {
+        int n = inputs.Count, features = model.Spec.Inputs, classes = model.Spec.Outputs;
+        var batch = new float[n * features];
+        for (int k = 0; k < n; k++) inputs[k].Pixels.CopyTo(batch, k * features);
+        var outputs = new float[n * classes];
+        using var device = DeviceSelector.Open(verb.Device ?? "cpu", verb.Threads);
+        try
+        {
+            using var network = new DeviceNetwork(device.Backend, model, n, OptimizerKind.Sgd);
+            var x = network.Input.View(0, n * features);
+            device.Backend.Upload<float>(batch, x);
+            network.Forward(x, n);
+            device.Backend.Download(network.Outputs(n), outputs);
+        }
+        catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
+        {
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during prediction: {e.Message}");
+            return null;
+        }
+        return Enumerable.Range(0, n).Select(k => Probabilities(outputs.AsSpan(k * classes, classes), model.Spec.Loss)).ToArray();
+    }
+
+    /// <summary>Softmax of logits (cross-entropy); sigmoid outputs divided by their sum (mse).</summary>
+    public static float[] Probabilities(ReadOnlySpan<float> outputs, LossKind loss)
+    {
+        var p = new float[outputs.Length];
+        if (loss == LossKind.CrossEntropy)
+        {
+            float max = float.NegativeInfinity;
+            foreach (float v in outputs) max = Math.Max(max, v);
+            for (int c = 0; c < p.Length; c++) p[c] = MathF.Exp(outputs[c] - max);
+        }
+        else
+            for (int c = 0; c < p.Length; c++) p[c] = Math.Max(outputs[c], 0);
+        float sum = p.Sum();
+        for (int c = 0; c < p.Length; c++) p[c] = sum > 0 ? p[c] / sum : 1f / p.Length;
+        return p;
+    }
+
+    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
+}

@@ -1,0 +1,57 @@
+using CommandLine;
+
+namespace Digits.Cli.Verbs;
+
+[Verb("predict", HelpText = "Classify your own images (PNG, PGM, PBM) or a test-set image with a saved model.")]
+internal sealed class PredictVerb : IDataOptions
+{
+    /// <summary>Said under the flags in <c>digits predict --help</c>.</summary>
+    public const string Notes =
+        "IMAGE: PNG (any colour type, bit depth, interlacing), PGM (P2/P5) or PBM (P1/P4), one digit each. Each is made " +
+        "MNIST-like: inverted when its border is light, cropped to the ink, scaled to 20 px, centered by mass in 28×28.\n" +
+        "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
+        "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
+
+    [Option("device", HelpText = "Where the model runs: auto, cpu, opencl[:N], cuda[:N] (a few images are fastest on the cpu).")]
+    [Topic("Device", "cpu")]
+    public string? Device { get; set; }
+
+    [Option("threads", HelpText = "CPU threads for --device cpu (0 = every core).")]
+    [Topic("Device", "0")]
+    public int? Threads { get; set; }
+
+    [Option("json", HelpText = "Print one JSON object per image: file, predicted, name, probabilities (every class).")]
+    [Topic("Output", "off")]
+    public bool Json { get; set; }
+
+    [Option("quiet", HelpText = "Print only the predicted class per image.")]
+    [Topic("Output", "off")]
+    public bool Quiet { get; set; }
+
+    [Option("model", Required = true, HelpText = "The model file written by digits train.")]
+    [Topic("Model")]
+    public string Model { get; set; } = "";
+
+    [Value(0, MetaName = "IMAGE", HelpText = "Image files: PNG (any colour type), PGM (P2/P5) or PBM (P1/P4). Each is " +
+                                              "made MNIST-like: inverted if the background is light, cropped, scaled to 20 px, centered by mass in 28×28.")]
+    public IEnumerable<string> Images { get; set; } = [];
+
+    [Option("index", HelpText = "Also classify image N (0-based) of the model's dataset test set, with its true label.")]
+    [Topic("Data")]
+    public int? Index { get; set; }
+
+    [Option("show", HelpText = "Print the 28×28 input the model sees, as text.")]
+    [Topic("Output", "off")]
+    public bool Show { get; set; }
+
+    [Option("data", HelpText = "Folder holding the dataset files for --index. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
+    public string? Data { get; set; }
+
+    [Option("no-download", HelpText = "Fail instead of downloading missing dataset files for --index.")]
+    [Topic("Data", "off")]
+    public bool NoDownload { get; set; }
+
+    /// <summary>Always the model's own dataset.</summary>
+    public string? Dataset => null;
+}

@@ -1,0 +1,37 @@
+namespace Digits.Core.Images;
+
+/// <summary>Bounds every decoder checks before it allocates, so a hostile header cannot ask for gigabytes.</summary>
+public static class ImageLimits
+{
+    /// <summary>Largest width or height accepted, in pixels.</summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>Largest width·height accepted (a 64-megapixel photo; 256 MB as float32).</summary>
+    public const long MaxPixels = 64L * 1024 * 1024;
+
+    /// <summary>Largest file read, in bytes.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    /// <summary>Reads <paramref name="path"/> whole, refusing files over <see cref="MaxFileBytes"/>.</summary>
+    /// <exception cref="Data.DataFormatException">too large.</exception>
+    /// <exception cref="IOException">unreadable.</exception>
+    public static byte[] ReadFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"{path}: no such file", path);
+        if (info.Length > MaxFileBytes)
+            throw new Data.DataFormatException(path, $"{info.Length:N0} bytes is larger than the {MaxFileBytes:N0} an image may be");
+        return File.ReadAllBytes(path);
+    }
+
+    /// <summary>Throws unless width and height are each in 1..<see cref="MaxSide"/> and their product is at most
+    /// <see cref="MaxPixels"/>.</summary>
+    public static void Check(string name, long width, long height)
+    {
+        if (width < 1 || height < 1)
+            throw new Data.DataFormatException(name, $"image size {width}×{height} is empty");
+        if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
+            throw new Data.DataFormatException(name,
+                $"image size {width}×{height} is larger than this reader accepts ({MaxSide} per side, {MaxPixels:N0} pixels)");
+    }
+}

@@ -1,0 +1,121 @@
+using Digits.Core.Data;
+
+namespace Digits.Core.Images;
+
+/// <summary>
+/// Netpbm gray and bitmap images (netpbm.sourceforge.net/doc): PGM as P2 (text) or P5 (binary, maxval up to
+/// 65535, two bytes big-endian per sample above 255) and PBM as P1 (text) or P4 (packed bits, rows padded to a
+/// byte; 1 is black). '#' comments run to the end of the line in the header (and, for P1/P2, anywhere).
+/// Every malformed input gives a <see cref="DataFormatException"/> naming the file.
+/// </summary>
+public static class PnmDecoder
+{
+    /// <summary>Reads and decodes the PGM/PBM file at <paramref name="path"/>.</summary>
+    /// <exception cref="DataFormatException">not a well-formed PGM or PBM.</exception>
+    /// <exception cref="IOException">unreadable.</exception>
+    public static GrayImage Decode(string path) => Decode(ImageLimits.ReadFile(path), path);
+
+    /// <summary>Decodes PGM/PBM bytes; <paramref name="name"/> names the source in error messages.</summary>
+    /// <exception cref="DataFormatException">not a well-formed PGM or PBM.</exception>
+    public static GrayImage Decode(ReadOnlySpan<byte> file, string name)
+    {
+        if (file.Length < 2 || file[0] != 'P' || file[1] is not ((byte)'1' or (byte)'2' or (byte)'4' or (byte)'5'))
+            throw new DataFormatException(name, "not a PGM or PBM file (expected P1, P2, P4 or P5)");
+        char kind = (char)file[1];
+        bool bitmap = kind is '1' or '4';
+        int at = 2;
+        long width = Number(file, ref at, name, "width"), height = Number(file, ref at, name, "height");
+        ImageLimits.Check(name, width, height);
+        long maxval = bitmap ? 1 : Number(file, ref at, name, "maxval");
+        if (maxval is < 1 or > 65535) throw new DataFormatException(name, $"maxval {maxval} is not in 1..65535");
+        var pixels = new float[width * height];
+        int w = (int)width, h = (int)height;
+        switch (kind)
+        {
+            case '1':
+                for (int i = 0; i < pixels.Length; i++)
+                {
+                    SkipSpace(file, ref at);
+                    if (at >= file.Length) throw Truncated(name, i, pixels.Length);
+                    byte c = file[at++];
+                    if (c is not ((byte)'0' or (byte)'1')) throw new DataFormatException(name, $"byte {at - 1}: '{(char)c}' is not a P1 bit");
+                    pixels[i] = c == '1' ? 0f : 1f;
+                }
+                break;
+            case '2':
+                for (int i = 0; i < pixels.Length; i++)
+                {
+                    SkipSpace(file, ref at);
+                    if (at >= file.Length) throw Truncated(name, i, pixels.Length);
+                    long v = Number(file, ref at, name, $"pixel {i}");
+                    pixels[i] = Level(v, maxval, name, i);
+                }
+                break;
+            case '4':
+            {
+                at = DataStart(file, at, name);
+                int rowBytes = (w + 7) / 8;
+                if (file.Length - at < (long)rowBytes * h) throw Truncated(name, (file.Length - at) / rowBytes * w, pixels.Length);
+                for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    pixels[y * w + x] = (file[at + y * rowBytes + x / 8] >> (7 - x % 8) & 1) == 1 ? 0f : 1f;
+                break;
+            }
+            default:
+            {
+                at = DataStart(file, at, name);
+                int bytes = maxval > 255 ? 2 : 1;
+                if (file.Length - at < (long)bytes * pixels.Length) throw Truncated(name, (file.Length - at) / bytes, pixels.Length);
+                for (int i = 0; i < pixels.Length; i++)
+                {
+                    int v = bytes == 2 ? file[at + 2 * i] << 8 | file[at + 2 * i + 1] : file[at + i];
+                    pixels[i] = Level(v, maxval, name, i);
+                }
+                break;
+            }
+        }
+        return new GrayImage(w, h, pixels);
+    }
+
+    private static float Level(long v, long maxval, string name, int i) =>
+        v <= maxval ? (float)v / maxval : throw new DataFormatException(name, $"pixel {i} is {v}, above maxval {maxval}");
+
+    private static DataFormatException Truncated(string name, long got, long need) =>
+        new(name, $"truncated: {got:N0} of {need:N0} pixels present");
+
+    /// <summary>Binary data starts after exactly one whitespace byte following the last header number.</summary>
+    private static int DataStart(ReadOnlySpan<byte> file, int at, string name)
+    {
+        if (at >= file.Length || !IsSpace(file[at])) throw new DataFormatException(name, "truncated: no pixel data after the header");
+        return at + 1;
+    }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C;
+
+    private static void SkipSpace(ReadOnlySpan<byte> file, ref int at)
+    {
+        while (at < file.Length)
+        {
+            if (IsSpace(file[at])) at++;
+            else if (file[at] == '#') while (at < file.Length && file[at] != '\n' && file[at] != '\r') at++;
+            else break;
+        }
+    }
+
+    private static long Number(ReadOnlySpan<byte> file, ref int at, string name, string what)
+    {
+        SkipSpace(file, ref at);
+        if (at >= file.Length) throw new DataFormatException(name, $"truncated: the file ends before the {what}");
+        long value = 0;
+        int start = at;
+        while (at < file.Length && file[at] is >= (byte)'0' and <= (byte)'9')
+        {
+            value = value * 10 + (file[at++] - '0');
+            if (value > 1_000_000_000) throw new DataFormatException(name, $"byte {start}: {what} is absurdly large");
+        }
+        if (at == start) throw new DataFormatException(name, $"byte {start}: {what} is not a number ('{(char)file[start]}')");
+        if (at < file.Length && !IsSpace(file[at]) && file[at] != '#')
+            throw new DataFormatException(name, $"byte {at}: {what} is followed by '{(char)file[at]}'");
+        return value;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Digits.Cli;
+using Digits.Cli.Commands;
+using Digits.Cli.Verbs;
+using Digits.Core.Backends;
+using Digits.Core.Images;
+using Digits.Core.Model;
+using Digits.Core.Training;
+using Digits.Cpu;
+using Digits.Tests.Support;
+using Xunit;
+
+namespace Digits.Tests.Cli;
+
+/// <summary>A 784-128-10 ReLU model trained for 2 epochs on MNIST on the cpu backend (~2 s), saved once.</summary>
+public sealed class QuickModel : IDisposable
+{
+    private readonly Lazy<(MlpModel Model, string Path)> _model = new(() =>
+    {
+        var data = RealData.RequireMnist();
+        using var cpu = new CpuBackend();
+        var options = new TrainingOptions { Epochs = 2, Seed = 7 };
+        var initial = MlpModel.Initialize(new MlpSpec([784, 128, 10], Activation.Relu, LossKind.CrossEntropy), options.Seed);
+        var model = new Trainer(cpu, options) { EvaluateEachEpoch = false }.Train(initial, data.Train, null, data.Test).Model;
+        model.Metadata["dataset"] = "mnist";
+        model.Metadata["class_names"] = JsonSerializer.Serialize(data.Test.ClassNames);
+        string path = System.IO.Path.Combine(Directory.CreateTempSubdirectory("digits-predict-").FullName, "quick.safetensors");
+        ModelFile.Save(path, model);
+        return (model, path);
+    });
+
+    public MlpModel Model => _model.Value.Model;
+    public string Path => _model.Value.Path;
+
+    public void Dispose()
+    {
+        if (_model.IsValueCreated) Directory.Delete(System.IO.Path.GetDirectoryName(_model.Value.Path)!, recursive: true);
+    }
+}
+
+public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
+{
+    private static string Fixture(params string[] parts) =>
+        Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
+
+    private static (int Code, string Out, string Err) Digits(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>The model's predicted class for each (784) input, on the cpu backend.</summary>
+    private static int[] Predict(MlpModel model, IReadOnlyList<float[]> inputs)
+    {
+        using var cpu = new CpuBackend();
+        using var network = new DeviceNetwork(cpu, model, inputs.Count, OptimizerKind.Sgd);
+        var x = network.Input.View(0, inputs.Count * 784);
+        cpu.Upload<float>(inputs.SelectMany(i => i).ToArray(), x);
+        network.Forward(x, inputs.Count);
+        var outputs = new float[inputs.Count * 10];
+        cpu.Download(network.Outputs(inputs.Count), outputs);
+        return Enumerable.Range(0, inputs.Count).Select(k =>
+        {
+            var row = outputs.AsSpan(k * 10, 10).ToArray();
+            return Array.IndexOf(row, row.Max());
+        }).ToArray();
+    }
+
+    [Fact]
+    public void Redrawn_digits_score_within_2_points_of_their_originals_and_font_digits_are_reported()
+    {
+        var test = RealData.RequireMnist().Test;
+        var rows = File.ReadAllLines(Fixture("redrawn", "labels.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        var redrawn = rows.Select(r => MnistPreprocessor.Process(ImageDecoder.Decode(Fixture(r[0])))).ToList();
+        var originals = rows.Select(r => test.Image(int.Parse(r[2])).ToArray()).ToList();
+        int[] labels = rows.Select(r => int.Parse(r[1])).ToArray();
+        var onRedrawn = Predict(quick.Model, redrawn);
+        var onOriginals = Predict(quick.Model, originals);
+        double accRedrawn = onRedrawn.Zip(labels).Average(p => p.First == p.Second ? 1.0 : 0);
+        double accOriginal = onOriginals.Zip(labels).Average(p => p.First == p.Second ? 1.0 : 0);
+        var output = TestContext.Current.TestOutputHelper!;
+        output.WriteLine($"redrawn fixtures: {accRedrawn:0.0%} of {rows.Length}; the same digits' MNIST originals: {accOriginal:0.0%}");
+        foreach (var (r, k) in rows.Select((r, k) => (r, k)).Where(x => onRedrawn[x.k] != labels[x.k]))
+            output.WriteLine($"  missed {r[0]}: label {labels[k]}, predicted {onRedrawn[k]} (original predicted {onOriginals[k]})");
+
+        var fonts = Directory.GetFiles(Fixture("fonts"), "*.png").Order().ToArray();
+        var onFonts = Predict(quick.Model, fonts.Select(f => MnistPreprocessor.Process(ImageDecoder.Decode(f))).ToList());
+        double accFonts = fonts.Zip(onFonts).Average(p => Path.GetFileName(p.First)[0] - '0' == p.Second ? 1.0 : 0);
+        output.WriteLine($"font digits: {accFonts:0.0%} of {fonts.Length}");
+        foreach (var (f, p) in fonts.Zip(onFonts).Where(x => Path.GetFileName(x.First)[0] - '0' != x.Second))
+            output.WriteLine($"  missed {Path.GetFileName(f)}: predicted {p}");
+
+        Assert.True(Math.Abs(accRedrawn - accOriginal) <= 0.02 + 1e-9,
+            $"redrawn {accRedrawn:0.0%} vs originals {accOriginal:0.0%}");
+    }
+
+    [Fact]
+    public void Text_output_shows_the_top_three_and_show_prints_the_28x28_input()
+    {
+        string seven = Fixture("fonts", "7_DejaVu-Sans.png");
+        var (code, output, err) = Digits("predict", "--model", quick.Path, "--show", seven);
+        Assert.True(code == 0, err);
+        string[] lines = output.Replace("\r", "").TrimEnd('\n').Split('\n');
+        Assert.Equal(seven, lines[0]);
+        Assert.Equal(1 + 28 + 3, lines.Length);
+        Assert.All(lines[1..29], l => Assert.Equal(28, l.Length));
+        Assert.Matches(@"^  1\.  \d \d +\d+\.\d\d%$", lines[29]);
+        Assert.StartsWith("  3. ", lines[31]);
+    }
+
+    [Fact]
+    public void Json_has_one_object_per_image_with_every_probability()
+    {
+        string[] files = [Fixture("fonts", "3_DejaVu-Serif-Bold.png"), Fixture("kat", "rgba8.png")];
+        var (code, output, err) = Digits(["predict", "--model", quick.Path, "--json", "--index", "0", .. files]);
+        Assert.True(code == 0, err);
+        string[] lines = output.Trim().Split('\n');
+        Assert.Equal(3, lines.Length);
+        for (int k = 0; k < 3; k++)
+        {
+            using var doc = JsonDocument.Parse(lines[k]);
+            var o = doc.RootElement;
+            var p = o.GetProperty("probabilities").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(10, p.Length);
+            Assert.Equal(1.0, p.Sum(), 4);
+            int predicted = o.GetProperty("predicted").GetInt32();
+            Assert.Equal(Array.IndexOf(p, p.Max()), predicted);
+            Assert.Equal(predicted.ToString(), o.GetProperty("name").GetString());
+            Assert.Equal(k < 2 ? files[k] : "mnist/t10k[0]", o.GetProperty("file").GetString());
+        }
+        using var indexed = JsonDocument.Parse(lines[2]);
+        Assert.Equal(7, indexed.RootElement.GetProperty("label").GetInt32()); // MNIST test image 0 is a 7
+    }
+
+    [Fact]
+    public void A_malformed_or_missing_image_is_one_line_naming_the_file_and_exit_2()
+    {
+        string bad = Path.Combine(Path.GetTempPath(), $"digits-bad-{Guid.NewGuid():N}.png");
+        File.WriteAllBytes(bad, [.. PngDecoder.Signature, 0, 0, 0, 13, (byte)'I', (byte)'H']);
+        try
+        {
+            foreach (var (file, expected) in new[] { (bad, "truncated"), ("/no/such/digit.png", "no such file") })
+            {
+                var (code, _, err) = Digits("predict", "--model", quick.Path, file);
+                Assert.Equal(ExitCodes.UsageOrInput, code);
+                Assert.Single(err.TrimEnd().Split('\n'));
+                Assert.Contains(file, err);
+                Assert.Contains(expected, err);
+            }
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
+    public void Mse_outputs_are_normalized_and_softmax_is_stable()
+    {
+        Assert.Equal([0.25f, 0.75f], PredictCommand.Probabilities([0.1f, 0.3f], LossKind.Quadratic));
+        var p = PredictCommand.Probabilities([1000f, 1000f, -1000f], LossKind.CrossEntropy);
+        Assert.Equal([0.5f, 0.5f, 0f], p);
+    }
+}
