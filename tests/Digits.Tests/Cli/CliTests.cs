@@ -279,6 +279,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Download_progress_shows_bytes_and_rate_and_a_final_line_per_file()
+    {
+        var output = new StringWriter();
+        var reporter = new Digits.Cli.Commands.DownloadReporter(output);
+        reporter.Report(new Digits.Core.Data.DownloadProgress("train-images-idx3-ubyte.gz", 0, 9_912_422, TimeSpan.Zero));
+        reporter.Report(new Digits.Core.Data.DownloadProgress("train-images-idx3-ubyte.gz", 1_000_000, 9_912_422, TimeSpan.FromMilliseconds(100)));
+        reporter.Report(new Digits.Core.Data.DownloadProgress("train-images-idx3-ubyte.gz", 5_000_000, 9_912_422, TimeSpan.FromSeconds(1)));
+        reporter.Report(new Digits.Core.Data.DownloadProgress("train-images-idx3-ubyte.gz", 9_912_422, 9_912_422, TimeSpan.FromSeconds(2)));
+        string[] lines = output.ToString().Trim().Split('\n');
+        Assert.Equal(3, lines.Length); // the 100 ms update is throttled
+        Assert.Contains("5.0 MB of 9.9 MB at 5.0 MB/s", lines[1]);
+        Assert.EndsWith("9.9 MB of 9.9 MB at 5.0 MB/s — done", lines[2].TrimEnd());
+    }
+
+    [Fact]
     public void Evaluate_refuses_a_corrupt_model_with_one_line_and_exit_2()
     {
         string bad = Path.Combine(_dir, "bad.safetensors");
