@@ -10,25 +10,8 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
 {
     public int Run()
     {
-        MlpModel model;
-        try
-        {
-            model = ModelFile.Load(verb.Model);
-        }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException(e is FileNotFoundException ? $"--model: {verb.Model} not found" : e.Message);
-        }
-        string datasetText = verb.Dataset ?? model.Metadata.GetValueOrDefault("dataset") ?? "mnist";
-        DatasetSpec spec;
-        try
-        {
-            spec = DatasetSpec.Parse(datasetText);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--dataset: {e.Message}");
-        }
+        var model = SavedModel.Load(verb.Model);
+        var spec = SavedModel.Dataset(model, verb.Dataset);
         var report = new Reporter(stdout, verb.Json, verb.Quiet);
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         report.Info($"device: {device.Explanation}");

@@ -54,17 +54,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         return ExitCodes.Success;
     }
 
-    private MlpModel LoadModel()
-    {
-        try
-        {
-            return ModelFile.Load(verb.Model);
-        }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException(e is FileNotFoundException ? $"--model: {verb.Model} not found" : e.Message);
-        }
-    }
+    private MlpModel LoadModel() => SavedModel.Load(verb.Model);
 
     private static string[] ClassNames(MlpModel model)
     {
@@ -103,15 +93,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
 
     private Input TestImage(MlpModel model, int index)
     {
-        DatasetSpec spec;
-        try
-        {
-            spec = DatasetSpec.Parse(model.Metadata.GetValueOrDefault("dataset") ?? "mnist");
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"{Path.GetFileName(verb.Model)}: its dataset {e.Message}");
-        }
+        var spec = SavedModel.Dataset(model, null);
         var test = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, 1, stderr, CancellationToken.None).Test;
         if (index < 0 || index >= test.Count)
             throw new UsageException($"--index {index} is outside {test.Name}'s 0..{test.Count - 1}");

@@ -11,24 +11,8 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
 {
     public int Run()
     {
-        MlpModel model;
-        try
-        {
-            model = ModelFile.Load(verb.Model);
-        }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException(e is FileNotFoundException ? $"--model: {verb.Model} not found" : e.Message);
-        }
-        DatasetSpec spec;
-        try
-        {
-            spec = DatasetSpec.Parse(verb.Dataset ?? model.Metadata.GetValueOrDefault("dataset") ?? "mnist");
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--dataset: {e.Message}");
-        }
+        var model = SavedModel.Load(verb.Model);
+        var spec = SavedModel.Dataset(model, verb.Dataset);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
         if (data.Test.Features != model.Spec.Inputs || data.Test.Classes != model.Spec.Outputs)
