@@ -435,6 +435,19 @@ public abstract class KernelTests
         AssertClose(GoldenTrajectory.Expected[name], GoldenTrajectory.Run(Backend, c), Trajectory, $"losses of {name}");
     }
 
+    [Theory]
+    [InlineData("relu-ce-adam")]
+    [InlineData("sigmoid-mse-sgd")]
+    [InlineData("tanh-ce-momentum")]
+    public void Golden_trajectory_through_the_device_driven_ops_matches_the_recorded_losses(string name)
+    {
+        var c = GoldenTrajectory.Cases.Single(k => k.Name == name);
+        var losses = GoldenTrajectory.RunDeviceDriven(Backend, c);
+        AssertClose(GoldenTrajectory.Expected[name], losses, Trajectory, $"losses of {name}");
+        if (Device is "reference" or "cpu") // same floats through the same arithmetic: the same bits
+            AssertClose(GoldenTrajectory.Run(Backend, c), losses, Tolerance.Exact, $"host-scalar vs device-driven {name}");
+    }
+
     private static float[] Run(IBackend be, Func<Rig, BufferView<float>> destination, Action<Rig, BufferView<float>> op)
     {
         using var r = new Rig(be);

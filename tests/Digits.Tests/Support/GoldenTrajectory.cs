@@ -58,4 +58,45 @@ public static class GoldenTrajectory
         }
         return losses;
     }
+
+    /// <summary><see cref="Run"/> through the device-driven ops the trainer uses for full-size steps: the batch is
+    /// gathered at the device counter from an index list that repeats the same 8 images, and the learning rate
+    /// (and Adam's corrections) come from a schedule table uploaded once.</summary>
+    public static float[] RunDeviceDriven(IBackend backend, Case c)
+    {
+        var spec = new MlpSpec([20, 16, 12, 10], c.Hidden, c.Loss);
+        var model = MlpModel.Initialize(spec, seed: 42);
+        var random = new Random(42);
+        float[] x = TestData.Uniform(random, Batch * spec.Inputs, 0f, 1f);
+        int[] labels = TestData.Labels(random, Batch, spec.Outputs);
+        var options = new TrainingOptions
+        {
+            Optimizer = c.Optimizer, LearningRate = c.LearningRate, WeightDecay = c.WeightDecay,
+            Schedule = ScheduleKind.Constant,
+        };
+        using var network = new DeviceNetwork(backend, model, Batch, c.Optimizer);
+        using var images = backend.Allocate<float>(x.Length);
+        using var targets = backend.Allocate<int>(Batch);
+        using var indices = backend.Allocate<int>(Steps * Batch);
+        using var schedule = backend.Allocate<float>(3 * Steps);
+        using var counter = backend.Allocate<int>(2);
+        backend.Upload<float>(x, images.View());
+        backend.Upload<int>(labels, targets.View());
+        backend.Upload<int>(Enumerable.Range(0, Steps * Batch).Select(k => k % Batch).ToArray(), indices.View());
+        backend.Upload<float>(StepSchedule.Build(options, Steps, 1), schedule.View());
+        var losses = new float[Steps];
+        var host = new float[1];
+        for (int s = 0; s < Steps; s++)
+        {
+            network.ResetMetrics();
+            backend.GatherBatchAt(images.View(), targets.View(), indices.View(), counter.View(), Batch, spec.Inputs,
+                network.Input.View(0, Batch * spec.Inputs), network.Targets.View(0, Batch));
+            network.TrainStepAt(Batch, options, schedule.View(), counter.View());
+            backend.AdvanceStep(counter.View());
+            network.CountStep();
+            backend.Download(network.LossSum.View(), host);
+            losses[s] = host[0] / Batch;
+        }
+        return losses;
+    }
 }
