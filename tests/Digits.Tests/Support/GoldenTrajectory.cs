@@ -62,7 +62,14 @@ public static class GoldenTrajectory
     /// <summary><see cref="Run"/> through the device-driven ops the trainer uses for full-size steps: the batch is
     /// gathered at the device counter from an index list that repeats the same 8 images, and the learning rate
     /// (and Adam's corrections) come from a schedule table uploaded once.</summary>
-    public static float[] RunDeviceDriven(IBackend backend, Case c)
+    /// <para>With <paramref name="capture"/>, step 0 runs plainly (the warm-up), step 1 is recorded and then run
+    /// as a graph, and every later step replays it.</para>
+    public static float[] RunDeviceDriven(IBackend backend, Case c, IStepCapture? capture = null)
+        => RunDeviceDriven(backend, c, capture, out _);
+
+    /// <summary>As above; <paramref name="replayLaunches"/> gets the backend's launch count for each step after
+    /// the first when capturing.</summary>
+    public static float[] RunDeviceDriven(IBackend backend, Case c, IStepCapture? capture, out long[] replayLaunches)
     {
         var spec = new MlpSpec([20, 16, 12, 10], c.Hidden, c.Loss);
         var model = MlpModel.Initialize(spec, seed: 42);
@@ -86,17 +93,44 @@ public static class GoldenTrajectory
         backend.Upload<float>(StepSchedule.Build(options, Steps, 1), schedule.View());
         var losses = new float[Steps];
         var host = new float[1];
-        for (int s = 0; s < Steps; s++)
+        var launches = new List<long>();
+        IStepGraph? graph = null;
+        void Step()
         {
-            network.ResetMetrics();
             backend.GatherBatchAt(images.View(), targets.View(), indices.View(), counter.View(), Batch, spec.Inputs,
                 network.Input.View(0, Batch * spec.Inputs), network.Targets.View(0, Batch));
             network.TrainStepAt(Batch, options, schedule.View(), counter.View());
             backend.AdvanceStep(counter.View());
-            network.CountStep();
-            backend.Download(network.LossSum.View(), host);
-            losses[s] = host[0] / Batch;
         }
+        try
+        {
+            for (int s = 0; s < Steps; s++)
+            {
+                network.ResetMetrics();
+                long before = backend.Launches;
+                if (capture is null || s == 0)
+                    Step();
+                else
+                {
+                    if (graph is null)
+                    {
+                        if (!capture.TryBeginCapture(out string why)) throw new InvalidOperationException(why);
+                        Step();
+                        graph = capture.EndCapture(out why) ?? throw new InvalidOperationException(why);
+                    }
+                    graph.Launch();
+                    launches.Add(backend.Launches - before);
+                }
+                network.CountStep();
+                backend.Download(network.LossSum.View(), host);
+                losses[s] = host[0] / Batch;
+            }
+        }
+        finally
+        {
+            graph?.Dispose();
+        }
+        replayLaunches = [.. launches];
         return losses;
     }
 }
