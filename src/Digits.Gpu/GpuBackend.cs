@@ -166,4 +166,40 @@ public abstract class GpuBackend : BackendBase
             [P(gradients), I(gradients.Offset), I(count), I(decayCount), F(adam.LearningRate), F(adam.Beta1),
              F(adam.Beta2), F(adam.Epsilon), F(adam.WeightDecay), F(adam.Correction1), F(adam.Correction2),
              P(m), I(m.Offset), P(v), I(v.Offset), P(parameters), I(parameters.Offset)]);
+
+    /// <summary>As <see cref="GatherBatchCore"/>, start read from counter[0] (see gather.cl).</summary>
+    protected override void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
+        BufferView<int> y)
+    {
+        int rows = features == 0 ? labels.Length : Math.Min(images.Length / features, labels.Length);
+        Launch(Kernel.GatherBatchAt, Linear((long)batch * features + batch),
+            [P(images), I(images.Offset), P(labels), I(labels.Offset), P(indices), I(indices.Offset), I(indices.Length),
+             P(counter), I(counter.Offset), I(batch), I(features), I(rows), P(x), I(x.Offset), P(y), I(y.Offset)]);
+    }
+
+    protected override void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
+        Launch(Kernel.SgdStepAt, Linear(count),
+            [P(gradients), I(gradients.Offset), I(count), I(decayCount), P(schedule), I(schedule.Offset),
+             I(schedule.Length / 3), P(counter), I(counter.Offset), F(weightDecay), P(parameters), I(parameters.Offset)]);
+
+    protected override void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
+        BufferView<float> velocity, BufferView<float> parameters) =>
+        Launch(Kernel.MomentumStepAt, Linear(count),
+            [P(gradients), I(gradients.Offset), I(count), I(decayCount), P(schedule), I(schedule.Offset),
+             I(schedule.Length / 3), P(counter), I(counter.Offset), F(momentum), F(weightDecay), P(velocity),
+             I(velocity.Offset), P(parameters), I(parameters.Offset)]);
+
+    protected override void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
+        BufferView<float> v, BufferView<float> parameters) =>
+        Launch(Kernel.AdamStepAt, Linear(count),
+            [P(gradients), I(gradients.Offset), I(count), I(decayCount), P(schedule), I(schedule.Offset),
+             I(schedule.Length / 3), P(counter), I(counter.Offset), F(adam.Beta1), F(adam.Beta2), F(adam.Epsilon),
+             F(adam.WeightDecay), P(m), I(m.Offset), P(v), I(v.Offset), P(parameters), I(parameters.Offset)]);
+
+    protected override void AdvanceStepCore(BufferView<int> counter) =>
+        Launch(Kernel.AdvanceStep, Linear(1), [P(counter), I(counter.Offset)]);
 }

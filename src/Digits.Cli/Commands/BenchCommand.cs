@@ -45,6 +45,7 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
                 {
                     EvaluateEachEpoch = false,
                 };
+                trainer.Notice += n => stderr.WriteLine($"bench: {n}");
                 var result = trainer.Train(MlpModel.Initialize(config.Spec, 1), data.Train, null, data.Test);
                 var timed = result.History.Skip(warmup).Select(r => r.Seconds).Order().ToArray();
                 double median = timed.Length % 2 == 1 ? timed[timed.Length / 2]

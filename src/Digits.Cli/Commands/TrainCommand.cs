@@ -41,6 +41,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                     $"seed {options.Seed}");
         var trainer = new Trainer(device.Backend, options) { Progress = bar is null ? null : bar.Update };
         trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
+        trainer.Notice += n => stderr.WriteLine($"digits: {n}");
         TrainingResult result;
         try
         {

@@ -241,6 +241,67 @@ public abstract class BackendBase : IBackend
         AdamStepCore(gradients, count, decayCount, adam, m, v, parameters);
     }
 
+    public void GatherBatchAt(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
+        BufferView<int> counter, int batch, int features, BufferView<float> x, BufferView<int> y)
+    {
+        Sizes(batch, features);
+        Check(indices, nameof(indices));
+        Need(counter, 2, nameof(counter));
+        Need(x, (long)batch * features, nameof(x));
+        Need(y, batch, nameof(y));
+        if (features > 0 && images.Length % features != 0)
+            throw new ArgumentException(
+                $"images holds {images.Length} elements, not a whole number of rows of {features}", nameof(images));
+        Check(images, nameof(images));
+        Check(labels, nameof(labels));
+        if (batch == 0) return;
+        Launches++;
+        GatherBatchAtCore(images, labels, indices, counter, batch, features, x, y);
+    }
+
+    public void SgdStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+        BufferView<int> counter, float weightDecay, BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        Tables(schedule, counter);
+        if (count == 0) return;
+        Launches++;
+        SgdStepAtCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters);
+    }
+
+    public void MomentumStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+        BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        Need(velocity, count, nameof(velocity));
+        Tables(schedule, counter);
+        if (count == 0) return;
+        Launches++;
+        MomentumStepAtCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity,
+            parameters);
+    }
+
+    public void AdamStepAt(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+        BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
+        BufferView<float> parameters)
+    {
+        Step(gradients, count, decayCount, parameters);
+        Need(m, count, nameof(m));
+        Need(v, count, nameof(v));
+        Tables(schedule, counter);
+        if (count == 0) return;
+        Launches++;
+        AdamStepAtCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
+    }
+
+    public void AdvanceStep(BufferView<int> counter)
+    {
+        Need(counter, 2, nameof(counter));
+        Launches++;
+        AdvanceStepCore(counter);
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
@@ -288,6 +349,19 @@ public abstract class BackendBase : IBackend
     protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
 
+    protected abstract void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
+        BufferView<int> y);
+    protected abstract void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters);
+    protected abstract void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
+        BufferView<float> velocity, BufferView<float> parameters);
+    protected abstract void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
+        BufferView<float> v, BufferView<float> parameters);
+    protected abstract void AdvanceStepCore(BufferView<int> counter);
+
     /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
@@ -298,6 +372,14 @@ public abstract class BackendBase : IBackend
             throw new ArgumentException($"decayCount {decayCount} exceeds count {count}", nameof(decayCount));
         Need(gradients, count, nameof(gradients));
         Need(parameters, count, nameof(parameters));
+    }
+
+    private void Tables(BufferView<float> schedule, BufferView<int> counter)
+    {
+        Need(schedule, 3, nameof(schedule));
+        if (schedule.Length % 3 != 0)
+            throw new ArgumentException($"schedule holds {schedule.Length} elements, not (steps, 3)", nameof(schedule));
+        Need(counter, 2, nameof(counter));
     }
 
     private void Check<T>(BufferView<T> view, string name) where T : unmanaged

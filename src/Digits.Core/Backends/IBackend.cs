@@ -145,6 +145,71 @@ public interface IBackend : IDisposable
     /// </summary>
     void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
         BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
+
+    // Device-driven steps. A training step whose scalars live on the device launches the same arguments every
+    // time, so it can be recorded once (a CUDA graph) and replayed. Two small device buffers drive it:
+    //   counter (2 ints): counter[0] = the mini-batch's index within the epoch, counter[1] = the global step
+    //   t (0-based), both advanced by AdvanceStep;
+    //   schedule (T, 3 floats), uploaded once per run (see StepSchedule): for step t,
+    //   schedule[3t] = learning rate, schedule[3t+1] = Adam's c₁ = 1/(1−β₁ᵗ⁺¹), schedule[3t+2] = c₂ = 1/(1−β₂ᵗ⁺¹).
+    // The host cannot check the device-held indices: the reference and CPU backends throw
+    // ArgumentOutOfRangeException for one out of range; a GPU cannot throw, so its gather writes zero rows and
+    // label −1 and its optimizer steps change nothing.
+
+    /// <summary>
+    /// <see cref="GatherBatch"/> with start = counter[0]·B read on the device: for r in [0,B):
+    /// x[r,:] = images[indices[start+r],:], y[r] = labels[indices[start+r]]. images (N,I), labels (N),
+    /// indices (any length; start+r must be inside it), counter (≥ 2), x (B,I), y (B).
+    /// </summary>
+    void GatherBatchAt(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
+        BufferView<int> counter, int batch, int features, BufferView<float> x, BufferView<int> y);
+
+    /// <summary><see cref="SgdStep"/> with lr = schedule[3·counter[1]] read on the device.
+    /// gradients, parameters (count), schedule (3T), counter (≥ 2).</summary>
+    void SgdStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+        BufferView<int> counter, float weightDecay, BufferView<float> parameters);
+
+    /// <summary><see cref="MomentumStep"/> with lr = schedule[3·counter[1]] read on the device.
+    /// gradients, velocity, parameters (count), schedule (3T), counter (≥ 2).</summary>
+    void MomentumStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+        BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters);
+
+    /// <summary><see cref="AdamStep"/> with lr, c₁, c₂ = schedule[3t], schedule[3t+1], schedule[3t+2] for
+    /// t = counter[1], read on the device; <paramref name="adam"/> gives β₁, β₂, ε and λ (its learning rate and
+    /// corrections are not used). gradients, m, v, parameters (count), schedule (3T), counter (≥ 2).</summary>
+    void AdamStepAt(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+        BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
+        BufferView<float> parameters);
+
+    /// <summary>counter[0] += 1; counter[1] += 1, on the device (one launch). counter (≥ 2).</summary>
+    void AdvanceStep(BufferView<int> counter);
+}
+
+/// <summary>
+/// Optional: a backend that can record the ops of one training step and replay them as one launch (CUDA
+/// graphs). Everything issued between <see cref="TryBeginCapture"/> and <see cref="EndCapture"/> is recorded,
+/// not run; the step's scalars must therefore live on the device (the …At ops of <see cref="IBackend"/>).
+/// </summary>
+public interface IStepCapture
+{
+    /// <summary>Whether capture is switched on (CUDA: unless DIGITS_CUDA_GRAPHS=0).</summary>
+    bool CaptureEnabled { get; }
+
+    /// <summary>Starts recording; false (nothing recorded, ops run as usual) when the driver cannot.</summary>
+    bool TryBeginCapture(out string reason);
+
+    /// <summary>Stops recording and returns the replayable step, or null (with the reason) when the recording
+    /// failed; either way nothing recorded has run yet. The ops issued while recording are not counted in
+    /// <see cref="IBackend.Launches"/>; each <see cref="IStepGraph.Launch"/> counts one.</summary>
+    IStepGraph? EndCapture(out string reason);
+}
+
+/// <summary>A recorded step (see <see cref="IStepCapture"/>). Dispose before the backend.</summary>
+public interface IStepGraph : IDisposable
+{
+    /// <summary>Queues the whole recorded step: one launch.</summary>
+    void Launch();
 }
 
 /// <summary>One Adam step's scalars. <see cref="Correction1"/> = 1/(1−β₁ᵗ), <see cref="Correction2"/> = 1/(1−β₂ᵗ)

@@ -182,6 +182,41 @@ public sealed class DeviceNetwork : IDisposable
         OptimizerStep(options, learningRate);
     }
 
+    /// <summary>
+    /// <see cref="TrainStep"/> with the step's scalars on the device: the optimizer reads its learning rate
+    /// (and Adam's corrections) from <paramref name="schedule"/> row counter[1] (see <see cref="StepSchedule"/>).
+    /// Issues the same launches with the same arguments every time (so it can be recorded as a CUDA graph), and
+    /// does not count the step: call <see cref="CountStep"/> once per step taken this way.
+    /// </summary>
+    public void TrainStepAt(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
+    {
+        var x = Input.View(0, batch * Spec.Inputs);
+        Forward(x, batch);
+        Loss(Targets.View(0, batch), batch, 1f / batch);
+        Backward(x, batch);
+        var g = Gradients.View();
+        int count = Layout.Count, decay = Layout.WeightCount;
+        switch (Optimizer)
+        {
+            case OptimizerKind.Sgd:
+                Backend.SgdStepAt(g, count, decay, schedule, counter, options.WeightDecay, Parameters.View());
+                break;
+            case OptimizerKind.Momentum:
+                Backend.MomentumStepAt(g, count, decay, schedule, counter, options.Momentum, options.WeightDecay,
+                    State1!.View(), Parameters.View());
+                break;
+            default:
+                var adam = new AdamParameters(0f, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay,
+                    0f, 0f);
+                Backend.AdamStepAt(g, count, decay, adam, schedule, counter, State1!.View(), State2!.View(),
+                    Parameters.View());
+                break;
+        }
+    }
+
+    /// <summary>Counts one optimizer step taken by <see cref="TrainStepAt"/> (or a replay of it).</summary>
+    public void CountStep() => _step++;
+
     /// <summary>Copies the parameters back into a host model.</summary>
     public MlpModel Download(IReadOnlyDictionary<string, string>? metadata = null)
     {

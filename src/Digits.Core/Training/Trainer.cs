@@ -13,9 +13,9 @@ public sealed record EpochReport(
     double TestLoss, double TestAccuracy, double Seconds, double ImagesPerSecond, float LearningRate,
     double EvalSeconds);
 
-/// <summary>What a training run produced.</summary>
 /// <summary>What a training run produced. <see cref="LaunchesPerStep"/> counts the backend's kernel launches (CPU:
-/// op calls) inside training steps, the gather included, divided by the steps taken.</summary>
+/// op calls) inside training steps, the gather and the step counter's advance included, divided by the steps taken;
+/// a replayed CUDA step graph counts as one launch (so it is about 1 on CUDA).</summary>
 public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> History, Evaluation Test,
     double TrainingSeconds, double TotalSeconds, double LaunchesPerStep);
 
@@ -72,8 +72,40 @@ public sealed class Trainer
     /// <summary>How often <see cref="Progress"/> is called, at most.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Whether full-size steps take their scalars from the device (<see cref="StepSchedule"/> and a step
+    /// counter; default), which lets a backend that implements <see cref="IStepCapture"/> replay each step as one
+    /// launch. Off: every step passes its scalars from the host, as before (for comparisons).</summary>
+    public bool DeviceDrivenSteps { get; init; } = true;
+
+    /// <summary>Things people should know about how the run is executed, said once each (e.g. that CUDA graphs
+    /// could not be used and plain launches are).</summary>
+    public event Action<string>? Notice;
+
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
+
+    /// <summary>Records one <paramref name="step"/> as a replayable graph, or says why not and returns null (the
+    /// step has then not run).</summary>
+    private IStepGraph? Capture(IStepCapture capture, Action step)
+    {
+        if (!capture.TryBeginCapture(out string reason))
+        {
+            Notice?.Invoke($"step graphs unavailable ({reason}); using plain launches");
+            return null;
+        }
+        try
+        {
+            step();
+        }
+        catch
+        {
+            capture.EndCapture(out _)?.Dispose();
+            throw;
+        }
+        var graph = capture.EndCapture(out reason);
+        if (graph is null) Notice?.Invoke($"recording the step as a graph failed ({reason}); using plain launches");
+        return graph;
+    }
 
     /// <summary>
     /// Trains <paramref name="initial"/> on <paramref name="train"/>, evaluating on <paramref name="validation"/>
@@ -100,56 +132,113 @@ public sealed class Trainer
         var shuffle = SeededRandom.ForPurpose(_options.Seed, "shuffle");
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = 0;
+        // Device-driven steps: the scalars of every step are uploaded once, and a device counter says which
+        // step and mini-batch it is, so every full-size step issues identical launches (and can be a CUDA graph).
+        bool deviceDriven = DeviceDrivenSteps && totalSteps <= StepSchedule.MaxSteps;
+        float[]? scheduleHost = deviceDriven ? StepSchedule.Build(_options, stepsPerEpoch, _options.Epochs) : null;
+        using var schedule = deviceDriven ? _backend.Allocate<float>(scheduleHost!.Length) : null;
+        using var counter = deviceDriven ? _backend.Allocate<int>(2) : null;
+        if (deviceDriven) _backend.Upload<float>(scheduleHost, schedule!.View());
+        var capture = deviceDriven && _backend is IStepCapture c && c.CaptureEnabled ? c : null;
+        IStepGraph? graph = null;
+        bool warmedUp = false;
+        void FullStep()
+        {
+            _backend.GatherBatchAt(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter!.View(),
+                batchSize, train.Features, network.Input.View(0, batchSize * train.Features),
+                network.Targets.View(0, batchSize));
+            network.TrainStepAt(batchSize, _options, schedule!.View(), counter.View());
+            _backend.AdvanceStep(counter.View());
+        }
         var history = new List<EpochReport>();
         double trainingSeconds = 0;
         long launches = 0, stepsTaken = 0;
         var lossHost = new float[1];
         var correctHost = new int[1];
-        for (int epoch = 0; epoch < _options.Epochs; epoch++)
+        try
         {
-            var clock = Stopwatch.StartNew();
-            _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
-            network.ResetMetrics();
-            float lr = _options.LearningRate;
-            long launchesBefore = _backend.Launches;
-            var lastProgress = TimeSpan.Zero;
-            for (int s = 0; s < stepsPerEpoch; s++, step++)
+            for (int epoch = 0; epoch < _options.Epochs; epoch++)
             {
-                cancellation.ThrowIfCancellationRequested();
-                Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
-                int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
-                _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), start, batch,
-                    train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
-                lr = _options.LearningRateAt(step, totalSteps, epoch);
-                network.TrainStep(batch, _options, lr);
-                if (Progress is not null && (clock.Elapsed - lastProgress >= ProgressInterval || s == stepsPerEpoch - 1))
+                var clock = Stopwatch.StartNew();
+                _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
+                network.ResetMetrics();
+                if (deviceDriven) _backend.Fill(0, counter!.View(0, 1)); // the epoch's first mini-batch
+                float lr = _options.LearningRate;
+                long launchesBefore = _backend.Launches;
+                var lastProgress = TimeSpan.Zero;
+                void ReportProgress(int s, int start, int batch)
                 {
+                    if (Progress is null || (clock.Elapsed - lastProgress < ProgressInterval && s != stepsPerEpoch - 1)) return;
                     lastProgress = clock.Elapsed;
                     _backend.Download(network.LossSum.View(), lossHost);
                     int images = start + batch;
                     Progress(new StepProgress(epoch + 1, _options.Epochs, s + 1, stepsPerEpoch, lossHost[0] / images,
                         images / clock.Elapsed.TotalSeconds, clock.Elapsed));
                 }
-            }
-            launches += _backend.Launches - launchesBefore;
-            stepsTaken += stepsPerEpoch;
-            _backend.Download(network.LossSum.View(), lossHost);
-            _backend.Download(network.Correct.View(), correctHost);
-            double seconds = clock.Elapsed.TotalSeconds;
-            trainingSeconds += seconds;
-            double trainLoss = lossHost[0] / (double)train.Count;
-            if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
+                for (int s = 0; s < stepsPerEpoch; s++, step++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
+                    int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
+                    if (deviceDriven && batch == batchSize)
+                    {
+                        lr = scheduleHost![3 * step];
+                        if (graph is not null)
+                            graph.Launch();
+                        else if (capture is not null && warmedUp)
+                        {
+                            // Every kernel of the step has run once (lazy module loading cannot happen while
+                            // recording): record one step, then run it as the graph.
+                            graph = Capture(capture, FullStep);
+                            if (graph is null)
+                            {
+                                capture = null;
+                                FullStep();
+                            }
+                            else
+                                graph.Launch();
+                        }
+                        else
+                        {
+                            FullStep();
+                            warmedUp = true;
+                        }
+                        network.CountStep();
+                        ReportProgress(s, start, batch);
+                        continue;
+                    }
+                    // The last, smaller mini-batch of an epoch (or no device-driven steps): host scalars.
+                    _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), start, batch,
+                        train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
+                    lr = _options.LearningRateAt(step, totalSteps, epoch);
+                    network.TrainStep(batch, _options, lr);
+                    if (deviceDriven) _backend.AdvanceStep(counter!.View());
+                    ReportProgress(s, start, batch);
+                }
+                launches += _backend.Launches - launchesBefore;
+                stepsTaken += stepsPerEpoch;
+                _backend.Download(network.LossSum.View(), lossHost);
+                _backend.Download(network.Correct.View(), correctHost);
+                double seconds = clock.Elapsed.TotalSeconds;
+                trainingSeconds += seconds;
+                double trainLoss = lossHost[0] / (double)train.Count;
+                if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
 
-            Phase = $"evaluating after epoch {epoch + 1}";
-            var evalClock = Stopwatch.StartNew();
-            var valEval = evalData is null || !EvaluateEachEpoch ? null : Evaluator.Evaluate(network, evalData, false);
-            var testEval = EvaluateEachEpoch ? Evaluator.Evaluate(network, testData, withPredictions: false) : null;
-            var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
-                valEval?.Loss, valEval?.Accuracy, testEval?.Loss ?? double.NaN, testEval?.Accuracy ?? double.NaN,
-                seconds, train.Count / seconds, lr, evalClock.Elapsed.TotalSeconds);
-            history.Add(report);
-            EpochCompleted?.Invoke(report);
-            if (StopWhen?.Invoke(report) == true) break;
+                Phase = $"evaluating after epoch {epoch + 1}";
+                var evalClock = Stopwatch.StartNew();
+                var valEval = evalData is null || !EvaluateEachEpoch ? null : Evaluator.Evaluate(network, evalData, false);
+                var testEval = EvaluateEachEpoch ? Evaluator.Evaluate(network, testData, withPredictions: false) : null;
+                var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
+                    valEval?.Loss, valEval?.Accuracy, testEval?.Loss ?? double.NaN, testEval?.Accuracy ?? double.NaN,
+                    seconds, train.Count / seconds, lr, evalClock.Elapsed.TotalSeconds);
+                history.Add(report);
+                EpochCompleted?.Invoke(report);
+                if (StopWhen?.Invoke(report) == true) break;
+            }
+        }
+        finally
+        {
+            graph?.Dispose();
         }
         Phase = "the final test evaluation";
         var finalTest = Evaluator.Evaluate(network, testData, withPredictions: true);

@@ -133,10 +133,15 @@ internal sealed class WorkerPool : IDisposable
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
 
+        // The generation when the worker was made, read before its thread starts: a worker that first runs
+        // after a dispatch (or after Dispose) still sees that generation change and does not wait forever.
+        private readonly long _startGeneration;
+
         public Worker(WorkerPool pool, int index)
         {
             _pool = pool;
             _index = index;
+            _startGeneration = Volatile.Read(ref pool._generation);
             Thread = new Thread(Loop) { IsBackground = true, Name = $"digits-cpu-{index}" };
         }
 
@@ -151,7 +156,7 @@ internal sealed class WorkerPool : IDisposable
 
         private void Loop()
         {
-            long seen = Volatile.Read(ref _pool._generation);
+            long seen = _startGeneration;
             long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
             while (true)
             {

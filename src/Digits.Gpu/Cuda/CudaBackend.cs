@@ -16,7 +16,7 @@ namespace Digits.Gpu.Cuda;
 /// <see cref="GpuBackend"/>. No op synchronizes the host; <see cref="IBackend.Download{T}"/> and
 /// <see cref="IBackend.Synchronize"/> do.
 /// </summary>
-public sealed unsafe class CudaBackend : GpuBackend
+public sealed unsafe class CudaBackend : GpuBackend, IStepCapture
 {
     private const int GroupThreads = 256, GemmSide = 16;
     private static long s_nextId;
@@ -28,6 +28,7 @@ public sealed unsafe class CudaBackend : GpuBackend
     private nint _stream;
     private nint _module;
     private nint[] _functions = [];
+    private long _launchesBeforeCapture = -1;
 
     private CudaBackend(CudaDeviceInfo device)
     {
@@ -263,6 +264,113 @@ public sealed unsafe class CudaBackend : GpuBackend
             if (result != Success)
                 throw Error(result, $"cuLaunchKernel({KernelSource.Name(kernel)}, grid {shape.GroupsX}×{shape.GroupsY}, " +
                                     $"block {shape.LocalX}×{shape.LocalY})");
+        }
+    }
+
+    /// <summary>CUDA graphs are used unless the environment says <c>DIGITS_CUDA_GRAPHS=0</c>.</summary>
+    public bool CaptureEnabled => Environment.GetEnvironmentVariable("DIGITS_CUDA_GRAPHS") != "0";
+
+    /// <summary>Whether ops are being recorded rather than run (between <see cref="TryBeginCapture"/> and
+    /// <see cref="EndCapture"/>).</summary>
+    public bool Capturing => _launchesBeforeCapture >= 0;
+
+    /// <summary>Starts recording the backend's stream (<c>cuStreamBeginCapture_v2</c>, thread-local mode): every
+    /// op until <see cref="EndCapture"/> is recorded, not run. The ops recorded must not copy, synchronize or
+    /// allocate, and every kernel should have run once before (lazy loading cannot happen while recording).</summary>
+    /// <exception cref="InvalidOperationException">already recording.</exception>
+    public bool TryBeginCapture(out string reason)
+    {
+        ThrowIfDisposed();
+        if (Capturing) throw new InvalidOperationException("the stream is already being captured");
+        MakeCurrent();
+        int result;
+        try
+        {
+            result = cuStreamBeginCapture_v2(_stream, StreamCaptureModeThreadLocal);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            reason = $"driver {Device.DriverVersionText} has no cuStreamBeginCapture_v2";
+            return false;
+        }
+        if (result != Success)
+        {
+            reason = $"cuStreamBeginCapture_v2: {Describe(result).Name}";
+            return false;
+        }
+        _launchesBeforeCapture = Launches;
+        reason = "";
+        return true;
+    }
+
+    /// <summary>Ends the recording (<c>cuStreamEndCapture</c>) and instantiates it
+    /// (<c>cuGraphInstantiateWithFlags</c>); null with the reason when either fails. The recorded ops are not
+    /// counted as launches; each <see cref="IStepGraph.Launch"/> (<c>cuGraphLaunch</c>) counts one.</summary>
+    /// <exception cref="InvalidOperationException">not recording.</exception>
+    public IStepGraph? EndCapture(out string reason)
+    {
+        ThrowIfDisposed();
+        if (!Capturing) throw new InvalidOperationException("the stream is not being captured");
+        MakeCurrent();
+        Launches = _launchesBeforeCapture;
+        _launchesBeforeCapture = -1;
+        int result = cuStreamEndCapture(_stream, out nint graph);
+        if (result != Success)
+        {
+            if (graph != 0) _ = cuGraphDestroy(graph);
+            reason = $"cuStreamEndCapture: {Describe(result).Name}";
+            return null;
+        }
+        nint exec = 0;
+        try
+        {
+            result = cuGraphInstantiateWithFlags(out exec, graph, 0);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            result = -1;
+        }
+        if (result != Success)
+        {
+            _ = cuGraphDestroy(graph);
+            reason = result == -1
+                ? $"driver {Device.DriverVersionText} has no cuGraphInstantiateWithFlags (CUDA 11.4+)"
+                : $"cuGraphInstantiateWithFlags: {Describe(result).Name}";
+            return null;
+        }
+        Interlocked.Increment(ref CudaObjects.Graphs);
+        reason = "";
+        return new StepGraph(this, graph, exec);
+    }
+
+    /// <summary>A recorded step: the graph and its executable, destroyed on dispose (a launch still in flight
+    /// finishes first: the driver frees it then).</summary>
+    private sealed class StepGraph(CudaBackend backend, nint graph, nint exec) : IStepGraph
+    {
+        private nint _graph = graph, _exec = exec;
+
+        public void Launch()
+        {
+            ObjectDisposedException.ThrowIf(_exec == 0, this);
+            backend.ThrowIfDisposed();
+            backend.MakeCurrent();
+            backend.Launches++;
+            ThrowIfFailed(cuGraphLaunch(_exec, backend._stream), "cuGraphLaunch(step graph, stream)");
+        }
+
+        public void Dispose()
+        {
+            if (_exec == 0) return;
+            // After the backend is disposed its context is gone and took the graph with it.
+            if (!backend.IsDisposed)
+            {
+                if (t_currentId != backend._id && cuCtxSetCurrent(backend._context) == Success) t_currentId = backend._id;
+                _ = cuGraphExecDestroy(_exec);
+                _ = cuGraphDestroy(_graph);
+            }
+            Interlocked.Decrement(ref CudaObjects.Graphs);
+            _exec = 0;
+            _graph = 0;
         }
     }
 

@@ -29,9 +29,10 @@ internal static class CudaObjects
     public static int Modules;
     public static int Streams;
     public static int Contexts;
+    public static int Graphs;
 
-    /// <summary>All four, as one comparable value.</summary>
-    public static (int Allocations, int Modules, int Streams, int Contexts) Snapshot() =>
+    /// <summary>All five, as one comparable value.</summary>
+    public static (int Allocations, int Modules, int Streams, int Contexts, int Graphs) Snapshot() =>
         (Volatile.Read(ref Allocations), Volatile.Read(ref Modules), Volatile.Read(ref Streams),
-         Volatile.Read(ref Contexts));
+         Volatile.Read(ref Contexts), Volatile.Read(ref Graphs));
 }

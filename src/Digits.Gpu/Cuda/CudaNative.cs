@@ -20,6 +20,9 @@ internal static unsafe partial class CudaNative
     public const int FunctionAttributeMaxThreadsPerBlock = 0;
     public const uint StreamNonBlocking = 1;
 
+    /// <summary>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL: only this thread's unsafe calls break the capture.</summary>
+    public const int StreamCaptureModeThreadLocal = 1;
+
     static CudaNative() => NativeLibraries.EnsureResolver();
 
     [LibraryImport(NativeLibraries.Cuda)]
@@ -97,6 +100,26 @@ internal static unsafe partial class CudaNative
 
     [LibraryImport(NativeLibraries.Cuda)]
     public static partial int cuMemsetD32Async(ulong destination, uint value, nuint count, nint stream);
+
+    // Stream capture and graphs (CUDA 10+; cuGraphInstantiateWithFlags since 11.4). CUgraph and CUgraphExec
+    // are handles (nint); flags is an unsigned long long.
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuStreamBeginCapture_v2(nint stream, int mode);
+
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuStreamEndCapture(nint stream, out nint graph);
+
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);
+
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuGraphLaunch(nint graphExec, nint stream);
+
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuGraphExecDestroy(nint graphExec);
+
+    [LibraryImport(NativeLibraries.Cuda)]
+    public static partial int cuGraphDestroy(nint graph);
 
     [LibraryImport(NativeLibraries.Cuda)]
     public static partial int cuGetErrorName(int error, out nint name);

@@ -21,6 +21,11 @@ internal enum Kernel
     SgdStep,
     MomentumStep,
     AdamStep,
+    GatherBatchAt,
+    SgdStepAt,
+    MomentumStepAt,
+    AdamStepAt,
+    AdvanceStep,
 }
 
 /// <summary>The two dialects the one kernel source is compiled in.</summary>

@@ -116,4 +116,17 @@ public sealed class CpuInternalsTests
         using var all = new CpuBackend();
         Assert.Equal(Environment.ProcessorCount, all.Threads);
     }
+
+    [Fact]
+    public async Task Creating_and_disposing_backends_at_once_never_hangs()
+    {
+        // A worker thread that first runs after Dispose used to read the post-stop generation and wait forever,
+        // hanging Dispose's Join. Many quick create/dispose rounds make that start-up order likely.
+        var rounds = Task.Run(() =>
+        {
+            for (int k = 0; k < 300; k++) new CpuBackend(2).Dispose();
+        }, TestContext.Current.CancellationToken);
+        // Throws TimeoutException (failing the test) if the rounds have not finished in 60 s.
+        await rounds.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+    }
 }

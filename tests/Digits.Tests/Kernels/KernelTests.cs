@@ -244,6 +244,139 @@ public abstract class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 784)]
+    [InlineData(7, 5)]
+    [InlineData(64, 784)]
+    public void GatherBatchAt_matches_the_direct_gather_at_each_advanced_step(int batch, int features)
+    {
+        const int rows = 300;
+        var random = new Random(batch + features + 3);
+        float[] images = TestData.Uniform(random, rows * features, 0f, 1f);
+        int[] labels = TestData.Labels(random, rows, 10);
+        int[] indices = Enumerable.Range(0, rows).OrderBy(_ => random.Next()).ToArray();
+        int steps = Math.Min(4, rows / batch);
+        using var r = new Rig(Backend);
+        var counter = r.Put([0, 17], "counter");
+        var x = r.Put(new float[batch * features], "x");
+        var y = r.Put(new int[batch], "y");
+        BufferView<float> img = r.Put(images);
+        BufferView<int> lab = r.Put(labels), idx = r.Put(indices);
+        for (int s = 0; s < steps; s++)
+        {
+            Backend.GatherBatchAt(img, lab, idx, counter, batch, features, x, y);
+            var (ex, ey) = DirectGather(images, labels, indices, s * batch, batch, features);
+            AssertClose(ex, r.Take(x), Tolerance.Exact, $"x at step {s}");
+            AssertEqual(ey, r.Take(y), $"y at step {s}");
+            Backend.AdvanceStep(counter);
+        }
+        AssertEqual([steps, 17 + steps], r.Take(counter), "counter");
+        r.AssertNoStrayWrites();
+    }
+
+    [Fact]
+    public void AdvanceStep_increments_both_counters()
+    {
+        using var r = new Rig(Backend);
+        var counter = r.Put([3, 10], "counter");
+        long before = Backend.Launches;
+        Backend.AdvanceStep(counter);
+        Backend.AdvanceStep(counter);
+        Assert.Equal(2, Backend.Launches - before);
+        AssertEqual([5, 12], r.Take(counter), "counter");
+        Backend.Fill(0, counter.Slice(0, 1));
+        AssertEqual([0, 12], r.Take(counter), "counter after resetting the epoch's batch index");
+        r.AssertNoStrayWrites();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(257)]
+    [InlineData(4099)]
+    public void Optimizer_steps_at_the_device_counter_match_host_scalar_steps(int count)
+    {
+        var random = new Random(count + 11);
+        float[] p0 = TestData.Uniform(random, count), m0 = TestData.Uniform(random, count, -0.01f, 0.01f),
+            v0 = TestData.Uniform(random, count, 0f, 0.01f);
+        const int steps = 4, first = 2; // the schedule has 6 rows; the counter starts at global step 2
+        float[][] grads = Enumerable.Range(0, steps).Select(_ => TestData.Uniform(random, count)).ToArray();
+        float[] lrs = [0.1f, 0.05f, 0.02f, 0.01f, 0.005f, 0.002f];
+        var schedule = new float[3 * lrs.Length];
+        for (int t = 0; t < lrs.Length; t++)
+        {
+            var a = AdamParameters.ForStep(t + 1, lrs[t], 0.9f, 0.999f, 1e-8f, 0.01f);
+            (schedule[3 * t], schedule[3 * t + 1], schedule[3 * t + 2]) = (lrs[t], a.Correction1, a.Correction2);
+        }
+        int decay = count * 2 / 3;
+        (float[], float[], float[]) Go(IBackend be, string which, bool atCounter)
+        {
+            using var r = new Rig(be);
+            var p = r.Put(p0, "parameters");
+            var m = r.Put(m0, "m");
+            var v = r.Put(v0, "v");
+            var table = r.Put(schedule, "schedule");
+            var counter = r.Put([5, first], "counter");
+            for (int s = 0; s < steps; s++)
+            {
+                var g = r.Put(grads[s]);
+                int t = first + s;
+                var adam = AdamParameters.ForStep(t + 1, lrs[t], 0.9f, 0.999f, 1e-8f, 0.01f);
+                switch (which, atCounter)
+                {
+                    case ("sgd", false): be.SgdStep(g, count, decay, lrs[t], 0.01f, p); break;
+                    case ("sgd", true): be.SgdStepAt(g, count, decay, table, counter, 0.01f, p); break;
+                    case ("momentum", false): be.MomentumStep(g, count, decay, lrs[t], 0.9f, 0.01f, m, p); break;
+                    case ("momentum", true):
+                        be.MomentumStepAt(g, count, decay, table, counter, 0.9f, 0.01f, m, p);
+                        break;
+                    case (_, false): be.AdamStep(g, count, decay, adam, m, v, p); break;
+                    default:
+                        // Learning rate and corrections deliberately wrong: the schedule's must be used.
+                        be.AdamStepAt(g, count, decay, adam with { LearningRate = 99, Correction1 = 7, Correction2 = 7 },
+                            table, counter, m, v, p);
+                        break;
+                }
+                if (atCounter) be.AdvanceStep(counter);
+            }
+            if (atCounter) AssertEqual([5 + steps, first + steps], r.Take(counter), "counter");
+            r.AssertNoStrayWrites();
+            return (r.Take(p), r.Take(m), r.Take(v));
+        }
+        foreach (string which in new[] { "sgd", "momentum", "adam" })
+        {
+            var (ep, em, ev) = Go(new ReferenceBackend(), which, atCounter: false);
+            var (ap, am, av) = Go(Backend, which, atCounter: true);
+            AssertClose(ep, ap, Tolerance.Optimizer, $"{which} parameters");
+            AssertClose(em, am, Tolerance.Optimizer, $"{which} m/velocity");
+            AssertClose(ev, av, Tolerance.Optimizer, $"{which} v");
+        }
+    }
+
+    [Fact]
+    public void Device_driven_ops_refuse_short_tables()
+    {
+        using var r = new Rig(Backend);
+        var g = r.Put(new float[4]);
+        var one = r.Put([0]);
+        var ex = Assert.Throws<ArgumentException>(() => Backend.SgdStepAt(g, 4, 0, r.Put(new float[3]), one, 0f, g));
+        Assert.Contains("counter holds 1 elements; the op needs 2", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Backend.SgdStepAt(g, 4, 0, r.Put(new float[4]), r.Put([0, 0]), 0f, g));
+        Assert.Contains("not (steps, 3)", ex.Message);
+        Assert.Throws<ArgumentException>(() => Backend.AdvanceStep(one));
+    }
+
+    private static (float[] X, int[] Y) DirectGather(float[] images, int[] labels, int[] indices, int start, int batch,
+        int features)
+    {
+        using var be = new ReferenceBackend();
+        using var r = new Rig(be);
+        var x = r.Put(new float[batch * features]);
+        var y = r.Put(new int[batch]);
+        be.GatherBatch(r.Put(images), r.Put(labels), r.Put(indices), start, batch, features, x, y);
+        return (r.Take(x), r.Take(y));
+    }
+
     [Fact]
     public void Known_answer_2x3_times_3x2()
     {
@@ -300,6 +433,19 @@ public abstract class KernelTests
     {
         var c = GoldenTrajectory.Cases.Single(k => k.Name == name);
         AssertClose(GoldenTrajectory.Expected[name], GoldenTrajectory.Run(Backend, c), Trajectory, $"losses of {name}");
+    }
+
+    [Theory]
+    [InlineData("relu-ce-adam")]
+    [InlineData("sigmoid-mse-sgd")]
+    [InlineData("tanh-ce-momentum")]
+    public void Golden_trajectory_through_the_device_driven_ops_matches_the_recorded_losses(string name)
+    {
+        var c = GoldenTrajectory.Cases.Single(k => k.Name == name);
+        var losses = GoldenTrajectory.RunDeviceDriven(Backend, c);
+        AssertClose(GoldenTrajectory.Expected[name], losses, Trajectory, $"losses of {name}");
+        if (Device is "reference" or "cpu") // same floats through the same arithmetic: the same bits
+            AssertClose(GoldenTrajectory.Run(Backend, c), losses, Tolerance.Exact, $"host-scalar vs device-driven {name}");
     }
 
     private static float[] Run(IBackend be, Func<Rig, BufferView<float>> destination, Action<Rig, BufferView<float>> op)

@@ -58,4 +58,79 @@ public static class GoldenTrajectory
         }
         return losses;
     }
+
+    /// <summary><see cref="Run"/> through the device-driven ops the trainer uses for full-size steps: the batch is
+    /// gathered at the device counter from an index list that repeats the same 8 images, and the learning rate
+    /// (and Adam's corrections) come from a schedule table uploaded once.</summary>
+    /// <para>With <paramref name="capture"/>, step 0 runs plainly (the warm-up), step 1 is recorded and then run
+    /// as a graph, and every later step replays it.</para>
+    public static float[] RunDeviceDriven(IBackend backend, Case c, IStepCapture? capture = null)
+        => RunDeviceDriven(backend, c, capture, out _);
+
+    /// <summary>As above; <paramref name="replayLaunches"/> gets the backend's launch count for each step after
+    /// the first when capturing.</summary>
+    public static float[] RunDeviceDriven(IBackend backend, Case c, IStepCapture? capture, out long[] replayLaunches)
+    {
+        var spec = new MlpSpec([20, 16, 12, 10], c.Hidden, c.Loss);
+        var model = MlpModel.Initialize(spec, seed: 42);
+        var random = new Random(42);
+        float[] x = TestData.Uniform(random, Batch * spec.Inputs, 0f, 1f);
+        int[] labels = TestData.Labels(random, Batch, spec.Outputs);
+        var options = new TrainingOptions
+        {
+            Optimizer = c.Optimizer, LearningRate = c.LearningRate, WeightDecay = c.WeightDecay,
+            Schedule = ScheduleKind.Constant,
+        };
+        using var network = new DeviceNetwork(backend, model, Batch, c.Optimizer);
+        using var images = backend.Allocate<float>(x.Length);
+        using var targets = backend.Allocate<int>(Batch);
+        using var indices = backend.Allocate<int>(Steps * Batch);
+        using var schedule = backend.Allocate<float>(3 * Steps);
+        using var counter = backend.Allocate<int>(2);
+        backend.Upload<float>(x, images.View());
+        backend.Upload<int>(labels, targets.View());
+        backend.Upload<int>(Enumerable.Range(0, Steps * Batch).Select(k => k % Batch).ToArray(), indices.View());
+        backend.Upload<float>(StepSchedule.Build(options, Steps, 1), schedule.View());
+        var losses = new float[Steps];
+        var host = new float[1];
+        var launches = new List<long>();
+        IStepGraph? graph = null;
+        void Step()
+        {
+            backend.GatherBatchAt(images.View(), targets.View(), indices.View(), counter.View(), Batch, spec.Inputs,
+                network.Input.View(0, Batch * spec.Inputs), network.Targets.View(0, Batch));
+            network.TrainStepAt(Batch, options, schedule.View(), counter.View());
+            backend.AdvanceStep(counter.View());
+        }
+        try
+        {
+            for (int s = 0; s < Steps; s++)
+            {
+                network.ResetMetrics();
+                long before = backend.Launches;
+                if (capture is null || s == 0)
+                    Step();
+                else
+                {
+                    if (graph is null)
+                    {
+                        if (!capture.TryBeginCapture(out string why)) throw new InvalidOperationException(why);
+                        Step();
+                        graph = capture.EndCapture(out why) ?? throw new InvalidOperationException(why);
+                    }
+                    graph.Launch();
+                    launches.Add(backend.Launches - before);
+                }
+                network.CountStep();
+                backend.Download(network.LossSum.View(), host);
+                losses[s] = host[0] / Batch;
+            }
+        }
+        finally
+        {
+            graph?.Dispose();
+        }
+        replayLaunches = [.. launches];
+        return losses;
+    }
 }

@@ -66,6 +66,69 @@ public sealed class TrainingTests
         Assert.True(result.Test.Accuracy > 0.6, $"test accuracy {result.Test.Accuracy:P2}");
     }
 
+    [Theory]
+    [InlineData("cpu", OptimizerKind.Adam, ScheduleKind.Cosine)]
+    [InlineData("cpu", OptimizerKind.Momentum, ScheduleKind.Step)]
+    [InlineData("cpu", OptimizerKind.Sgd, ScheduleKind.Constant)]
+    [InlineData("opencl", OptimizerKind.Adam, ScheduleKind.Cosine)]
+    [InlineData("opencl", OptimizerKind.Momentum, ScheduleKind.Step)]
+    public void Device_driven_steps_train_exactly_like_host_scalar_steps(string device, OptimizerKind optimizer,
+        ScheduleKind schedule)
+    {
+        // 1010 images in batches of 50: 20 full steps and a partial one of 10 per epoch, so both paths and the
+        // counter's reset at each epoch are exercised.
+        var (train, test) = Small(1010, 200);
+        var spec = new MlpSpec([784, 32, 10], Activation.Relu, LossKind.CrossEntropy);
+        float lr = optimizer == OptimizerKind.Adam ? 2e-3f : 0.05f;
+        var options = new TrainingOptions
+        {
+            Epochs = 3, BatchSize = 50, Optimizer = optimizer, Schedule = schedule, LearningRate = lr, StepEpochs = 1,
+            StepGamma = 0.5f, WeightDecay = 1e-4f, Seed = 5,
+        };
+        var backend = TestBackends.Get(device);
+        TrainingResult Go(bool deviceDriven) =>
+            new Trainer(backend, options) { DeviceDrivenSteps = deviceDriven, EvaluateEachEpoch = false }
+                .Train(MlpModel.Initialize(spec, options.Seed), train, null, test);
+        var host = Go(false);
+        var driven = Go(true);
+        for (int e = 0; e < options.Epochs; e++)
+        {
+            Assert.Equal(host.History[e].LearningRate, driven.History[e].LearningRate);
+            if (device == "cpu")
+                Assert.Equal(host.History[e].TrainLoss, driven.History[e].TrainLoss);
+            else
+                Assert.Equal(host.History[e].TrainLoss, driven.History[e].TrainLoss, 1e-5);
+        }
+        if (device == "cpu")
+            Assert.True(host.Model.Parameters.AsSpan().SequenceEqual(driven.Model.Parameters),
+                "device-driven steps changed the weights' bits on the CPU");
+        else
+            Close.AssertClose(host.Model.Parameters, driven.Model.Parameters, new Tolerance(1e-5, 1e-4), "weights");
+        // A device-driven step is the same number of launches plus the counter's advance.
+        Assert.Equal(host.LaunchesPerStep + 1, driven.LaunchesPerStep, 6);
+    }
+
+    [Fact]
+    public void An_OpenCL_epoch_moves_nothing_between_host_and_device_but_the_permutation_and_two_scalars()
+    {
+        var backend = (Digits.Gpu.GpuBackend)TestBackends.Get("opencl");
+        var spec = new MlpSpec([784, 16, 10], Activation.Relu, LossKind.CrossEntropy);
+        long PerEpoch(int images)
+        {
+            var (train, test) = Small(images, 100);
+            var options = new TrainingOptions { Epochs = 3, BatchSize = 32, Optimizer = OptimizerKind.Adam, LearningRate = 1e-3f };
+            var marks = new List<long>();
+            var trainer = new Trainer(backend, options) { EvaluateEachEpoch = false };
+            trainer.EpochCompleted += _ => marks.Add(backend.HostTransfers);
+            trainer.Train(MlpModel.Initialize(spec, 1), train, null, test);
+            Assert.Equal(marks[1] - marks[0], marks[2] - marks[1]);
+            return marks[2] - marks[1];
+        }
+        // 1 permutation upload + the loss and correct-count downloads, whether the epoch has 4 steps or 40.
+        Assert.Equal(3, PerEpoch(128));
+        Assert.Equal(3, PerEpoch(1280));
+    }
+
     [Fact]
     public void Full_batch_gradient_descent_when_the_batch_holds_the_whole_set()
     {
