@@ -26,7 +26,7 @@ namespace Digits.Cpu;
 /// they return, so <see cref="IBackend.Synchronize"/> has nothing to wait for.</item>
 /// </list>
 /// </summary>
-public sealed partial class CpuBackend : BackendBase
+public sealed partial class CpuBackend : HostBackend
 {
     private readonly WorkerPool _pool;
     private readonly GemmDriver _gemm;
@@ -90,22 +90,6 @@ public sealed partial class CpuBackend : BackendBase
     internal GemmDriver Gemm => _gemm;
 
     internal WorkerPool Pool => _pool;
-
-    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new HostBuffer<T>(this, length);
-
-    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) =>
-        source.CopyTo(destination.Span());
-
-    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination) =>
-        source.Span().CopyTo(destination);
-
-    protected override void FillCore(float value, BufferView<float> destination) => destination.Span().Fill(value);
-
-    protected override void FillCore(int value, BufferView<int> destination) => destination.Span().Fill(value);
-
-    protected override void SynchronizeCore()
-    {
-    }
 
     protected override void Dispose(bool disposing)
     {

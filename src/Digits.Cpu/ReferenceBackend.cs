@@ -8,25 +8,10 @@ namespace Digits.Cpu;
 /// checked by central finite differences (tests/Digits.Tests/Reference). Slow by design; use
 /// <c>CpuBackend</c> to train.
 /// </summary>
-public sealed class ReferenceBackend : BackendBase
+public sealed class ReferenceBackend : HostBackend
 {
     public override string Name => "reference";
     public override string Description => "reference: plain C# loops, double accumulation, one thread";
-
-    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new HostBuffer<T>(this, length);
-
-    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) =>
-        source.CopyTo(destination.Span());
-
-    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination) =>
-        source.Span().CopyTo(destination);
-
-    protected override void FillCore(float value, BufferView<float> destination) => destination.Span().Fill(value);
-    protected override void FillCore(int value, BufferView<int> destination) => destination.Span().Fill(value);
-
-    protected override void SynchronizeCore()
-    {
-    }
 
     /// <summary>y = act(z), the forward of <see cref="Activation"/>, in double.</summary>
     public static double Activate(Activation activation, double z) => activation switch
@@ -226,27 +211,4 @@ public sealed class ReferenceBackend : BackendBase
                     (MathF.Sqrt(vs[k] * adam.Correction2) + adam.Epsilon);
         }
     }
-
-    protected override void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
-        BufferView<int> y) =>
-        GatherBatchCore(images, labels, indices, HostStepScalars.Start(counter, batch, indices), batch, features, x, y);
-
-    protected override void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
-        SgdStepCore(gradients, count, decayCount, HostStepScalars.Row(schedule, counter).LearningRate, weightDecay,
-            parameters);
-
-    protected override void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
-        BufferView<float> velocity, BufferView<float> parameters) =>
-        MomentumStepCore(gradients, count, decayCount, HostStepScalars.Row(schedule, counter).LearningRate,
-            momentum, weightDecay, velocity, parameters);
-
-    protected override void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
-        BufferView<float> v, BufferView<float> parameters) =>
-        AdamStepCore(gradients, count, decayCount, HostStepScalars.Adam(adam, schedule, counter), m, v, parameters);
-
-    protected override void AdvanceStepCore(BufferView<int> counter) => HostStepScalars.Advance(counter);
 }

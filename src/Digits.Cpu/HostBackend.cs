@@ -1,0 +1,85 @@
+using Digits.Core.Backends;
+
+namespace Digits.Cpu;
+
+/// <summary>
+/// What the two CPU backends share because their "device" is host memory: buffers are <see cref="HostBuffer{T}"/>,
+/// copies are span copies, nothing is queued, and the device-driven ops (<see cref="IBackend.GatherBatchAt"/>, the
+/// optimizer <c>…StepAt</c> ops, <see cref="IBackend.AdvanceStep"/>) read the counter and the schedule row here,
+/// then run the backend's own host-scalar op with them, so both forms give identical bits.
+/// </summary>
+public abstract class HostBackend : BackendBase
+{
+    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new HostBuffer<T>(this, length);
+
+    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) =>
+        source.CopyTo(destination.Span());
+
+    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination) =>
+        source.Span().CopyTo(destination);
+
+    protected override void FillCore(float value, BufferView<float> destination) => destination.Span().Fill(value);
+
+    protected override void FillCore(int value, BufferView<int> destination) => destination.Span().Fill(value);
+
+    protected override void SynchronizeCore()
+    {
+    }
+
+    protected override void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
+        BufferView<int> y) =>
+        GatherBatchCore(images, labels, indices, Start(counter, batch, indices), batch, features, x, y);
+
+    protected override void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
+        SgdStepCore(gradients, count, decayCount, Row(schedule, counter).LearningRate, weightDecay, parameters);
+
+    protected override void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
+        BufferView<float> velocity, BufferView<float> parameters) =>
+        MomentumStepCore(gradients, count, decayCount, Row(schedule, counter).LearningRate, momentum, weightDecay,
+            velocity, parameters);
+
+    protected override void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
+        BufferView<float> v, BufferView<float> parameters) =>
+        AdamStepCore(gradients, count, decayCount, Adam(adam, schedule, counter), m, v, parameters);
+
+    protected override void AdvanceStepCore(BufferView<int> counter)
+    {
+        var c = counter.Span();
+        c[0]++;
+        c[1]++;
+    }
+
+    /// <summary>start = counter[0]·B, checked against the indices it will read.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">start + B exceeds the indices.</exception>
+    private static int Start(BufferView<int> counter, int batch, BufferView<int> indices)
+    {
+        long start = (long)counter.Span()[0] * batch;
+        if (start < 0 || start + batch > indices.Length)
+            throw new ArgumentOutOfRangeException(nameof(counter), counter.Span()[0],
+                $"batch {counter.Span()[0]} of {batch} is outside the {indices.Length} indices");
+        return (int)start;
+    }
+
+    /// <summary>The step's scalars (lr, c₁, c₂): schedule row counter[1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">counter[1] is outside the schedule.</exception>
+    private static (float LearningRate, float Correction1, float Correction2) Row(BufferView<float> schedule,
+        BufferView<int> counter)
+    {
+        int t = counter.Span()[1];
+        if (t < 0 || t >= schedule.Length / 3)
+            throw new ArgumentOutOfRangeException(nameof(counter), t,
+                $"step {t} is outside the schedule's {schedule.Length / 3} steps");
+        var row = schedule.Span().Slice(3 * t, 3);
+        return (row[0], row[1], row[2]);
+    }
+
+    private static AdamParameters Adam(in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter)
+    {
+        var (lr, c1, c2) = Row(schedule, counter);
+        return adam with { LearningRate = lr, Correction1 = c1, Correction2 = c2 };
+    }
+}
