@@ -46,9 +46,10 @@ public abstract class HostBackend : BackendBase
         BufferView<float> v, BufferView<float> parameters) =>
         AdamStepCore(gradients, count, decayCount, Adam(adam, schedule, counter), m, v, parameters);
 
-    protected override void AdvanceStepCore(BufferView<int> counter)
+    protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum)
     {
         var c = counter.Span();
+        if (c[2] < 0 && !float.IsFinite(lossSum.Span()[0])) c[2] = c[1];
         c[0]++;
         c[1]++;
     }

@@ -200,6 +200,6 @@ public abstract class GpuBackend : BackendBase
              I(schedule.Length / 3), P(counter), I(counter.Offset), F(adam.Beta1), F(adam.Beta2), F(adam.Epsilon),
              F(adam.WeightDecay), P(m), I(m.Offset), P(v), I(v.Offset), P(parameters), I(parameters.Offset)]);
 
-    protected override void AdvanceStepCore(BufferView<int> counter) =>
-        Launch(Kernel.AdvanceStep, Linear(1), [P(counter), I(counter.Offset)]);
+    protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum) =>
+        Launch(Kernel.AdvanceStep, Linear(1), [P(counter), I(counter.Offset), P(lossSum), I(lossSum.Offset)]);
 }

@@ -295,11 +295,12 @@ public abstract class BackendBase : IBackend
         AdamStepAtCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
     }
 
-    public void AdvanceStep(BufferView<int> counter)
+    public void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum)
     {
-        Need(counter, 2, nameof(counter));
+        Need(counter, 3, nameof(counter));
+        Need(lossSum, 1, nameof(lossSum));
         Launches++;
-        AdvanceStepCore(counter);
+        AdvanceStepCore(counter, lossSum);
     }
 
     public void Dispose()
@@ -360,7 +361,7 @@ public abstract class BackendBase : IBackend
     protected abstract void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
         BufferView<float> v, BufferView<float> parameters);
-    protected abstract void AdvanceStepCore(BufferView<int> counter);
+    protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
 
     /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -148,8 +148,9 @@ public interface IBackend : IDisposable
 
     // Device-driven steps. A training step whose scalars live on the device launches the same arguments every
     // time, so it can be recorded once (a CUDA graph) and replayed. Two small device buffers drive it:
-    //   counter (2 ints): counter[0] = the mini-batch's index within the epoch, counter[1] = the global step
-    //   t (0-based), both advanced by AdvanceStep;
+    //   counter (3 ints): counter[0] = the mini-batch's index within the epoch, counter[1] = the global step
+    //   t (0-based), both advanced by AdvanceStep; counter[2] = the first step after which the loss sum was
+    //   not finite, −1 until then (set by AdvanceStep, so divergence is found without reading the loss);
     //   schedule (T, 3 floats), uploaded once per run (see StepSchedule): for step t,
     //   schedule[3t] = learning rate, schedule[3t+1] = Adam's c₁ = 1/(1−β₁ᵗ⁺¹), schedule[3t+2] = c₂ = 1/(1−β₂ᵗ⁺¹).
     // The host cannot check the device-held indices: the reference and CPU backends throw
@@ -182,8 +183,11 @@ public interface IBackend : IDisposable
         BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
         BufferView<float> parameters);
 
-    /// <summary>counter[0] += 1; counter[1] += 1, on the device (one launch). counter (≥ 2).</summary>
-    void AdvanceStep(BufferView<int> counter);
+    /// <summary>
+    /// Ends a step on the device (one launch): if counter[2] &lt; 0 and lossSum[0] is NaN or ±∞, counter[2] =
+    /// counter[1] (the step that just ran); then counter[0] += 1, counter[1] += 1. counter (≥ 3), lossSum (≥ 1).
+    /// </summary>
+    void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum);
 }
 
 /// <summary>

@@ -42,30 +42,13 @@ public static class ModelFile
     public static MlpModel Load(string path)
     {
         var (tensors, metadata) = SafeTensors.Read(path);
-        string Need(string key) => metadata.TryGetValue(key, out var v) ? v
-            : throw new ModelFormatException(path, $"metadata has no '{key}'; not a model saved by digits train");
-        if (Need("format") != Format)
-            throw new ModelFormatException(path, $"format is '{metadata["format"]}', this version reads '{Format}'");
-        var widths = new List<int>();
-        foreach (var part in Need("architecture").Split(','))
-        {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int w) || w < 1 || w > 1 << 20)
-                throw new ModelFormatException(path, $"architecture '{metadata["architecture"]}' is not a list of widths");
-            widths.Add(w);
-        }
-        if (!ActivationNames.TryParseActivation(Need("activation"), out var activation) || activation == Activation.Identity)
-            throw new ModelFormatException(path, $"unknown activation '{metadata["activation"]}'");
-        if (!ActivationNames.TryParseLoss(Need("loss"), out var loss))
-            throw new ModelFormatException(path, $"unknown loss '{metadata["loss"]}'");
-        MlpSpec spec;
-        try
-        {
-            spec = new MlpSpec(widths, activation, loss);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFormatException(path, e.Message);
-        }
+        if (!metadata.TryGetValue("format", out var format))
+            throw new ModelFormatException(path, "metadata has no 'format'; not a model saved by digits train");
+        if (format != Format)
+            throw new ModelFormatException(path, $"format is '{format}', this version reads '{Format}'" +
+                                                 (format == Training.Checkpoint.Format ? " (this is a checkpoint: use it with --resume)" : ""));
+        var spec = SpecFrom(path, metadata);
+        var widths = spec.Widths;
         var layout = new ParameterLayout(spec);
         var byName = tensors.ToDictionary(t => t.Name);
         if (byName.Count != 2 * spec.Layers)
@@ -88,5 +71,40 @@ public static class ModelFile
                     $"tensor '{name}' has shape [{string.Join(',', t.Shape)}]; the architecture says [{string.Join(',', shape)}]");
             t.Data.CopyTo(parameters, offset);
         }
+    }
+
+    /// <summary>The <see cref="MlpSpec"/> described by a model's or checkpoint's metadata keys <c>architecture</c>,
+    /// <c>activation</c> and <c>loss</c>.</summary>
+    /// <exception cref="ModelFormatException">a key is missing or does not describe a valid network.</exception>
+    public static MlpSpec SpecFrom(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        string Need(string key) => metadata.TryGetValue(key, out var v) ? v
+            : throw new ModelFormatException(path, $"metadata has no '{key}'; not a file saved by digits train");
+        var widths = new List<int>();
+        foreach (var part in Need("architecture").Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int w) || w < 1 || w > 1 << 20)
+                throw new ModelFormatException(path, $"architecture '{metadata["architecture"]}' is not a list of widths");
+            widths.Add(w);
+        }
+        if (!ActivationNames.TryParseActivation(Need("activation"), out var activation) || activation == Activation.Identity)
+            throw new ModelFormatException(path, $"unknown activation '{metadata["activation"]}'");
+        if (!ActivationNames.TryParseLoss(Need("loss"), out var loss))
+            throw new ModelFormatException(path, $"unknown loss '{metadata["loss"]}'");
+        MlpSpec spec;
+        try
+        {
+            spec = new MlpSpec(widths, activation, loss);
+            _ = new ParameterLayout(spec);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, e.Message);
+        }
+        catch (OverflowException)
+        {
+            throw new ModelFormatException(path, $"architecture {string.Join(',', widths)} has more parameters than one buffer holds");
+        }
+        return spec;
     }
 }

@@ -217,6 +217,33 @@ public sealed class DeviceNetwork : IDisposable
     /// <summary>Counts one optimizer step taken by <see cref="TrainStepAt"/> (or a replay of it).</summary>
     public void CountStep() => _step++;
 
+    /// <summary>Puts a saved optimizer state back (see <see cref="TrainingState"/>): the moments, as
+    /// <see cref="DownloadOptimizerState"/> gave them, and the count of steps taken (Adam's t).</summary>
+    /// <exception cref="ArgumentException">a moment is missing, extra, or of the wrong length for this network's
+    /// optimizer.</exception>
+    public void RestoreOptimizerState(float[]? state1, float[]? state2, long stepsTaken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepsTaken);
+        if ((state1 is null) != (State1 is null) || (state2 is null) != (State2 is null))
+            throw new ArgumentException($"the saved optimizer state does not fit {Optimizer}");
+        if (state1 is not null) Backend.Upload<float>(state1, State1!.View());
+        if (state2 is not null) Backend.Upload<float>(state2, State2!.View());
+        _step = stepsTaken;
+    }
+
+    /// <summary>The optimizer's moments on the host (null where the optimizer has none).</summary>
+    public (float[]? State1, float[]? State2) DownloadOptimizerState()
+    {
+        float[]? Take(DeviceBuffer<float>? buffer)
+        {
+            if (buffer is null) return null;
+            var host = new float[Layout.Count];
+            Backend.Download(buffer.View(), host);
+            return host;
+        }
+        return (Take(State1), Take(State2));
+    }
+
     /// <summary>Copies the parameters back into a host model.</summary>
     public MlpModel Download(IReadOnlyDictionary<string, string>? metadata = null)
     {

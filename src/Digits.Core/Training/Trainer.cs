@@ -24,12 +24,15 @@ public sealed record TrainingResult(MlpModel Model, IReadOnlyList<EpochReport> H
 public sealed record StepProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double RunningLoss,
     double ImagesPerSecond, TimeSpan EpochElapsed);
 
-/// <summary>Raised when the loss becomes NaN or infinite; the weights are not returned.</summary>
-public sealed class TrainingDivergedException(int epoch, float learningRate, double loss)
-    : Exception($"training diverged in epoch {epoch}: mean loss is {loss} at learning rate {learningRate:g3}; " +
-                $"try a smaller --lr (e.g. {learningRate / 10:g3})")
+/// <summary>Raised when the loss becomes NaN or infinite (or the weights do); the weights are not returned.
+/// <see cref="Epoch"/> and <see cref="Step"/> count from 1; <see cref="LearningRate"/> is the step's.</summary>
+public sealed class TrainingDivergedException(int epoch, int step, int stepsPerEpoch, float learningRate,
+    float peakLearningRate, string what)
+    : Exception(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"training diverged in epoch {epoch}, step {step} of {stepsPerEpoch}: {what} at learning rate {learningRate:g3}; try a smaller --lr (e.g. --lr {peakLearningRate / 10:g3})"))
 {
     public int Epoch { get; } = epoch;
+    public int Step { get; } = step;
     public float LearningRate { get; } = learningRate;
 }
 
@@ -84,6 +87,11 @@ public sealed class Trainer
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
+    /// <summary>When set, called with the run's whole state after every epoch (its evaluation done), and when the
+    /// run is cancelled, at the mini-batch boundary where it stopped, before <see cref="OperationCanceledException"/>
+    /// is thrown. Give it <see cref="Checkpoint.Save"/>; <see cref="Resume"/> continues from what it got.</summary>
+    public Action<TrainingState>? SaveCheckpoint { get; init; }
+
     /// <summary>Records one <paramref name="step"/> as a replayable graph, or says why not and returns null (the
     /// step has then not run).</summary>
     private IStepGraph? Capture(IStepCapture capture, Action step)
@@ -114,55 +122,138 @@ public sealed class Trainer
     /// </summary>
     /// <exception cref="TrainingDivergedException">the loss became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled (checked between
-    /// mini-batches).</exception>
+    /// mini-batches; <see cref="SaveCheckpoint"/> gets the state first).</exception>
+    /// <exception cref="ArgumentException">the images do not fit the model's input.</exception>
     public TrainingResult Train(MlpModel initial, Dataset train, Dataset? validation, Dataset test,
+        CancellationToken cancellation = default) => Run(initial, null, train, validation, test, cancellation);
+
+    /// <summary>
+    /// Continues a run from <paramref name="state"/> (a checkpoint) as if it had never stopped: on the CPU the
+    /// result is bit-identical to an uninterrupted run with the same options, device and threads. The datasets
+    /// must be the ones the run began with.
+    /// </summary>
+    /// <exception cref="ArgumentException">the state was made with other options, another training set size or
+    /// another input size.</exception>
+    /// <inheritdoc cref="Train" path="/exception"/>
+    public TrainingResult Resume(TrainingState state, Dataset train, Dataset? validation, Dataset test,
         CancellationToken cancellation = default)
+    {
+        if (state.Options != _options)
+            throw new ArgumentException("the checkpoint was made with other training options");
+        if (state.TrainImages != train.Count)
+            throw new ArgumentException($"the checkpoint was made with {state.TrainImages} training images; " +
+                                        $"{train.Name} has {train.Count}");
+        return Run(state.Model, state, train, validation, test, cancellation);
+    }
+
+    private TrainingResult Run(MlpModel initial, TrainingState? resume, Dataset train, Dataset? validation,
+        Dataset test, CancellationToken cancellation)
     {
         var total = Stopwatch.StartNew();
         if (train.Features != initial.Spec.Inputs)
             throw new ArgumentException($"{train.Name} has {train.Features} pixels per image; {initial.Spec} expects " +
                                         $"{initial.Spec.Inputs}");
         int batchSize = Math.Min(_options.BatchSize, train.Count);
+        int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
+        if (resume is not null && resume.StepsPerEpoch != stepsPerEpoch)
+            throw new ArgumentException($"the checkpoint has {resume.StepsPerEpoch} mini-batches per epoch; this run has " +
+                                        $"{stepsPerEpoch}");
         Phase = "uploading the datasets and allocating buffers";
         using var trainData = new DeviceDataset(_backend, train);
         using var evalData = validation is null ? null : new DeviceDataset(_backend, validation);
         using var testData = new DeviceDataset(_backend, test);
         using var network = new DeviceNetwork(_backend, initial, Math.Max(batchSize, EvaluationBatch), _options.Optimizer);
+        if (resume is not null)
+            network.RestoreOptimizerState(resume.OptimizerState1, resume.OptimizerState2, resume.StepsTaken);
         using var indices = _backend.Allocate<int>(train.Count);
-        var shuffle = SeededRandom.ForPurpose(_options.Seed, "shuffle");
-        int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
-        long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = 0;
+        var shuffle = resume is null
+            ? SeededRandom.ForPurpose(_options.Seed, "shuffle")
+            : SeededRandom.FromState(resume.ShuffleState);
+        long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = resume?.StepsTaken ?? 0;
         // Device-driven steps: the scalars of every step are uploaded once, and a device counter says which
         // step and mini-batch it is, so every full-size step issues identical launches (and can be a CUDA graph).
+        // The counter also records the first step whose loss was not finite (read once per epoch).
         bool deviceDriven = DeviceDrivenSteps && totalSteps <= StepSchedule.MaxSteps;
         float[]? scheduleHost = deviceDriven ? StepSchedule.Build(_options, stepsPerEpoch, _options.Epochs) : null;
         using var schedule = deviceDriven ? _backend.Allocate<float>(scheduleHost!.Length) : null;
-        using var counter = deviceDriven ? _backend.Allocate<int>(2) : null;
+        using var counter = _backend.Allocate<int>(3);
         if (deviceDriven) _backend.Upload<float>(scheduleHost, schedule!.View());
+        _backend.Upload<int>([resume?.StepInEpoch ?? 0, checked((int)step), -1], counter.View());
         var capture = deviceDriven && _backend is IStepCapture c && c.CaptureEnabled ? c : null;
         IStepGraph? graph = null;
         bool warmedUp = false;
         void FullStep()
         {
-            _backend.GatherBatchAt(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter!.View(),
+            _backend.GatherBatchAt(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter.View(),
                 batchSize, train.Features, network.Input.View(0, batchSize * train.Features),
                 network.Targets.View(0, batchSize));
             network.TrainStepAt(batchSize, _options, schedule!.View(), counter.View());
-            _backend.AdvanceStep(counter.View());
+            _backend.AdvanceStep(counter.View(), network.LossSum.View());
         }
-        var history = new List<EpochReport>();
-        double trainingSeconds = 0;
+        var history = new List<EpochReport>(resume?.History ?? []);
+        double trainingSeconds = resume?.TrainingSeconds ?? 0;
         long launches = 0, stepsTaken = 0;
         var lossHost = new float[1];
         var correctHost = new int[1];
+        var counterHost = new int[3];
+
+        // The whole state at a mini-batch boundary, for SaveCheckpoint.
+        TrainingState Snapshot(int epochsDone, int stepInEpoch, ulong[] shuffleState, double epochSeconds)
+        {
+            var (state1, state2) = network.DownloadOptimizerState();
+            _backend.Download(network.LossSum.View(), lossHost);
+            _backend.Download(network.Correct.View(), correctHost);
+            return new TrainingState
+            {
+                Model = network.Download(initial.Metadata),
+                Options = _options,
+                OptimizerState1 = state1,
+                OptimizerState2 = state2,
+                TrainImages = train.Count,
+                StepsPerEpoch = stepsPerEpoch,
+                Epoch = epochsDone,
+                StepInEpoch = stepInEpoch,
+                ShuffleState = shuffleState,
+                EpochLossSum = stepInEpoch == 0 ? 0 : lossHost[0],
+                EpochCorrect = stepInEpoch == 0 ? 0 : correctHost[0],
+                EpochSeconds = stepInEpoch == 0 ? 0 : epochSeconds,
+                TrainingSeconds = trainingSeconds,
+                History = history.ToArray(),
+            };
+        }
+
+        // Stops the run if the counter recorded a step whose loss was not finite.
+        void ThrowIfDiverged()
+        {
+            _backend.Download(counter.View(), counterHost);
+            if (counterHost[2] < 0) return;
+            long t = counterHost[2];
+            int epochOf = (int)(t / stepsPerEpoch);
+            throw new TrainingDivergedException(epochOf + 1, (int)(t % stepsPerEpoch) + 1, stepsPerEpoch,
+                _options.LearningRateAt(t, totalSteps, epochOf), _options.LearningRate, "the loss became NaN or infinite");
+        }
+
         try
         {
-            for (int epoch = 0; epoch < _options.Epochs; epoch++)
+            for (int epoch = resume?.Epoch ?? 0; epoch < _options.Epochs; epoch++)
             {
+                // A run resumed inside this epoch redraws the same permutation and carries on from its step.
+                bool resumedInside = resume is not null && epoch == resume.Epoch && !resume.AtEpochBoundary;
+                int firstStep = resumedInside ? resume!.StepInEpoch : 0;
+                double earlierSeconds = resumedInside ? resume!.EpochSeconds : 0;
                 var clock = Stopwatch.StartNew();
+                ulong[] shuffleAtEpochStart = shuffle.State;
                 _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
-                network.ResetMetrics();
-                if (deviceDriven) _backend.Fill(0, counter!.View(0, 1)); // the epoch's first mini-batch
+                if (resumedInside)
+                {
+                    _backend.Upload<float>([resume!.EpochLossSum], network.LossSum.View());
+                    _backend.Upload<int>([resume.EpochCorrect], network.Correct.View());
+                }
+                else
+                {
+                    network.ResetMetrics();
+                    _backend.Fill(0, counter.View(0, 1)); // the epoch's first mini-batch
+                }
                 float lr = _options.LearningRate;
                 long launchesBefore = _backend.Launches;
                 var lastProgress = TimeSpan.Zero;
@@ -171,13 +262,22 @@ public sealed class Trainer
                     if (Progress is null || (clock.Elapsed - lastProgress < ProgressInterval && s != stepsPerEpoch - 1)) return;
                     lastProgress = clock.Elapsed;
                     _backend.Download(network.LossSum.View(), lossHost);
+                    if (!float.IsFinite(lossHost[0])) ThrowIfDiverged(); // the read synchronized anyway
                     int images = start + batch;
                     Progress(new StepProgress(epoch + 1, _options.Epochs, s + 1, stepsPerEpoch, lossHost[0] / images,
-                        images / clock.Elapsed.TotalSeconds, clock.Elapsed));
+                        (images - firstStep * batchSize) / clock.Elapsed.TotalSeconds, clock.Elapsed + TimeSpan.FromSeconds(earlierSeconds)));
                 }
-                for (int s = 0; s < stepsPerEpoch; s++, step++)
+                for (int s = firstStep; s < stepsPerEpoch; s++, step++)
                 {
-                    cancellation.ThrowIfCancellationRequested();
+                    if (cancellation.IsCancellationRequested)
+                    {
+                        if (SaveCheckpoint is not null)
+                        {
+                            Phase = $"saving a checkpoint in epoch {epoch + 1} at step {s} of {stepsPerEpoch}";
+                            SaveCheckpoint(Snapshot(epoch, s, shuffleAtEpochStart, earlierSeconds + clock.Elapsed.TotalSeconds));
+                        }
+                        throw new OperationCanceledException(cancellation);
+                    }
                     Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
                     int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
                     if (deviceDriven && batch == batchSize)
@@ -212,17 +312,20 @@ public sealed class Trainer
                         train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
                     lr = _options.LearningRateAt(step, totalSteps, epoch);
                     network.TrainStep(batch, _options, lr);
-                    if (deviceDriven) _backend.AdvanceStep(counter!.View());
+                    _backend.AdvanceStep(counter.View(), network.LossSum.View());
                     ReportProgress(s, start, batch);
                 }
                 launches += _backend.Launches - launchesBefore;
-                stepsTaken += stepsPerEpoch;
+                stepsTaken += stepsPerEpoch - firstStep;
                 _backend.Download(network.LossSum.View(), lossHost);
                 _backend.Download(network.Correct.View(), correctHost);
-                double seconds = clock.Elapsed.TotalSeconds;
+                double seconds = earlierSeconds + clock.Elapsed.TotalSeconds;
                 trainingSeconds += seconds;
+                ThrowIfDiverged();
                 double trainLoss = lossHost[0] / (double)train.Count;
-                if (!double.IsFinite(trainLoss)) throw new TrainingDivergedException(epoch + 1, lr, trainLoss);
+                if (!double.IsFinite(trainLoss))
+                    throw new TrainingDivergedException(epoch + 1, stepsPerEpoch, stepsPerEpoch, lr, _options.LearningRate,
+                        "the epoch's loss sum overflowed");
 
                 Phase = $"evaluating after epoch {epoch + 1}";
                 var evalClock = Stopwatch.StartNew();
@@ -230,9 +333,17 @@ public sealed class Trainer
                 var testEval = EvaluateEachEpoch ? Evaluator.Evaluate(network, testData, withPredictions: false) : null;
                 var report = new EpochReport(epoch + 1, trainLoss, correctHost[0] / (double)train.Count,
                     valEval?.Loss, valEval?.Accuracy, testEval?.Loss ?? double.NaN, testEval?.Accuracy ?? double.NaN,
-                    seconds, train.Count / seconds, lr, evalClock.Elapsed.TotalSeconds);
+                    seconds, (train.Count - firstStep * batchSize) / clock.Elapsed.TotalSeconds, lr,
+                    evalClock.Elapsed.TotalSeconds);
                 history.Add(report);
                 EpochCompleted?.Invoke(report);
+                if (SaveCheckpoint is not null)
+                {
+                    Phase = $"saving a checkpoint after epoch {epoch + 1}";
+                    var state = Snapshot(epoch + 1, 0, shuffle.State, 0);
+                    ThrowIfNotFinite(state.Model, epoch + 1);
+                    SaveCheckpoint(state);
+                }
                 if (StopWhen?.Invoke(report) == true) break;
             }
         }
@@ -243,7 +354,17 @@ public sealed class Trainer
         Phase = "the final test evaluation";
         var finalTest = Evaluator.Evaluate(network, testData, withPredictions: true);
         var model = network.Download(initial.Metadata);
+        ThrowIfNotFinite(model, _options.Epochs);
         return new TrainingResult(model, history, finalTest, trainingSeconds, total.Elapsed.TotalSeconds,
             stepsTaken == 0 ? 0 : launches / (double)stepsTaken);
+
+        void ThrowIfNotFinite(MlpModel m, int epoch)
+        {
+            foreach (float w in m.Parameters)
+                if (!float.IsFinite(w))
+                    throw new TrainingDivergedException(epoch, stepsPerEpoch, stepsPerEpoch,
+                        _options.LearningRateAt(Math.Max(step - 1, 0), totalSteps, epoch - 1), _options.LearningRate,
+                        "the weights became NaN or infinite");
+        }
     }
 }

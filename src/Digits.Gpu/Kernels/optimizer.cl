@@ -7,7 +7,8 @@
  *                  with the bias corrections c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ) computed by the host.
  *   *_at           the same, with lr (and c₁, c₂) read from schedule row t = counter[1] on the device
  *                  (schedule (steps, 3): lr, c₁, c₂); t outside [0, steps) changes nothing.
- *   advance_step   counter[0] += 1, counter[1] += 1 (one thread).
+ *   advance_step   counter[2] = counter[1] if it is still −1 and loss_sum[0] is not finite; then
+ *                  counter[0] += 1, counter[1] += 1 (one thread).
  * gradients, velocity / m / v, parameters (count).
  * Launch: 1-D, one thread per element, work-groups of WG, grid rounded up.
  * CPU twins: ReferenceBackend.SgdStepCore / MomentumStepCore / AdamStepCore (and …AtCore); host: GpuBackend's. */
@@ -110,9 +111,11 @@ KERNEL void adam_step_at(const GLOBAL float* grad, int grad_off, int count, int 
                 schedule[row + 2], m, m_off, v, v_off, p, p_off);
 }
 
-KERNEL void advance_step(GLOBAL int* counter, int counter_off)
+KERNEL void advance_step(GLOBAL int* counter, int counter_off, const GLOBAL float* loss_sum, int loss_off)
 {
     if (GLOBAL_ID(0) != 0) return;
+    if (counter[counter_off + 2] < 0 && !isfinite(loss_sum[loss_off]))
+        counter[counter_off + 2] = counter[counter_off + 1];
     counter[counter_off] += 1;
     counter[counter_off + 1] += 1;
 }

@@ -257,7 +257,8 @@ public abstract class KernelTests
         int[] indices = Enumerable.Range(0, rows).OrderBy(_ => random.Next()).ToArray();
         int steps = Math.Min(4, rows / batch);
         using var r = new Rig(Backend);
-        var counter = r.Put([0, 17], "counter");
+        var counter = r.Put([0, 17, -1], "counter");
+        var loss = r.Put([0f], "loss");
         var x = r.Put(new float[batch * features], "x");
         var y = r.Put(new int[batch], "y");
         BufferView<float> img = r.Put(images);
@@ -268,9 +269,9 @@ public abstract class KernelTests
             var (ex, ey) = DirectGather(images, labels, indices, s * batch, batch, features);
             AssertClose(ex, r.Take(x), Tolerance.Exact, $"x at step {s}");
             AssertEqual(ey, r.Take(y), $"y at step {s}");
-            Backend.AdvanceStep(counter);
+            Backend.AdvanceStep(counter, loss);
         }
-        AssertEqual([steps, 17 + steps], r.Take(counter), "counter");
+        AssertEqual([steps, 17 + steps, -1], r.Take(counter), "counter");
         r.AssertNoStrayWrites();
     }
 
@@ -278,14 +279,37 @@ public abstract class KernelTests
     public void AdvanceStep_increments_both_counters()
     {
         using var r = new Rig(Backend);
-        var counter = r.Put([3, 10], "counter");
+        var counter = r.Put([3, 10, -1], "counter");
+        var loss = r.Put([1.5f], "loss");
         long before = Backend.Launches;
-        Backend.AdvanceStep(counter);
-        Backend.AdvanceStep(counter);
+        Backend.AdvanceStep(counter, loss);
+        Backend.AdvanceStep(counter, loss);
         Assert.Equal(2, Backend.Launches - before);
-        AssertEqual([5, 12], r.Take(counter), "counter");
+        AssertEqual([5, 12, -1], r.Take(counter), "counter");
         Backend.Fill(0, counter.Slice(0, 1));
-        AssertEqual([0, 12], r.Take(counter), "counter after resetting the epoch's batch index");
+        AssertEqual([0, 12, -1], r.Take(counter), "counter after resetting the epoch's batch index");
+        r.AssertNoStrayWrites();
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void AdvanceStep_records_the_first_step_whose_loss_sum_is_not_finite(float bad)
+    {
+        using var r = new Rig(Backend);
+        var counter = r.Put([0, 40, -1], "counter");
+        var loss = r.Put([float.MaxValue], "loss"); // large but finite: not a divergence
+        Backend.AdvanceStep(counter, loss);
+        AssertEqual([1, 41, -1], r.Take(counter), "counter after a finite loss");
+        Backend.Upload<float>([bad], loss);
+        Backend.AdvanceStep(counter, loss);
+        AssertEqual([2, 42, 41], r.Take(counter), $"counter after a {bad} loss sum at step 41");
+        Backend.Upload<float>([0.5f], loss);
+        Backend.AdvanceStep(counter, loss);
+        Backend.Upload<float>([bad], loss);
+        Backend.AdvanceStep(counter, loss);
+        AssertEqual([4, 44, 41], r.Take(counter), "the first divergent step is kept");
         r.AssertNoStrayWrites();
     }
 
@@ -315,7 +339,8 @@ public abstract class KernelTests
             var m = r.Put(m0, "m");
             var v = r.Put(v0, "v");
             var table = r.Put(schedule, "schedule");
-            var counter = r.Put([5, first], "counter");
+            var counter = r.Put([5, first, -1], "counter");
+            var loss = r.Put([0f], "loss");
             for (int s = 0; s < steps; s++)
             {
                 var g = r.Put(grads[s]);
@@ -336,9 +361,9 @@ public abstract class KernelTests
                             table, counter, m, v, p);
                         break;
                 }
-                if (atCounter) be.AdvanceStep(counter);
+                if (atCounter) be.AdvanceStep(counter, loss);
             }
-            if (atCounter) AssertEqual([5 + steps, first + steps], r.Take(counter), "counter");
+            if (atCounter) AssertEqual([5 + steps, first + steps, -1], r.Take(counter), "counter");
             r.AssertNoStrayWrites();
             return (r.Take(p), r.Take(m), r.Take(v));
         }
@@ -363,7 +388,7 @@ public abstract class KernelTests
         ex = Assert.Throws<ArgumentException>(() =>
             Backend.SgdStepAt(g, 4, 0, r.Put(new float[4]), r.Put([0, 0]), 0f, g));
         Assert.Contains("not (steps, 3)", ex.Message);
-        Assert.Throws<ArgumentException>(() => Backend.AdvanceStep(one));
+        Assert.Throws<ArgumentException>(() => Backend.AdvanceStep(r.Put([0, 0]), r.Put([0f])));
     }
 
     private static (float[] X, int[] Y) DirectGather(float[] images, int[] labels, int[] indices, int start, int batch,

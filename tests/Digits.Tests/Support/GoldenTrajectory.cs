@@ -86,7 +86,7 @@ public static class GoldenTrajectory
         using var targets = backend.Allocate<int>(Batch);
         using var indices = backend.Allocate<int>(Steps * Batch);
         using var schedule = backend.Allocate<float>(3 * Steps);
-        using var counter = backend.Allocate<int>(2);
+        using var counter = backend.Allocate<int>(3);
         backend.Upload<float>(x, images.View());
         backend.Upload<int>(labels, targets.View());
         backend.Upload<int>(Enumerable.Range(0, Steps * Batch).Select(k => k % Batch).ToArray(), indices.View());
@@ -100,7 +100,7 @@ public static class GoldenTrajectory
             backend.GatherBatchAt(images.View(), targets.View(), indices.View(), counter.View(), Batch, spec.Inputs,
                 network.Input.View(0, Batch * spec.Inputs), network.Targets.View(0, Batch));
             network.TrainStepAt(Batch, options, schedule.View(), counter.View());
-            backend.AdvanceStep(counter.View());
+            backend.AdvanceStep(counter.View(), network.LossSum.View());
         }
         try
         {
