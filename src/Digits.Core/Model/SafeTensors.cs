@@ -29,7 +29,8 @@ public static class SafeTensors
 
     /// <summary>
     /// Writes the tensors atomically: to a temporary file in the same folder, flushed to disk, then renamed
-    /// over <paramref name="path"/>, so a crash leaves the old file or the new one, never half of one.
+    /// over <paramref name="path"/> and the folder synced, so a crash leaves the old file or the new one, never
+    /// half of one.
     /// </summary>
     /// <exception cref="IOException">the folder cannot be written.</exception>
     public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
@@ -72,6 +73,7 @@ public static class SafeTensors
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            DirectorySync.Flush(Path.GetDirectoryName(full)!);
         }
         catch
         {
