@@ -12,8 +12,9 @@ internal static class Help
         [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
-        "Exit codes: 0 success, 1 runtime failure (e.g. a device error mid-run), 2 usage or input error " +
-        "(bad flag or value, unreadable file, missing device), 130 interrupted (Ctrl-C).";
+        "Exit codes: 0 success, 1 runtime failure (a device error or a diverging loss mid-run), 2 usage or input " +
+        "error (bad flag or value, unreadable or malformed file, missing device), 130 interrupted (Ctrl-C or " +
+        "SIGTERM; with --checkpoint the run can be resumed).";
 
     public static string ForTool()
     {
@@ -31,6 +32,8 @@ internal static class Help
         text.AppendLine("Examples:");
         text.AppendLine("  digits train --device cpu                      784-256-128-10 ReLU, Adam, 10 epochs on MNIST");
         text.AppendLine("  digits train --preset nielsen                  the book's 784-30-10 sigmoid network");
+        text.AppendLine("  digits train --preset deep --checkpoint ck     save a checkpoint every epoch; after Ctrl-C or a crash:");
+        text.AppendLine("  digits train --resume ck                       carry on where it stopped");
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
@@ -73,7 +76,7 @@ internal static class Help
     public static IEnumerable<(string Name, string Topic, string? Default, string Help, bool IsSwitch, bool Required,
         string ValueName, PropertyInfo Property)> Options(Type verb)
     {
-        string[] order = ["Data", "Model", "Training", "Device", "Output"];
+        string[] order = ["Data", "Model", "Training", "Device", "Output", "Checkpoints"];
         return verb.GetProperties()
             .Select(p => (Property: p, Option: p.GetCustomAttribute<OptionAttribute>(), Topic: p.GetCustomAttribute<TopicAttribute>()))
             .Where(x => x.Option is not null)
@@ -107,6 +110,7 @@ internal static class Help
 
     private static string ValueName(PropertyInfo p)
     {
+        if (p.GetCustomAttribute<OptionAttribute>()?.MetaValue is { Length: > 0 } meta) return meta;
         var t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
         return t == typeof(int) || t == typeof(ulong) ? "N" : t == typeof(float) ? "X" : "VALUE";
     }

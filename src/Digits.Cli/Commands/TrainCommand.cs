@@ -18,7 +18,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     public int Run()
     {
         var total = Stopwatch.StartNew();
-        var settings = TrainSettings.Resolve(verb);
+        var resume = verb.Resume is { } resumeDir ? CheckpointFolder.Load(resumeDir, stderr) : null;
+        var settings = resume is null
+            ? TrainSettings.Resolve(verb)
+            : TrainSettings.ForResume(verb, Path.GetFileName(resume.Path), resume.Metadata.GetValueOrDefault("settings"));
+        using var checkpoints = (verb.Checkpoint ?? verb.Resume) is { } checkpointDir
+            ? CheckpointFolder.Open(checkpointDir, verb.Checkpoint is null ? "resume" : "checkpoint")
+            : null;
         bool liveBar = !verb.Json && !verb.Quiet && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var bar = liveBar ? new LiveProgress() : null;
         // While the bar is on screen, lines go through Spectre's console so they print above it, not through it.
@@ -34,25 +40,54 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                     $", {data.Test.Name} {data.Test.Count} for testing");
         var spec = settings.Spec(data.Train.Features, data.Train.Classes);
         var options = settings.Training;
-        var model = MlpModel.Initialize(spec, options.Seed);
+        if (resume is not null)
+        {
+            var saved = resume.State;
+            if (saved.Model.Spec.ToString() != spec.ToString() || saved.TrainImages != data.Train.Count)
+                throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
+                                         $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
+                                         $"{data.Train.Count}");
+        }
+        var model = resume?.State.Model ?? MlpModel.Initialize(spec, options.Seed);
         report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
                     (settings.Preset is { } p ? $" (preset {p})" : ""));
         report.Info($"training: {Describe(options)}, {options.Epochs} epochs, mini-batch {options.BatchSize}, " +
                     $"seed {options.Seed}");
-        var trainer = new Trainer(device.Backend, options) { Progress = bar is null ? null : bar.Update };
+        if (resume is not null)
+            report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
+        if (checkpoints is not null)
+            report.Info($"checkpoints: after every epoch into {checkpoints.Path}");
+        var checkpointMetadata = new Dictionary<string, string>
+        {
+            ["settings"] = settings.ToFlagsJson(), ["dataset"] = settings.Dataset.ToString()!,
+        };
+        var trainer = new Trainer(device.Backend, options)
+        {
+            Progress = bar is null ? null : bar.Update,
+            SaveCheckpoint = checkpoints is null ? null : state =>
+                checkpoints.Save(state, checkpointMetadata, interrupt.Token.IsCancellationRequested, stderr),
+        };
         trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
         trainer.Notice += n => stderr.WriteLine($"digits: {n}");
         TrainingResult result;
         try
         {
-            result = bar is null
+            TrainingResult Go() => resume is null
                 ? trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token)
-                : bar.Run(() => trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token));
+                : trainer.Resume(resume.State, data.Train, data.Validation, data.Test, interrupt.Token);
+            result = bar is null ? Go() : bar.Run(Go);
         }
         catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
         {
-            stderr.WriteLine("digits: interrupted; no model was saved" +
-                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
+            string unchanged = File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : "";
+            if (checkpoints?.InterruptCheckpoint is var (file, position))
+            {
+                stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was saved{unchanged}");
+                stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
+            }
+            else
+                stderr.WriteLine($"digits: interrupted; no model was saved{unchanged}" +
+                                 (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
             return ExitCodes.Interrupted;
         }
         catch (ArgumentException e) when (trainer.Phase.StartsWith("uploading", StringComparison.Ordinal))
@@ -61,7 +96,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         catch (TrainingDivergedException e)
         {
-            stderr.WriteLine($"digits: {e.Message}; no model was saved");
+            stderr.WriteLine($"digits: {e.Message}; no model was saved" +
+                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
             return ExitCodes.RuntimeFailure;
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
@@ -88,7 +124,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         else
         {
             stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {accuracy}");
-            stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s); " +
+            string before = resume is null ? ""
+                : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
+            stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
                              $"model saved to {settings.Output}" + (reportPath is null ? "" : $"; report in {reportPath}"));
         }
         return ExitCodes.Success;
@@ -145,7 +183,9 @@ internal sealed class InterruptSignal : IDisposable
         foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
-                context.Cancel = true; // finish the current mini-batch, then stop cleanly
+                // The first signal: finish the current mini-batch, save a checkpoint if asked, stop cleanly. A second
+                // one while that happens: stop at once (files are written atomically, so nothing half-written stays).
+                context.Cancel = !_source.IsCancellationRequested;
                 _source.Cancel();
             }));
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
@@ -100,6 +101,109 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         CheckWritableFolder(output);
         return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant());
     }
+
+    /// <summary>The flags that decide a run's numbers (everything but where it runs and where output goes).</summary>
+    private static readonly string[] RunFlags =
+    [
+        "dataset", "validation", "layers", "activation", "loss", "epochs", "batch-size", "optimizer", "lr",
+        "lr-schedule", "lr-step-epochs", "lr-gamma", "momentum", "weight-decay", "seed",
+    ];
+
+    /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>.</summary>
+    public string ToFlagsJson()
+    {
+        var o = Training;
+        string F(float x) => x.ToString("R", CultureInfo.InvariantCulture);
+        var flags = new Dictionary<string, string>
+        {
+            ["dataset"] = Dataset.ToString()!,
+            ["validation"] = Validation.ToString(CultureInfo.InvariantCulture),
+            ["layers"] = Hidden.Length == 0 ? "none" : string.Join(',', Hidden),
+            ["activation"] = Activation.Name(),
+            ["loss"] = Loss.Name(),
+            ["epochs"] = o.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["batch-size"] = o.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = o.Optimizer.ToString().ToLowerInvariant(),
+            ["lr"] = F(o.LearningRate),
+            ["lr-schedule"] = o.Schedule.ToString().ToLowerInvariant(),
+            ["lr-step-epochs"] = o.StepEpochs.ToString(CultureInfo.InvariantCulture),
+            ["lr-gamma"] = F(o.StepGamma),
+            ["momentum"] = F(o.Momentum),
+            ["weight-decay"] = F(o.WeightDecay),
+            ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            ["output"] = Output,
+        };
+        if (Preset is not null) flags["preset"] = Preset;
+        return JsonSerializer.Serialize(flags);
+    }
+
+    /// <summary>
+    /// The settings of a run being resumed: those saved in its checkpoint (<paramref name="savedFlags"/>, from
+    /// <see cref="ToFlagsJson"/>), with <paramref name="user"/>'s output flags. A flag given now that would change
+    /// the training (a different --lr, --epochs, …) is refused, naming both values.
+    /// </summary>
+    /// <exception cref="UsageException">the saved flags are unreadable, or a flag conflicts with them.</exception>
+    public static TrainSettings ForResume(TrainVerb user, string checkpointName, string? savedFlags)
+    {
+        Dictionary<string, string>? saved = null;
+        try
+        {
+            if (savedFlags is not null) saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedFlags);
+        }
+        catch (JsonException)
+        {
+        }
+        if (saved is null)
+            throw new UsageException($"--resume: {checkpointName} does not record the run's settings; it was not written by digits train");
+        var options = Help.Options(typeof(TrainVerb)).ToDictionary(o => o.Name, o => o.Property);
+        var flags = new TrainVerb();
+        foreach (var (name, text) in saved)
+        {
+            if (!options.TryGetValue(name, out var property))
+                throw new UsageException($"--resume: {checkpointName} records an unknown setting '{name}'");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object? value = type == typeof(string) ? text
+                : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
+                : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
+                : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
+                : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
+            property.SetValue(flags, value);
+        }
+        flags.Output = user.Output ?? flags.Output;
+        TrainSettings resolved;
+        try
+        {
+            resolved = Resolve(flags);
+        }
+        catch (UsageException e) when (!e.Message.StartsWith("--output", StringComparison.Ordinal))
+        {
+            throw new UsageException($"--resume: {checkpointName} records settings that are out of range ({e.Message})");
+        }
+        foreach (string name in RunFlags.Append("preset"))
+        {
+            var property = options[name];
+            var mine = property.GetValue(user);
+            if (mine is null) continue;
+            var trial = flags.Copy();
+            property.SetValue(trial, mine);
+            bool same = name == "preset"
+                ? string.Equals(mine as string, resolved.Preset, StringComparison.OrdinalIgnoreCase)
+                : resolved.SameTraining(Resolve(trial));
+            if (!same)
+                throw new UsageException(
+                    $"--resume: --{name} {Text(mine)} differs from the checkpoint's {(property.GetValue(flags) is { } v ? Text(v) : "(none)")}; " +
+                    $"a resumed run keeps its settings (drop --{name}, or start a new run without --resume)");
+        }
+        return resolved;
+
+        static string Text(object v) => v is float f ? f.ToString(CultureInfo.InvariantCulture) : v.ToString()!;
+    }
+
+    /// <summary>Whether two settings train the same way (output paths aside).</summary>
+    public bool SameTraining(TrainSettings other) =>
+        Dataset.ToString() == other.Dataset.ToString() && Validation == other.Validation &&
+        Hidden.AsSpan().SequenceEqual(other.Hidden) && Activation == other.Activation && Loss == other.Loss &&
+        Training == other.Training;
 
     /// <summary>The spec for a dataset whose images have <paramref name="inputs"/> pixels and
     /// <paramref name="classes"/> classes.</summary>

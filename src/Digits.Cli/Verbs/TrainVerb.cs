@@ -84,6 +84,17 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Option("output", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
     [Topic("Output", "model.safetensors")]
     public string? Output { get; set; }
+
+    /// <summary>A copy with the same flag values.</summary>
+    public TrainVerb Copy() => (TrainVerb)MemberwiseClone();
+
+    [Option("checkpoint", MetaValue = "DIR", HelpText = "After every epoch, and when interrupted (Ctrl-C, SIGTERM), save the weights, optimizer state, RNG state and position into DIR (created if missing). Each save is atomic and the previous checkpoint is kept until the new one is complete.")]
+    [Topic("Checkpoints", "off")]
+    public string? Checkpoint { get; set; }
+
+    [Option("resume", MetaValue = "DIR", HelpText = "Continue the run checkpointed in DIR from its last complete checkpoint, with its settings: flags that would change the training are refused; --device, --threads, --data, --output, --report and --checkpoint may be given. On the CPU with the same --threads the result is bit-identical to an uninterrupted run. Checkpoints keep going to DIR unless --checkpoint says otherwise.")]
+    [Topic("Checkpoints", "off")]
+    public string? Resume { get; set; }
 }
 
 [Verb("evaluate", HelpText = "Report a saved model's test loss, accuracy and per-class accuracy.")]

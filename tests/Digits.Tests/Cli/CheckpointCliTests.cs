@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Digits.Cli;
+using Digits.Cli.Verbs;
+using Digits.Core.Model;
+using Digits.Core.Training;
+using Digits.Tests.Support;
+using Xunit;
+
+namespace Digits.Tests.Cli;
+
+/// <summary>
+/// <c>digits train --checkpoint / --resume</c> as users meet them: a real <c>digits</c> process killed with SIGKILL
+/// or stopped with SIGINT/SIGTERM mid-run, then resumed, must end with the weights of a run never stopped (CPU,
+/// same threads: bit for bit); and every way of getting it wrong is one line and exit code 2.
+/// </summary>
+public sealed partial class CheckpointCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("digits-ckpt-cli-").FullName;
+    private readonly string _train, _test;
+
+    public CheckpointCliTests()
+    {
+        // 3000 MNIST images as a Kaggle-style CSV (and 300 to test on): small enough to train in seconds, large
+        // enough (300 mini-batches of 10 per epoch) that a signal lands inside an epoch.
+        var mnist = RealData.RequireMnist();
+        _train = Path.Combine(_dir, "train.csv");
+        _test = Path.Combine(_dir, "test.csv");
+        WriteCsv(_train, mnist.Train, 3000);
+        WriteCsv(_test, mnist.Test, 300);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static void WriteCsv(string path, Core.Data.Dataset data, int count)
+    {
+        var text = new StringBuilder("label");
+        for (int k = 0; k < 784; k++) text.Append(",pixel").Append(k);
+        text.Append('\n');
+        for (int i = 0; i < count; i++)
+        {
+            text.Append(data.Labels[i]);
+            foreach (float v in data.Image(i)) text.Append(',').Append((int)MathF.Round(v * 255));
+            text.Append('\n');
+        }
+        File.WriteAllText(path, text.ToString());
+    }
+
+    private string[] Run(string output, params string[] more) =>
+    [
+        "train", "--dataset", $"csv:{_train},{_test}", "--layers", "256,256", "--batch-size", "10", "--epochs", "4",
+        "--lr", "0.002", "--device", "cpu", "--threads", "1", "--output", output, .. more,
+    ];
+
+    private static (int Code, string Out, string Err) Digits(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static readonly Lock BaselineGate = new();
+    private static float[]? _baseline;
+
+    /// <summary>The weights of the same run never stopped (the data is the same every time, so computed once).</summary>
+    private float[] Baseline()
+    {
+        lock (BaselineGate)
+        {
+            if (_baseline is not null) return _baseline;
+            string output = Path.Combine(_dir, "uninterrupted.safetensors");
+            var (code, _, err) = Digits(Run(output));
+            Assert.True(code == ExitCodes.Success, err);
+            return _baseline = ModelFile.Load(output).Parameters;
+        }
+    }
+
+    /// <summary>Starts <c>dotnet digits.dll ARGS</c> as a child process with its output captured.</summary>
+    private static Process Start(string[] args)
+    {
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var info = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        info.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (string a in args) info.ArgumentList.Add(a);
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start digits");
+    }
+
+    private static async Task WaitForFirstCheckpoint(Process process, string folder, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Checkpoint.List(folder).Count == 0)
+        {
+            Assert.False(process.HasExited, $"digits exited with {(process.HasExited ? process.ExitCode : 0)} before its first checkpoint");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no checkpoint after 120 s");
+            await Task.Delay(10, token);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    [Fact]
+    public async Task A_run_killed_with_SIGKILL_mid_epoch_resumes_to_bit_identical_weights()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("needs POSIX signals (Linux)");
+        var token = TestContext.Current.CancellationToken;
+        float[] expected = Baseline();
+        string folder = Path.Combine(_dir, "ck"), output = Path.Combine(_dir, "killed.safetensors");
+        using var child = Start(Run(output, "--checkpoint", folder));
+        var stderr = child.StandardError.ReadToEndAsync(token);
+        var stdout = child.StandardOutput.ReadToEndAsync(token);
+        await WaitForFirstCheckpoint(child, folder, token);
+        await Task.Delay(Random.Shared.Next(50, 400), token); // somewhere in the second epoch
+        Assert.False(child.HasExited, "the run finished before it could be killed; make it longer");
+        child.Kill(); // SIGKILL: no handler runs, nothing is flushed
+        await child.WaitForExitAsync(token);
+        await Task.WhenAll(stderr, stdout);
+        Assert.NotEqual(0, child.ExitCode);
+        Assert.False(File.Exists(output), "a killed run left a model file");
+
+        var (code, @out, err) = Digits("train", "--resume", folder, "--device", "cpu", "--threads", "1");
+        Assert.True(code == ExitCodes.Success, err);
+        Assert.Contains($"resuming: from {folder}", @out);
+        Assert.True(expected.AsSpan().SequenceEqual(ModelFile.Load(output).Parameters),
+            "weights after SIGKILL and --resume differ from an uninterrupted run");
+    }
+
+    [Theory]
+    [InlineData(2, "SIGINT")]
+    [InlineData(15, "SIGTERM")]
+    public async Task A_signal_finishes_the_mini_batch_saves_a_checkpoint_says_how_to_resume_and_exits_130(
+        int signal, string name)
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("needs POSIX signals (Linux)");
+        var token = TestContext.Current.CancellationToken;
+        float[] expected = Baseline();
+        string folder = Path.Combine(_dir, $"ck-{name}"), output = Path.Combine(_dir, $"{name}.safetensors");
+        using var child = Start(Run(output, "--checkpoint", folder));
+        var stderr = child.StandardError.ReadToEndAsync(token);
+        var stdout = child.StandardOutput.ReadToEndAsync(token);
+        await WaitForFirstCheckpoint(child, folder, token);
+        await Task.Delay(Random.Shared.Next(50, 400), token);
+        Assert.False(child.HasExited, "the run finished before the signal; make it longer");
+        Assert.Equal(0, SendSignal(child.Id, signal));
+        await child.WaitForExitAsync(token);
+        string err = await stderr;
+        await stdout;
+
+        Assert.True(ExitCodes.Interrupted == child.ExitCode, $"{name}: exit code {child.ExitCode}, stderr: {err}");
+        var lines = err.TrimEnd().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^digits: interrupted (in epoch \d after step \d+ of 300|after epoch \d); checkpoint saved to .*checkpoint-\d{10}\.safetensors; no model was saved$", lines[0]);
+        Assert.Equal($"digits: resume with: digits train --resume {folder}", lines[1]);
+        Assert.False(File.Exists(output));
+        var saved = Checkpoint.LoadLatest(folder).State;
+        Assert.Contains(Path.GetFileName(Checkpoint.FileName(saved.StepsTaken)), lines[0]);
+
+        var (code, _, resumeErr) = Digits("train", "--resume", folder, "--device", "cpu", "--threads", "1");
+        Assert.True(code == ExitCodes.Success, resumeErr);
+        Assert.True(expected.AsSpan().SequenceEqual(ModelFile.Load(output).Parameters),
+            $"weights after {name} and --resume differ from an uninterrupted run");
+    }
+
+    [Fact]
+    public void Every_resume_and_checkpoint_mistake_is_one_line_and_exit_2()
+    {
+        string folder = Path.Combine(_dir, "ck"), output = Path.Combine(_dir, "m.safetensors");
+        string[] oneEpoch = ["train", "--dataset", $"csv:{_train},{_test}", "--layers", "32", "--epochs", "2",
+            "--device", "cpu", "--output", output, "--checkpoint", folder];
+        var (code, _, err) = Digits(oneEpoch);
+        Assert.True(code == ExitCodes.Success, err);
+
+        void Refused(string expected, params string[] args)
+        {
+            var (c, o, e) = Digits(args);
+            Assert.True(c == ExitCodes.UsageOrInput, $"{string.Join(' ', args)} → {c}: {e}{o}");
+            Assert.Equal($"digits: {expected}", e.TrimEnd());
+        }
+
+        string missing = Path.Combine(_dir, "nope");
+        Refused($"--resume: {missing} does not exist", "train", "--resume", missing);
+        string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        Refused($"--resume: {empty} holds no checkpoint (checkpoint-*.safetensors); checkpoints are written by digits " +
+                "train --checkpoint DIR", "train", "--resume", empty);
+        Refused("--resume: --lr 0.5 differs from the checkpoint's 0.001; a resumed run keeps its settings (drop --lr, " +
+                "or start a new run without --resume)", "train", "--resume", folder, "--lr", "0.5");
+        Refused("--resume: --epochs 5 differs from the checkpoint's 2; a resumed run keeps its settings (drop --epochs, " +
+                "or start a new run without --resume)", "train", "--resume", folder, "--epochs", "5");
+        Refused("--resume: --layers 64 differs from the checkpoint's 32; a resumed run keeps its settings (drop " +
+                "--layers, or start a new run without --resume)", "train", "--resume", folder, "--layers", "64");
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        Refused($"--checkpoint: {file} is a file; give a folder", "train", "--checkpoint", file);
+
+        // A second run on a folder in use.
+        using (new FileStream(Path.Combine(folder, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var (c, _, e) = Digits("train", "--resume", folder, "--device", "cpu");
+            Assert.Equal(ExitCodes.UsageOrInput, c);
+            Assert.StartsWith($"digits: --resume: {folder} is in use by another digits train run", e);
+        }
+
+        // Flags that do not change the numbers are fine (the run is finished, so only the final evaluation runs).
+        var (ok, okOut, okErr) = Digits("train", "--resume", folder, "--lr", "0.001", "--epochs", "2", "--device", "cpu",
+            "--threads", "1", "--output", Path.Combine(_dir, "again.safetensors"));
+        Assert.True(ok == ExitCodes.Success, okErr);
+        Assert.Contains("resuming: from", okOut);
+        Assert.Contains("after epoch 2", okOut);
+
+        // Every checkpoint damaged: the newest's problem is named.
+        foreach (var (_, path) in Checkpoint.List(folder)) File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]);
+        var (bad, _, badErr) = Digits("train", "--resume", folder);
+        Assert.Equal(ExitCodes.UsageOrInput, bad);
+        Assert.Matches(@"^digits: --resume: checkpoint-\d{10}\.safetensors: header length \d+ is larger than the file \(100 bytes\) allows", badErr);
+        Assert.Single(badErr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void A_model_file_and_a_checkpoint_are_not_mistaken_for_each_other()
+    {
+        string folder = Path.Combine(_dir, "ck"), output = Path.Combine(_dir, "m.safetensors");
+        var (code, _, err) = Digits("train", "--dataset", $"csv:{_train},{_test}", "--layers", "16", "--epochs", "1",
+            "--device", "cpu", "--output", output, "--checkpoint", folder);
+        Assert.True(code == ExitCodes.Success, err);
+        string checkpoint = Checkpoint.List(folder)[0].Path;
+        var (c, _, e) = Digits("evaluate", "--model", checkpoint, "--dataset", $"csv:{_train},{_test}");
+        Assert.Equal(ExitCodes.UsageOrInput, c);
+        Assert.Contains("format is 'digits-checkpoint/1', this version reads 'digits-mlp/1' (this is a checkpoint: use it with --resume)", e);
+        string asFolder = Directory.CreateDirectory(Path.Combine(_dir, "model-only")).FullName;
+        File.Copy(output, Path.Combine(asFolder, Checkpoint.FileName(1)));
+        var (c2, _, e2) = Digits("train", "--resume", asFolder);
+        Assert.Equal(ExitCodes.UsageOrInput, c2);
+        Assert.Contains("format is 'digits-mlp/1'; a checkpoint is 'digits-checkpoint/1' (this is a model file: use it with --model)", e2);
+    }
+
+    [Fact]
+    public void A_diverging_run_exits_1_naming_epoch_step_and_learning_rate_and_keeps_the_existing_model()
+    {
+        string output = Path.Combine(_dir, "existing.safetensors");
+        File.WriteAllText(output, "an earlier model");
+        string folder = Path.Combine(_dir, "ck");
+        var (code, _, err) = Digits("train", "--dataset", $"csv:{_train},{_test}", "--layers", "64", "--epochs", "2",
+            "--optimizer", "sgd", "--lr", "1e20", "--lr-schedule", "constant", "--device", "cpu", "--output", output,
+            "--checkpoint", folder);
+        Assert.Equal(ExitCodes.RuntimeFailure, code);
+        Assert.Matches(@"^digits: training diverged in epoch 1, step \d+ of 24: the loss became NaN or infinite at " +
+                       @"learning rate 1e\+20; try a smaller --lr \(e\.g\. --lr 1e\+19\); no model was saved \(.*existing\.safetensors is unchanged\)$",
+            err.TrimEnd());
+        Assert.Equal("an earlier model", File.ReadAllText(output));
+        Assert.Empty(Checkpoint.List(folder)); // the diverged epoch was never checkpointed
+    }
+}
