@@ -51,7 +51,7 @@ internal static class DeviceSelector
     }
 
     /// <summary>True for failures of a device while it runs (native errors, out of device memory).</summary>
-    public static bool IsDeviceFailure(Exception e) => e is GpuException;
+    public static bool IsDeviceFailure(Exception e) => e is GpuException or Core.Backends.DeviceMemoryException;
 
     private static OpenDevice Auto(int threads)
     {

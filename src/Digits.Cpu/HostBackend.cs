@@ -10,7 +10,24 @@ namespace Digits.Cpu;
 /// </summary>
 public abstract class HostBackend : BackendBase
 {
-    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new HostBuffer<T>(this, length);
+    /// <summary>A host array, refused up front when it would take the process past the memory the runtime may
+    /// use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: physical memory or the container's limit), where
+    /// the operating system would otherwise kill the process without a word.</summary>
+    /// <exception cref="DeviceMemoryException">the buffer does not fit.</exception>
+    protected override DeviceBuffer<T> AllocateCore<T>(int length)
+    {
+        long bytes = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (limit > 0 && AllocatedBytes + bytes > limit) throw new DeviceMemoryException(Name, bytes, AllocatedBytes, limit);
+        try
+        {
+            return new HostBuffer<T>(this, length);
+        }
+        catch (OutOfMemoryException)
+        {
+            throw new DeviceMemoryException(Name, bytes, AllocatedBytes, limit);
+        }
+    }
 
     protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) =>
         source.CopyTo(destination.Span());

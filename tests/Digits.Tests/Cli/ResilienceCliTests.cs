@@ -11,16 +11,17 @@ using Xunit;
 namespace Digits.Tests.Cli;
 
 /// <summary>
-/// <c>digits train --checkpoint / --resume</c> as users meet them: a real <c>digits</c> process killed with SIGKILL
-/// or stopped with SIGINT/SIGTERM mid-run, then resumed, must end with the weights of a run never stopped (CPU,
-/// same threads: bit for bit); and every way of getting it wrong is one line and exit code 2.
+/// <c>digits train</c> when things go wrong, as users meet it: a real <c>digits</c> process killed with SIGKILL or
+/// stopped with SIGINT/SIGTERM mid-run, then resumed with <c>--resume</c>, must end with the weights of a run never
+/// stopped (CPU, same threads: bit for bit); every way of misusing checkpoints is one line and exit code 2; a
+/// diverging loss and running out of memory are one line and exit code 1, with the existing model untouched.
 /// </summary>
-public sealed partial class CheckpointCliTests : IDisposable
+public sealed partial class ResilienceCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("digits-ckpt-cli-").FullName;
     private readonly string _train, _test;
 
-    public CheckpointCliTests()
+    public ResilienceCliTests()
     {
         // 3000 MNIST images as a Kaggle-style CSV (and 300 to test on): small enough to train in seconds, large
         // enough (300 mini-batches of 10 per epoch) that a signal lands inside an epoch.
@@ -78,7 +79,7 @@ public sealed partial class CheckpointCliTests : IDisposable
     }
 
     /// <summary>Starts <c>dotnet digits.dll ARGS</c> as a child process with its output captured.</summary>
-    private static Process Start(string[] args)
+    private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var info = new ProcessStartInfo(host)
@@ -87,6 +88,7 @@ public sealed partial class CheckpointCliTests : IDisposable
         };
         info.ArgumentList.Add(typeof(Program).Assembly.Location);
         foreach (string a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return Process.Start(info) ?? throw new InvalidOperationException("could not start digits");
     }
 
@@ -253,5 +255,29 @@ public sealed partial class CheckpointCliTests : IDisposable
             err.TrimEnd());
         Assert.Equal("an earlier model", File.ReadAllText(output));
         Assert.Empty(Checkpoint.List(folder)); // the diverged epoch was never checkpointed
+    }
+
+    [Fact]
+    public async Task Running_out_of_cpu_memory_names_the_sizes_and_the_limit_and_exits_1()
+    {
+        var token = TestContext.Current.CancellationToken;
+        string output = Path.Combine(_dir, "existing.safetensors");
+        File.WriteAllText(output, "an earlier model");
+        // A 1 GiB heap limit stands in for a small machine: parameters, gradients and Adam's moments of a 784-50000-10
+        // network take 636 MB, so its first (B, H) activation, 3000 × 50000 floats, does not fit.
+        using var child = Start(["train", "--dataset", $"csv:{_train},{_test}", "--layers", "50000", "--batch-size", "3000",
+            "--epochs", "1", "--device", "cpu", "--output", output],
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x40000000" });
+        var stderr = child.StandardError.ReadToEndAsync(token);
+        var stdout = child.StandardOutput.ReadToEndAsync(token);
+        await child.WaitForExitAsync(token);
+        string err = await stderr;
+        await stdout;
+        Assert.True(child.ExitCode == ExitCodes.RuntimeFailure, $"exit {child.ExitCode}: {err}");
+        Assert.Matches(@"^digits: cpu failed in uploading the datasets and allocating buffers: out of memory: a buffer of " +
+                       @"600,000,000 bytes was requested with [\d,]+ bytes already allocated; cpu may use 1,073,741,824 bytes " +
+                       @"in all \(use a smaller --batch-size or narrower --layers\); no model was saved \(.*existing\.safetensors is unchanged\)$",
+            err.TrimEnd());
+        Assert.Equal("an earlier model", File.ReadAllText(output));
     }
 }
