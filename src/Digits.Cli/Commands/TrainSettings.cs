@@ -231,9 +231,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
 
     private static void CheckWritableFolder(string output)
     {
+        if (Directory.Exists(output)) throw new UsageException($"--output: {output} is a folder; give a file name");
         string folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
         if (!Directory.Exists(folder)) throw new UsageException($"--output: folder {folder} does not exist");
-        if (Directory.Exists(output)) throw new UsageException($"--output: {output} is a folder; give a file name");
         string probe = Path.Combine(folder, $".digits-write-test-{Environment.ProcessId}");
         try
         {
