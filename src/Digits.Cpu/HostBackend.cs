@@ -10,22 +10,22 @@ namespace Digits.Cpu;
 /// </summary>
 public abstract class HostBackend : BackendBase
 {
-    /// <summary>A host array, refused up front when it would take the process past the memory the runtime may
-    /// use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: physical memory or the container's limit), where
+    /// <summary>A host array, refused up front when it would take the process's managed memory (the datasets' host
+    /// copies count too) past what the runtime may use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: physical memory or the container's limit), where
     /// the operating system would otherwise kill the process without a word.</summary>
     /// <exception cref="DeviceMemoryException">the buffer does not fit.</exception>
     protected override DeviceBuffer<T> AllocateCore<T>(int length)
     {
         long bytes = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (limit > 0 && AllocatedBytes + bytes > limit) throw new DeviceMemoryException(Name, bytes, AllocatedBytes, limit);
+        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, inUse = GC.GetTotalMemory(false);
+        if (limit > 0 && inUse + bytes > limit) throw new DeviceMemoryException(Name, bytes, AllocatedBytes, inUse, limit);
         try
         {
             return new HostBuffer<T>(this, length);
         }
         catch (OutOfMemoryException)
         {
-            throw new DeviceMemoryException(Name, bytes, AllocatedBytes, limit);
+            throw new DeviceMemoryException(Name, bytes, AllocatedBytes, GC.GetTotalMemory(false), limit);
         }
     }
 

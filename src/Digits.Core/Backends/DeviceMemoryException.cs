@@ -5,10 +5,11 @@ namespace Digits.Core.Backends;
 /// and the memory it may use, so a user can see how much smaller the run must be. (GPU backends report their
 /// native out-of-memory errors as <c>GpuException</c> with the same figures.)
 /// </summary>
-public sealed class DeviceMemoryException(string backend, long requestedBytes, long allocatedBytes, long limitBytes)
-    : Exception($"out of memory: a buffer of {requestedBytes:N0} bytes was requested with {allocatedBytes:N0} bytes " +
-                $"already allocated; {backend} may use {limitBytes:N0} bytes in all (use a smaller --batch-size or " +
-                "narrower --layers)")
+public sealed class DeviceMemoryException(string backend, long requestedBytes, long allocatedBytes, long inUseBytes,
+    long limitBytes)
+    : Exception($"out of memory: a buffer of {requestedBytes:N0} bytes was requested with {allocatedBytes:N0} bytes in " +
+                $"{backend} buffers and {inUseBytes:N0} in use in all; {backend} may use {limitBytes:N0} bytes (use a " +
+                "smaller --batch-size or narrower --layers)")
 {
     public long RequestedBytes { get; } = requestedBytes;
     public long AllocatedBytes { get; } = allocatedBytes;
