@@ -85,6 +85,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Help_and_the_README_document_every_exit_code()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var codes = typeof(ExitCodes).GetFields().Select(f => (int)f.GetValue(null)!).Order().ToList();
+        Assert.Equal([0, 1, 2, 130], codes);
+        string[] words = ["success", "runtime failure", "usage or input error", "interrupted"];
+        foreach (var (value, word) in codes.Zip(words))
+        {
+            Assert.Contains($"{value} {word}", Help.ExitCodeText);
+            Assert.Contains($"{value} {word}", readme.ReplaceLineEndings(" "));
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Digits.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Digits.sln not found above the test binaries");
+    }
+
+    [Fact]
     public void Help_defaults_are_the_defaults_train_really_uses()
     {
         var resolved = TrainSettings.Resolve(new TrainVerb());
