@@ -116,9 +116,9 @@ internal static class GpuGemmBench
 
     private static void Configure(GpuBackend backend, string[] args)
     {
-        _ = args;
+        if (args.Contains("--scalar-loads")) backend.VectorLoads = false;
         Console.WriteLine($"our GEMM: {backend.GemmThreads}×{backend.GemmThreads} threads per group, 4×4 outputs per " +
-                          "thread, scalar tile loads");
+                          $"thread, {(backend.VectorLoads ? "float4 tile loads where aligned" : "scalar tile loads")}");
     }
 
     /// <summary>Ours against the CPU reference at 37×101×45, every op (throws on a difference).</summary>
