@@ -53,9 +53,12 @@ public sealed class GemmRunner : IDisposable
 
     /// <summary>Runs the op on this backend and on the reference at a small shape with the same op and checks
     /// every element (|a − e| ≤ 1e-5 + 1e-5·|e| per term); throws when they differ.</summary>
-    public static void CheckAgainstReference(IBackend backend, GemmOp op)
+    public static void CheckAgainstReference(IBackend backend, GemmOp op) =>
+        CheckAgainstReference(backend, op, new GemmShape("check", op, 37, 101, 45));
+
+    /// <summary>As <see cref="CheckAgainstReference(IBackend, GemmOp)"/> at <paramref name="shape"/>.</summary>
+    public static void CheckAgainstReference(IBackend backend, GemmOp op, GemmShape shape)
     {
-        var shape = new GemmShape("check", op, 37, 101, 45);
         using var fast = new GemmRunner(backend, shape, 7);
         using var referenceBackend = new ReferenceBackend();
         using var reference = new GemmRunner(referenceBackend, shape, 7);

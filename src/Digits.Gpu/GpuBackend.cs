@@ -31,6 +31,10 @@ public abstract class GpuBackend : BackendBase
     /// <summary>GEMM work-groups are <see cref="GemmThreads"/>² threads, each computing 4×4 outputs.</summary>
     public int GemmThreads { get; private protected set; } = 16;
 
+    /// <summary>Whether the GEMMs may read their tiles with 16-byte loads where <see cref="Float4"/> allows (the
+    /// default); tests and the benchmark turn it off to compare with the scalar loads. Read at each launch.</summary>
+    internal bool VectorLoads { get; set; } = true;
+
     /// <summary>Uploads and downloads since creation: a training step adds none.</summary>
     public long HostTransfers => Interlocked.Read(ref _hostTransfers);
 
@@ -81,6 +85,20 @@ public abstract class GpuBackend : BackendBase
         return new LaunchShape((n + block - 1) / block, (m + block - 1) / block, GemmThreads, GemmThreads);
     }
 
+    /// <summary>
+    /// Whether a GEMM input can be read as float4 (a kernel's <c>*_vec4</c> flag, see linear.cl): the matrix's
+    /// leading dimension (elements from one row to the next) and its view's element offset are multiples of 4, so
+    /// every run of 4 elements starting at a multiple of 4 is 16-byte aligned — the buffer itself starts at least
+    /// 16-byte aligned (cuMemAlloc: 256 bytes; OpenCL: CL_DEVICE_MEM_BASE_ADDR_ALIGN, at least the size of a
+    /// long16 or int16, 64 bytes or more).
+    /// </summary>
+    internal static bool Float4Aligned(int offset, int leadingDimension) => offset % 4 == 0 && leadingDimension % 4 == 0;
+
+    /// <summary><see cref="Float4Aligned"/> for <paramref name="matrix"/> as a kernel flag, 0 when
+    /// <see cref="VectorLoads"/> is off.</summary>
+    private KernelArg Float4(BufferView<float> matrix, int leadingDimension) =>
+        I(VectorLoads && Float4Aligned(matrix.Offset, leadingDimension) ? 1 : 0);
+
     protected override void FillCore(float value, BufferView<float> destination) =>
         Launch(Kernel.Fill, Linear(destination.Length),
             [P(destination), I(destination.Offset), I(destination.Length), KernelArg.UInt(BitConverter.SingleToUInt32Bits(value))]);
@@ -93,7 +111,7 @@ public abstract class GpuBackend : BackendBase
         Activation activation, int batch, int inputs, int outputs, BufferView<float> y) =>
         Launch(Kernel.LinearForward, Gemm(batch, outputs),
             [P(x), I(x.Offset), P(weight), I(weight.Offset), P(bias), I(bias.Offset), I((int)activation), I(batch),
-             I(inputs), I(outputs), P(y), I(y.Offset)]);
+             I(inputs), I(outputs), Float4(x, inputs), Float4(weight, inputs), P(y), I(y.Offset)]);
 
     protected override void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
         int count, BufferView<float> dz) =>
@@ -103,12 +121,14 @@ public abstract class GpuBackend : BackendBase
     protected override void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
         int inputs, int outputs, BufferView<float> dx) =>
         Launch(Kernel.LinearBackwardInput, Gemm(batch, inputs),
-            [P(dz), I(dz.Offset), P(weight), I(weight.Offset), I(batch), I(inputs), I(outputs), P(dx), I(dx.Offset)]);
+            [P(dz), I(dz.Offset), P(weight), I(weight.Offset), I(batch), I(inputs), I(outputs), Float4(dz, outputs),
+             Float4(weight, inputs), P(dx), I(dx.Offset)]);
 
     protected override void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
         int inputs, int outputs, BufferView<float> dWeight) =>
         Launch(Kernel.LinearBackwardWeight, Gemm(outputs, inputs),
-            [P(x), I(x.Offset), P(dz), I(dz.Offset), I(batch), I(inputs), I(outputs), P(dWeight), I(dWeight.Offset)]);
+            [P(x), I(x.Offset), P(dz), I(dz.Offset), I(batch), I(inputs), I(outputs), Float4(x, inputs),
+             Float4(dz, outputs), P(dWeight), I(dWeight.Offset)]);
 
     /// <summary>Groups of 32 columns × (WG/32) rows of threads (see bias.cl).</summary>
     protected override void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias) =>

@@ -125,6 +125,14 @@ public sealed unsafe class CudaBackend : GpuBackend, IStepCapture
         ThrowIfFailed(cuModuleGetFunction(out _, _module, name), $"cuModuleGetFunction(out function, module, \"{name}\")");
     }
 
+    /// <summary>The backend's stream (a <c>CUstream</c>): interop callers (the cuBLAS yardstick benchmark) queue
+    /// their own work on it so that it orders with the backend's ops.</summary>
+    internal nint Stream => _stream;
+
+    /// <summary>Makes the backend's context current on the calling thread, for interop callers that use the
+    /// current context (cuBLAS's handle and calls).</summary>
+    internal void MakeContextCurrent() => MakeCurrent();
+
     private CudaCompiler.Target Target() =>
         CudaCompiler.For(Device.ComputeCapabilityMajor, Device.ComputeCapabilityMinor, Definitions);
 

@@ -23,3 +23,8 @@
 
 DEVICE_FN void atomic_add_float(float* p, float v) { atomicAdd(p, v); }
 DEVICE_FN void atomic_add_int(int* p, int v) { atomicAdd(p, v); }
+
+/* p[0..3] as one 16-byte load (LDG.E.128); p must be 16-byte aligned (the host only takes this path when it
+ * is; a misaligned one is CUDA_ERROR_MISALIGNED_ADDRESS). CUDA's float4 is a plain struct (no arithmetic
+ * operators), so kernels only read its .x .y .z .w, as they may in OpenCL. */
+DEVICE_FN float4 load_float4(const float* p) { return *reinterpret_cast<const float4*>(p); }

@@ -33,3 +33,8 @@ DEVICE_FN void atomic_add_float(GLOBAL float* p, float v)
 }
 
 DEVICE_FN void atomic_add_int(GLOBAL int* p, int v) { atomic_add((volatile GLOBAL int*)p, v); }
+
+/* p[0..3] as one 16-byte load; p must be 16-byte aligned (the host only takes this path when it is). A cast
+ * rather than vload4, which only needs 4-byte alignment and so does not let the compiler emit one 16-byte
+ * load on devices where that needs alignment. Components are read as .x .y .z .w in both dialects. */
+DEVICE_FN float4 load_float4(const GLOBAL float* p) { return *(const GLOBAL float4*)p; }

@@ -47,6 +47,37 @@ public sealed class KernelSourceTests
         Assert.Contains("atomic_add_float", Names("prelude_cuda.h"));
     }
 
+    /// <summary>The kernel files and common.h are compiled as OpenCL C and as CUDA C++, so they may use only
+    /// what both accept: the prelude's names, C, and float4 through load_float4 with its components read as
+    /// .x .y .z .w (CUDA's float4 is a struct without operators, swizzles or OpenCL's vector literals).</summary>
+    [Fact]
+    public void Kernel_files_use_no_construct_only_one_dialect_accepts()
+    {
+        string[] openClOnly = [@"\b__kernel\b", @"\b__global\b", @"\b__local\b", @"\bget_(global|local|group)_id\b",
+            @"\bbarrier\(", @"\bvload\d", @"\bvstore\d", @"\bnative_\w+", @"\bas_(float|uint|int)\b",
+            @"\(float[248]\)\s*\(", @"\.s[0-9a-f]\b", @"\.(xy|xyz|xyzw|lo|hi|even|odd)\b", @"\bconvert_\w+"];
+        string[] cudaOnly = [@"\b__global__\b", @"\b__shared__\b", @"\b__device__\b", @"\b__syncthreads\b",
+            @"\b(threadIdx|blockIdx|blockDim|gridDim)\b", @"\batomicAdd\b", @"\bmake_float\d\b",
+            @"\breinterpret_cast\b", @"\b__ldg\b"];
+        foreach (string file in KernelSource.Files.Append("common.h"))
+        {
+            // Comments may name either dialect's constructs.
+            string code = Regex.Replace(KernelSource.Read(file), @"/\*.*?\*/|//[^\n]*", "", RegexOptions.Singleline);
+            foreach (string pattern in openClOnly.Concat(cudaOnly))
+                Assert.False(Regex.IsMatch(code, pattern), $"{file} uses {pattern}, which only one dialect accepts");
+        }
+    }
+
+    [Fact]
+    public void The_CUDA_prelude_loads_float4_through_an_aligned_reinterpret_cast()
+    {
+        string cuda = KernelSource.Read("prelude_cuda.h"), openCl = KernelSource.Read("prelude_opencl.h");
+        Assert.Contains("DEVICE_FN float4 load_float4(const float* p) { return *reinterpret_cast<const float4*>(p); }",
+            cuda);
+        Assert.Contains("DEVICE_FN float4 load_float4(const GLOBAL float* p) { return *(const GLOBAL float4*)p; }",
+            openCl);
+    }
+
     [Fact]
     public void The_composed_source_marks_each_file_for_the_compilers_messages()
     {

@@ -5,7 +5,7 @@ namespace Digits.Tests.Support;
 
 /// <summary>
 /// Places test tensors on a backend inside padded buffers (a few sentinel elements before and after,
-/// at a non-zero offset) so every op is exercised through views with offsets, and writes outside a
+/// at a non-zero offset, 5 unless asked) so every op is exercised through views with offsets, and writes outside a
 /// destination are caught. Disposes what it allocated.
 /// </summary>
 public sealed class Rig(IBackend backend) : IDisposable
@@ -18,26 +18,30 @@ public sealed class Rig(IBackend backend) : IDisposable
 
     public IBackend Backend { get; } = backend;
 
-    public BufferView<float> Put(ReadOnlySpan<float> data, string name = "tensor")
+    public BufferView<float> Put(ReadOnlySpan<float> data, string name = "tensor") => Put(data, Pad, name);
+
+    /// <summary>As <see cref="Put(ReadOnlySpan{float}, string)"/> with the view at element
+    /// <paramref name="offset"/> of its buffer (sentinels fill the <paramref name="offset"/> elements before it
+    /// and <see cref="Pad"/> after): for ops whose code path depends on a view's alignment.</summary>
+    public BufferView<float> Put(ReadOnlySpan<float> data, int offset, string name = "tensor")
     {
-        var buffer = Backend.Allocate<float>(data.Length + 2 * Pad);
+        var buffer = Backend.Allocate<float>(data.Length + offset + Pad);
         _owned.Add(buffer);
         var host = new float[buffer.Length];
         Array.Fill(host, FloatSentinel);
-        data.CopyTo(host.AsSpan(Pad));
+        data.CopyTo(host.AsSpan(offset));
         Backend.Upload<float>(host, buffer.View());
         int length = data.Length;
         _sentinelChecks.Add(() =>
         {
             var back = new float[buffer.Length];
             Backend.Download(buffer.View(), back);
-            for (int k = 0; k < Pad; k++)
-            {
+            for (int k = 0; k < offset; k++)
                 Assert.True(back[k] == FloatSentinel, $"{name}: element before the view was overwritten");
-                Assert.True(back[Pad + length + k] == FloatSentinel, $"{name}: element after the view was overwritten");
-            }
+            for (int k = 0; k < Pad; k++)
+                Assert.True(back[offset + length + k] == FloatSentinel, $"{name}: element after the view was overwritten");
         });
-        return buffer.View(Pad, data.Length);
+        return buffer.View(offset, data.Length);
     }
 
     public BufferView<int> Put(ReadOnlySpan<int> data, string name = "tensor")
