@@ -12,7 +12,7 @@ internal static class Help
         [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
-        "Exit codes: 0 success, 1 runtime failure (a device error or a diverging loss mid-run), 2 usage or input " +
+        "Exit codes: 0 success, 1 runtime failure (a device error, out of memory or a diverging loss mid-run), 2 usage or input " +
         "error (bad flag or value, unreadable or malformed file, missing device), 130 interrupted (Ctrl-C or " +
         "SIGTERM; with --checkpoint the run can be resumed).";
 
@@ -39,7 +39,7 @@ internal static class Help
         text.AppendLine("  digits devices                                 what hardware each backend sees");
         text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
-        text.AppendLine(ExitCodeText);
+        text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();
     }
 
@@ -68,7 +68,7 @@ internal static class Help
             text.AppendLine(PredictVerb.Notes);
         }
         text.AppendLine();
-        text.AppendLine(ExitCodeText);
+        text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();
     }
 

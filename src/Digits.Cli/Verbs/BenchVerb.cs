@@ -29,7 +29,7 @@ internal sealed class BenchVerb
     [Topic("Training")]
     public double? TargetAccuracy { get; set; }
 
-    [Option("data", HelpText = "Folder holding MNIST. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder holding MNIST. Else $DIGITS_DATA, else ~/.cache/digits.")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 

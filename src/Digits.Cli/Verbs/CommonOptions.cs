@@ -5,7 +5,7 @@ namespace Digits.Cli.Verbs;
 /// <summary>Flags shared by the verbs that run a model on a device.</summary>
 internal abstract class DeviceOptions
 {
-    [Option("device", HelpText = "Where kernels run: auto, cpu, opencl[:N], cuda[:N]. auto picks CUDA, then an OpenCL GPU, then the CPU, and says why.")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Where kernels run: auto, cpu, opencl[:N], cuda[:N]. auto picks CUDA, then an OpenCL GPU, then the CPU, and says why.")]
     [Topic("Device", "auto")]
     public string? Device { get; set; }
 

@@ -12,7 +12,7 @@ internal sealed class PredictVerb : IDataOptions
         "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
         "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
 
-    [Option("device", HelpText = "Where the model runs: auto, cpu, opencl[:N], cuda[:N] (a few images are fastest on the cpu).")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Where the model runs: auto, cpu, opencl[:N], cuda[:N] (a few images are fastest on the cpu).")]
     [Topic("Device", "cpu")]
     public string? Device { get; set; }
 
@@ -28,7 +28,7 @@ internal sealed class PredictVerb : IDataOptions
     [Topic("Output", "off")]
     public bool Quiet { get; set; }
 
-    [Option("model", Required = true, HelpText = "The model file written by digits train.")]
+    [Option("model", Required = true, MetaValue = "FILE", HelpText = "The model file written by digits train.")]
     [Topic("Model")]
     public string Model { get; set; } = "";
 
@@ -44,7 +44,7 @@ internal sealed class PredictVerb : IDataOptions
     [Topic("Output", "off")]
     public bool Show { get; set; }
 
-    [Option("data", HelpText = "Folder holding the dataset files for --index. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder holding the dataset files for --index. Else $DIGITS_DATA, else ~/.cache/digits.")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 

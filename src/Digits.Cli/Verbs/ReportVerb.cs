@@ -5,7 +5,7 @@ namespace Digits.Cli.Verbs;
 [Verb("report", HelpText = "Write a self-contained HTML report of a saved model: loss and accuracy curves, confusion heat map, misclassified digits.")]
 internal sealed class ReportVerb : DeviceOptions, IDataOptions
 {
-    [Option("model", Required = true, HelpText = "The model file written by digits train.")]
+    [Option("model", Required = true, MetaValue = "FILE", HelpText = "The model file written by digits train.")]
     [Topic("Model")]
     public string Model { get; set; } = "";
 
@@ -17,7 +17,7 @@ internal sealed class ReportVerb : DeviceOptions, IDataOptions
     [Topic("Data", "the model's own")]
     public string? Dataset { get; set; }
 
-    [Option("data", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits.")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 

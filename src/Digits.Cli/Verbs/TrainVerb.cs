@@ -9,7 +9,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Data", "mnist")]
     public string? Dataset { get; set; }
 
-    [Option("data", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits (downloaded there when missing).")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits (downloaded there when missing).")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 
@@ -77,11 +77,11 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Training", "1")]
     public ulong? Seed { get; set; }
 
-    [Option("report", HelpText = "Also write a self-contained HTML report (curves, confusion heat map, misclassified digits) into this folder.")]
+    [Option("report", MetaValue = "DIR", HelpText = "Also write a self-contained HTML report (curves, confusion heat map, misclassified digits) into this folder.")]
     [Topic("Output")]
     public string? Report { get; set; }
 
-    [Option("output", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
+    [Option("output", MetaValue = "FILE", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
     [Topic("Output", "model.safetensors")]
     public string? Output { get; set; }
 
@@ -100,7 +100,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
 [Verb("evaluate", HelpText = "Report a saved model's test loss, accuracy and per-class accuracy.")]
 internal sealed class EvaluateVerb : DeviceOptions, IDataOptions
 {
-    [Option("model", Required = true, HelpText = "The model file written by digits train.")]
+    [Option("model", Required = true, MetaValue = "FILE", HelpText = "The model file written by digits train.")]
     [Topic("Model")]
     public string Model { get; set; } = "";
 
@@ -108,7 +108,7 @@ internal sealed class EvaluateVerb : DeviceOptions, IDataOptions
     [Topic("Data", "the model's own")]
     public string? Dataset { get; set; }
 
-    [Option("data", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder holding the dataset files. Else $DIGITS_DATA, else ~/.cache/digits.")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 
@@ -124,7 +124,7 @@ internal sealed class DownloadVerb
     [Topic("Data", "mnist")]
     public string? Dataset { get; set; }
 
-    [Option("data", HelpText = "Folder to download into. Else $DIGITS_DATA, else ~/.cache/digits.")]
+    [Option("data", MetaValue = "DIR", HelpText = "Folder to download into. Else $DIGITS_DATA, else ~/.cache/digits.")]
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 }
@@ -140,7 +140,7 @@ internal sealed class DevicesVerb
 [Verb("check", HelpText = "Run every kernel on a device against the CPU reference on random data, one line per kernel.")]
 internal sealed class CheckVerb
 {
-    [Option("device", HelpText = "Device to check: cpu, opencl[:N], cuda[:N] or auto.")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Device to check: cpu, opencl[:N], cuda[:N] or auto.")]
     [Topic("Device", "auto")]
     public string? Device { get; set; }
 
