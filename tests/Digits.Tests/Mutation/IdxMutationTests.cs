@@ -74,7 +74,7 @@ public sealed class IdxMutationTests
         var report = await MutationRun.RunAsync("idx-images.gz", ImageSources, (_, path) => IdxReader.ReadImages(path),
             typeof(DataFormatException), new MutationOptions
             {
-                Encode = Idx.Gzip,
+                Encode = (bytes, _) => Idx.Gzip(bytes),
                 AllocationBound = file => MutationRun.InflatedBound(file, MutationRun.GunzippedLength(file)),
                 Check = (r, file) => CheckImages(r, Decoded(file) - 16),
             });
@@ -87,7 +87,7 @@ public sealed class IdxMutationTests
         var report = await MutationRun.RunAsync("idx-labels.gz", LabelSources, (_, path) => IdxReader.ReadLabels(path),
             typeof(DataFormatException), new MutationOptions
             {
-                Encode = Idx.Gzip,
+                Encode = (bytes, _) => Idx.Gzip(bytes),
                 AllocationBound = file => MutationRun.InflatedBound(file, MutationRun.GunzippedLength(file)),
                 Check = (r, file) => CheckLabels(r, Decoded(file) - 8),
             });

@@ -32,9 +32,9 @@ public sealed record MutationOptions
     /// </summary>
     public TimeSpan CaseLimit { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Turns the mutated bytes into the file to load (gzip them, recompute PNG CRCs…); null: as they are.
-    /// </summary>
-    public Func<byte[], byte[]>? Encode { get; init; }
+    /// <summary>Turns the (mutated) bytes of a source into the file to load — gzip them, recompute PNG CRCs, wrap
+    /// scanlines in a PNG made for that source…; null: load them as they are.</summary>
+    public Func<byte[], MutationSource, byte[]>? Encode { get; init; }
 
     /// <summary>The most bytes a load of this file may allocate; default <see cref="MutationRun.DefaultBound"/>.
     /// </summary>
@@ -134,7 +134,7 @@ public static class MutationRun
         {
             foreach (var source in sources)
             {
-                byte[] file = options.Encode?.Invoke(source.Bytes) ?? source.Bytes;
+                byte[] file = options.Encode?.Invoke(source.Bytes, source) ?? source.Bytes;
                 await File.WriteAllBytesAsync(path, file, cancel);
                 var outcome = await LoadAsync(load, file, path, options, cancel);
                 if (outcome.Error is not null)
@@ -153,7 +153,7 @@ public static class MutationRun
                     break;
                 }
                 tried++;
-                byte[] file = options.Encode?.Invoke(mutation.Bytes) ?? mutation.Bytes;
+                byte[] file = options.Encode?.Invoke(mutation.Bytes, mutation.Source) ?? mutation.Bytes;
                 await File.WriteAllBytesAsync(path, file, cancel);
                 long bound = (options.AllocationBound ?? DefaultBound)(file);
                 string? problem;

@@ -13,9 +13,9 @@ public sealed record MutationSource(string Name, byte[] Bytes, IReadOnlyList<Fie
     public IReadOnlyList<Field> Fields { get; init; } = Fields ?? [];
 }
 
-/// <summary>One mutated input: its case <paramref name="Index"/>, a description a person can read ("seed 1, case 17
+/// <summary>One mutated input: its case <paramref name="Index"/>, the valid input it was made from, a description a person can read ("seed 1, case 17
 /// on 'p5': set 'width' (offset 3, ASCII) to 16384; truncate to 40 of 61 bytes") and the bytes.</summary>
-public sealed record Mutation(int Index, string Source, string Description, byte[] Bytes);
+public sealed record Mutation(int Index, MutationSource Source, string Description, byte[] Bytes);
 
 /// <summary>
 /// Seeded, deterministic mutations of valid inputs: truncations, bit flips, byte overwrites (with random and
@@ -64,7 +64,7 @@ public sealed class Mutator(int seed)
         for (int s = 0; s < steps; s++) done.Add(Step(bytes, source, random));
         string description = $"seed {Seed}, case {index} on '{source.Name}' ({source.Bytes.Length} bytes): " +
                              string.Join("; then ", done);
-        return new Mutation(index, source.Name, description, [.. bytes]);
+        return new Mutation(index, source, description, [.. bytes]);
     }
 
     private static string Step(List<byte> b, MutationSource source, SplitMix64 r)
