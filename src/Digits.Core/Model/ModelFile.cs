@@ -66,27 +66,40 @@ public static class ModelFile
         {
             throw new ModelFormatException(path, e.Message);
         }
-        var layout = new ParameterLayout(spec);
-        var byName = tensors.ToDictionary(t => t.Name);
-        if (byName.Count != 2 * spec.Layers)
-            throw new ModelFormatException(path,
-                $"architecture {string.Join(',', widths)} has {2 * spec.Layers} tensors, the file holds {byName.Count}");
-        var parameters = new float[layout.Count];
+        string architecture = string.Join(',', widths);
+
+        // Every tensor is matched to the architecture before anything is allocated by it, so metadata widths can
+        // never ask for more memory than the file's own tensors hold.
+        var expected = new Dictionary<string, int[]>();
         for (int l = 0; l < spec.Layers; l++)
         {
-            Copy(ParameterLayout.WeightName(l), [widths[l + 1], widths[l]], layout.WeightOffset(l));
-            Copy(ParameterLayout.BiasName(l), [widths[l + 1]], layout.BiasOffset(l));
+            expected[ParameterLayout.WeightName(l)] = [widths[l + 1], widths[l]];
+            expected[ParameterLayout.BiasName(l)] = [widths[l + 1]];
         }
-        return new MlpModel(spec, parameters, metadata);
-
-        void Copy(string name, int[] shape, int offset)
+        var byName = tensors.ToDictionary(t => t.Name);
+        foreach (var t in tensors)
+            if (!expected.ContainsKey(t.Name))
+                throw new ModelFormatException(path, $"tensor '{t.Name}' is not part of architecture {architecture}, " +
+                    $"whose tensors are {ParameterLayout.WeightName(0)} … {ParameterLayout.BiasName(spec.Layers - 1)}");
+        long total = 0;
+        foreach (var (name, shape) in expected)
         {
             if (!byName.TryGetValue(name, out var t))
-                throw new ModelFormatException(path, $"tensor '{name}' is missing");
+                throw new ModelFormatException(path, $"tensor '{name}' is missing (architecture {architecture})");
             if (!t.Shape.SequenceEqual(shape))
                 throw new ModelFormatException(path,
                     $"tensor '{name}' has shape [{string.Join(',', t.Shape)}]; the architecture says [{string.Join(',', shape)}]");
-            t.Data.CopyTo(parameters, offset);
+            total += t.Data.Length;
         }
+        if (total > Array.MaxLength)
+            throw new ModelFormatException(path, $"architecture {architecture} has {total:N0} parameters, more than one array holds");
+        var layout = new ParameterLayout(spec);
+        var parameters = new float[layout.Count];
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            byName[ParameterLayout.WeightName(l)].Data.CopyTo(parameters, layout.WeightOffset(l));
+            byName[ParameterLayout.BiasName(l)].Data.CopyTo(parameters, layout.BiasOffset(l));
+        }
+        return new MlpModel(spec, parameters, metadata);
     }
 }
