@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Digits.Core.Backends;
 
 namespace Digits.Core.Model;
@@ -67,6 +68,8 @@ public static class ModelFile
             throw new ModelFormatException(path, e.Message);
         }
         string architecture = string.Join(',', widths);
+        CheckInputShape(path, metadata, spec);
+        CheckClassNames(path, metadata, spec);
 
         // Every tensor is matched to the architecture before anything is allocated by it, so metadata widths can
         // never ask for more memory than the file's own tensors hold.
@@ -101,5 +104,41 @@ public static class ModelFile
             byName[ParameterLayout.BiasName(l)].Data.CopyTo(parameters, layout.BiasOffset(l));
         }
         return new MlpModel(spec, parameters, metadata);
+    }
+
+    /// <summary>Metadata <c>input_shape</c> ("28,28"), when present, must multiply out to the input width.</summary>
+    private static void CheckInputShape(string path, Dictionary<string, string> metadata, MlpSpec spec)
+    {
+        if (!metadata.TryGetValue("input_shape", out var text)) return;
+        long pixels = 1;
+        foreach (var part in text.Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1 ||
+                (pixels *= size) > int.MaxValue)
+                throw new ModelFormatException(path, $"metadata input_shape '{text}' is not a list of sizes like '28,28'");
+        }
+        if (pixels != spec.Inputs)
+            throw new ModelFormatException(path, $"metadata input_shape '{text}' is {pixels} pixels per image but the " +
+                $"architecture {string.Join(',', spec.Widths)} takes {spec.Inputs} inputs; the metadata and tensors disagree");
+    }
+
+    /// <summary>Metadata <c>class_names</c> (a JSON list of strings), when present, must name every output.</summary>
+    private static void CheckClassNames(string path, Dictionary<string, string> metadata, MlpSpec spec)
+    {
+        if (!metadata.TryGetValue("class_names", out var json)) return;
+        string[]? names;
+        try
+        {
+            names = JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (JsonException)
+        {
+            names = null;
+        }
+        if (names is null || names.Any(n => n is null))
+            throw new ModelFormatException(path, "metadata class_names is not a JSON list of strings");
+        if (names.Length != spec.Outputs)
+            throw new ModelFormatException(path, $"metadata class_names lists {names.Length} classes but the architecture " +
+                $"{string.Join(',', spec.Widths)} has {spec.Outputs} outputs; the metadata and tensors disagree");
     }
 }
