@@ -93,7 +93,7 @@ public static class MutationRun
             var buffer = new byte[1 << 16];
             for (int n; total < cap && (n = input.Read(buffer)) > 0;) total += n;
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException) // IOException: ZLibException
         {
             // corrupt from here on: what came before still counts
         }
