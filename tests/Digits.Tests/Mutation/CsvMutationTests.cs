@@ -66,7 +66,7 @@ public sealed class CsvMutationTests
         var report = await MutationRun.RunAsync("csv-unlabelled", Sources,
             (_, path) => CsvDigitReader.ReadUnlabelled(path), typeof(DataFormatException), new MutationOptions
             {
-                MaxCases = 1500,
+                MaxCases = MutationOptions.Cases(1500),
                 Check = (r, file) =>
                 {
                     var set = Assert.IsType<ImageSet>(r);

@@ -199,7 +199,7 @@ public sealed class PngMutationTests
     public async Task Pngs_mutated_without_crc_repair_decode_sanely_or_give_a_DataFormatException()
     {
         var report = await MutationRun.RunAsync("png-crc", Sources(), (_, path) => ImageDecoder.Decode(path),
-            typeof(DataFormatException), Options with { MaxCases = 1000 });
+            typeof(DataFormatException), Options with { MaxCases = MutationOptions.Cases(1000) });
         Assert.True(report.Rejected > 0, report.ToString());
     }
 

@@ -23,7 +23,7 @@ public sealed record MutationOptions
     public int Seed { get; init; } = EnvInt("DIGITS_MUTATION_SEED") ?? 1;
 
     /// <summary>At most this many cases…</summary>
-    public int MaxCases { get; init; } = EnvInt("DIGITS_MUTATIONS") ?? 3000;
+    public int MaxCases { get; init; } = Cases(3000);
 
     /// <summary>…or this much wall-clock time, whichever comes first.</summary>
     public TimeSpan Budget { get; init; } = TimeSpan.FromSeconds(EnvInt("DIGITS_MUTATION_SECONDS") ?? 2);
@@ -43,6 +43,10 @@ public sealed record MutationOptions
     /// <summary>Sanity checks on what a mutated file loaded as (throw, e.g. with Assert, when it is not sane); gets
     /// the result and the file's bytes.</summary>
     public Action<object?, byte[]>? Check { get; init; }
+
+    /// <summary><paramref name="cases"/>, or DIGITS_MUTATIONS when set: for a run that wants fewer cases than
+    /// the default and still follows the environment.</summary>
+    public static int Cases(int cases) => EnvInt("DIGITS_MUTATIONS") ?? cases;
 
     private static int? EnvInt(string name) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out int v) && v > 0 ? v : null;
