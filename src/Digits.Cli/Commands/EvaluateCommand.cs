@@ -13,14 +13,12 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         var model = SavedModel.Load(verb.Model);
         var spec = SavedModel.Dataset(model, verb.Dataset);
         var report = new Reporter(stdout, verb.Json, verb.Quiet);
-        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
-        report.Info($"device: {device.Explanation}");
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
         var test = data.Test;
-        if (test.Features != model.Spec.Inputs || test.Classes != model.Spec.Outputs)
-            throw new UsageException($"{Path.GetFileName(verb.Model)} is a {model.Spec} for {model.Spec.Inputs} pixels and " +
-                                     $"{model.Spec.Outputs} classes; {test.Name} has {test.Features} pixels and {test.Classes} classes");
+        SavedModel.RequireFits(model, verb.Model, test); // before a device is opened for nothing
+        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
+        report.Info($"device: {device.Explanation}");
         report.Info($"model: {model.Spec} from {verb.Model}");
         Evaluation result;
         try

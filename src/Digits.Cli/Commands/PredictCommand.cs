@@ -20,8 +20,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         if (files.Count == 0 && verb.Index is null)
             throw new UsageException("predict needs IMAGE files or --index N (see digits predict --help)");
         var model = LoadModel();
-        if (model.Spec.Inputs != MnistPreprocessor.Side * MnistPreprocessor.Side)
-            throw new UsageException($"{Path.GetFileName(verb.Model)} takes {model.Spec.Inputs} inputs; predict makes 28×28 = 784");
+        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
         var classNames = ClassNames(model);
         var inputs = files.Select(Read).ToList();
         if (verb.Index is { } index) inputs.Add(TestImage(model, index));
@@ -97,8 +96,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         var test = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, 1, stderr, CancellationToken.None).Test;
         if (index < 0 || index >= test.Count)
             throw new UsageException($"--index {index} is outside {test.Name}'s 0..{test.Count - 1}");
-        if (test.Features != model.Spec.Inputs)
-            throw new UsageException($"{test.Name} has {test.Features} pixels per image; the model takes {model.Spec.Inputs}");
+        SavedModel.RequireFits(model, verb.Model, test); // its label is printed by the model's class names
         return new Input($"{test.Name}[{index}]", test.Image(index).ToArray(), test.Labels[index]);
     }
 

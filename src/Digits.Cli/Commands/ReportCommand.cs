@@ -15,9 +15,7 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         var spec = SavedModel.Dataset(model, verb.Dataset);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
-        if (data.Test.Features != model.Spec.Inputs || data.Test.Classes != model.Spec.Outputs)
-            throw new UsageException($"{Path.GetFileName(verb.Model)} is a {model.Spec}; {data.Test.Name} has " +
-                                     $"{data.Test.Features} pixels and {data.Test.Classes} classes");
+        SavedModel.RequireFits(model, verb.Model, data.Test);
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), data.Test, verb.Out);
         stdout.WriteLine($"report written to {path}");

@@ -21,6 +21,31 @@ internal static class SavedModel
         }
     }
 
+    /// <summary>Refuses a model that does not fit <paramref name="test"/>: another input width than its pixels per
+    /// image, or another number of outputs than its classes. One line naming the <c>--model</c> file and both sizes.
+    /// </summary>
+    /// <exception cref="UsageException">the model does not fit.</exception>
+    public static void RequireFits(MlpModel model, string modelPath, Dataset test)
+    {
+        var problems = new List<string>();
+        if (model.Spec.Inputs != test.Features)
+            problems.Add($"takes {model.Spec.Inputs} pixels per image but {test.Name} has {test.Features} " +
+                         $"({test.Height}×{test.Width})");
+        if (model.Spec.Outputs != test.Classes)
+            problems.Add($"has {model.Spec.Outputs} output classes but {test.Name} has {test.Classes}");
+        if (problems.Count > 0)
+            throw new UsageException($"--model {modelPath}: the model ({model.Spec}) {string.Join(", and ", problems)}");
+    }
+
+    /// <summary>Refuses a model whose input is not the 28×28 image <c>predict</c>'s preprocessing makes.</summary>
+    /// <exception cref="UsageException">the model takes another input width.</exception>
+    public static void RequireImageInput(MlpModel model, string modelPath, int side)
+    {
+        if (model.Spec.Inputs != side * side)
+            throw new UsageException($"--model {modelPath}: the model ({model.Spec}) takes {model.Spec.Inputs} pixels " +
+                                     $"per image but predict feeds it {side}×{side} = {side * side} (MNIST-style preprocessing)");
+    }
+
     /// <summary>The dataset named by <c>--dataset</c>, else the one the model was trained on, else MNIST.</summary>
     /// <exception cref="UsageException">the name is not a dataset.</exception>
     public static DatasetSpec Dataset(MlpModel model, string? flag)

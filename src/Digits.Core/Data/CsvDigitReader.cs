@@ -63,10 +63,15 @@ public static class CsvDigitReader
         int columns = PixelColumns + (hasLabel ? 1 : 0);
         var body = headerEnd < 0 ? ReadOnlySpan<byte>.Empty : data[(headerEnd + 1)..];
         int rows = body.IsEmpty ? 0 : body.Count((byte)'\n') + 1;
-        if ((long)rows * PixelColumns > Array.MaxLength)
+        // A well-formed row takes at least 2·columns bytes with its line end ('0,' per cell), so the body holds at
+        // most this many; with more lines, one of the first fits + 1 rows is short and fails to parse before any
+        // row past it is stored. Allocating for no more rows than that keeps a file of blank lines from allocating
+        // 3 KB of pixels per byte.
+        int fits = (int)Math.Min(rows, (body.Length + 1L) / (2 * columns) + 1);
+        if ((long)fits * PixelColumns > Array.MaxLength)
             throw new DataFormatException(path, $"{rows} rows are more images than one float array can hold");
-        var pixels = new float[rows * PixelColumns];
-        int[]? labels = hasLabel ? new int[rows] : null;
+        var pixels = new float[fits * PixelColumns];
+        int[]? labels = hasLabel ? new int[fits] : null;
         for (int r = 0; r < rows; r++)
         {
             int end = body.IndexOf((byte)'\n');

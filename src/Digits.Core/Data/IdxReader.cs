@@ -74,9 +74,10 @@ public static class IdxReader
         if (count > MaxImages)
             throw input.Error(
                 $"header claims {count} labels; more than {MaxImages} is refused as absurd (a corrupt header?)");
-        var labels = new int[count];
+        var chunks = input.ReadPayload(count, $"{count} labels ({count} bytes)");
+        var labels = new int[count]; // only once the data has shown it holds them
         int at = 0;
-        foreach (byte[] chunk in input.ReadPayload(count, $"{count} labels ({count} bytes)"))
+        foreach (byte[] chunk in chunks)
             foreach (byte b in chunk)
             {
                 if (b >= classes)

@@ -123,6 +123,9 @@ public static class PngDecoder
         if (expected > compressed.Length * 1032 + 1024)
             throw new DataFormatException(name, $"truncated image data: {compressed.Length:N0} compressed bytes cannot " +
                                                 $"hold the {expected:N0} bytes IHDR implies");
+        // PNG forbids a preset dictionary (FDICT, bit 5 of the zlib header's second byte); zlib would ask for one.
+        if (compressed.Length >= 2 && (compressed.GetBuffer()[1] & 0x20) != 0)
+            throw new DataFormatException(name, "the compressed image data asks for a preset dictionary, which PNG does not allow");
         compressed.Position = 0;
         var output = new byte[expected];
         try
@@ -140,7 +143,7 @@ public static class PngDecoder
             if (z.Read(extra) != 0)
                 throw new DataFormatException(name, $"the image data inflates to more than the {expected:N0} bytes IHDR implies");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException) // IOException: zlib's other errors
         {
             throw new DataFormatException(name, $"the compressed image data is corrupt ({e.Message})", e);
         }

@@ -28,8 +28,20 @@ public static class PnmDecoder
         ImageLimits.Check(name, width, height);
         long maxval = bitmap ? 1 : Number(file, ref at, name, "maxval");
         if (maxval is < 1 or > 65535) throw new DataFormatException(name, $"maxval {maxval} is not in 1..65535");
-        var pixels = new float[width * height];
         int w = (int)width, h = (int)height;
+        long count = width * height;
+        // Allocate only once the file has shown it can hold the pixels (a text sample takes at least one byte).
+        if (kind is '4' or '5')
+        {
+            at = DataStart(file, at, name);
+            long rowBytes = (w + 7) / 8, sampleBytes = maxval > 255 ? 2 : 1, left = file.Length - at;
+            if (left < (kind == '4' ? rowBytes * h : sampleBytes * count))
+                throw Truncated(name, kind == '4' ? left / rowBytes * w : left / sampleBytes, count);
+        }
+        else if (file.Length - at < count)
+            throw new DataFormatException(name, $"truncated: the {file.Length - at:N0} bytes after the header cannot " +
+                                                $"hold the {count:N0} pixels of a {w}×{h} image");
+        var pixels = new float[count];
         switch (kind)
         {
             case '1':
@@ -53,9 +65,7 @@ public static class PnmDecoder
                 break;
             case '4':
             {
-                at = DataStart(file, at, name);
                 int rowBytes = (w + 7) / 8;
-                if (file.Length - at < (long)rowBytes * h) throw Truncated(name, (file.Length - at) / rowBytes * w, pixels.Length);
                 for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                     pixels[y * w + x] = (file[at + y * rowBytes + x / 8] >> (7 - x % 8) & 1) == 1 ? 0f : 1f;
@@ -63,9 +73,7 @@ public static class PnmDecoder
             }
             default:
             {
-                at = DataStart(file, at, name);
                 int bytes = maxval > 255 ? 2 : 1;
-                if (file.Length - at < (long)bytes * pixels.Length) throw Truncated(name, (file.Length - at) / bytes, pixels.Length);
                 for (int i = 0; i < pixels.Length; i++)
                 {
                     int v = bytes == 2 ? file[at + 2 * i] << 8 | file[at + 2 * i + 1] : file[at + i];

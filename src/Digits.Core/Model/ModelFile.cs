@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Digits.Core.Backends;
 
 namespace Digits.Core.Model;
@@ -49,28 +50,79 @@ public static class ModelFile
                                                  (format == Training.Checkpoint.Format ? " (this is a checkpoint: use it with --resume)" : ""));
         var spec = SpecFrom(path, metadata);
         var widths = spec.Widths;
-        var layout = new ParameterLayout(spec);
-        var byName = tensors.ToDictionary(t => t.Name);
-        if (byName.Count != 2 * spec.Layers)
-            throw new ModelFormatException(path,
-                $"architecture {string.Join(',', widths)} has {2 * spec.Layers} tensors, the file holds {byName.Count}");
-        var parameters = new float[layout.Count];
+        string architecture = string.Join(',', widths);
+        CheckInputShape(path, metadata, spec);
+        CheckClassNames(path, metadata, spec);
+
+        // Every tensor is matched to the architecture before anything is allocated by it, so metadata widths can
+        // never ask for more memory than the file's own tensors hold.
+        var expected = new Dictionary<string, int[]>();
         for (int l = 0; l < spec.Layers; l++)
         {
-            Copy(ParameterLayout.WeightName(l), [widths[l + 1], widths[l]], layout.WeightOffset(l));
-            Copy(ParameterLayout.BiasName(l), [widths[l + 1]], layout.BiasOffset(l));
+            expected[ParameterLayout.WeightName(l)] = [widths[l + 1], widths[l]];
+            expected[ParameterLayout.BiasName(l)] = [widths[l + 1]];
         }
-        return new MlpModel(spec, parameters, metadata);
-
-        void Copy(string name, int[] shape, int offset)
+        var byName = tensors.ToDictionary(t => t.Name);
+        foreach (var t in tensors)
+            if (!expected.ContainsKey(t.Name))
+                throw new ModelFormatException(path, $"tensor '{t.Name}' is not part of architecture {architecture}, " +
+                    $"whose tensors are {ParameterLayout.WeightName(0)} … {ParameterLayout.BiasName(spec.Layers - 1)}");
+        long total = 0;
+        foreach (var (name, shape) in expected)
         {
             if (!byName.TryGetValue(name, out var t))
-                throw new ModelFormatException(path, $"tensor '{name}' is missing");
+                throw new ModelFormatException(path, $"tensor '{name}' is missing (architecture {architecture})");
             if (!t.Shape.SequenceEqual(shape))
                 throw new ModelFormatException(path,
                     $"tensor '{name}' has shape [{string.Join(',', t.Shape)}]; the architecture says [{string.Join(',', shape)}]");
-            t.Data.CopyTo(parameters, offset);
+            total += t.Data.Length;
         }
+        if (total > Array.MaxLength)
+            throw new ModelFormatException(path, $"architecture {architecture} has {total:N0} parameters, more than one array holds");
+        var layout = new ParameterLayout(spec);
+        var parameters = new float[layout.Count];
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            byName[ParameterLayout.WeightName(l)].Data.CopyTo(parameters, layout.WeightOffset(l));
+            byName[ParameterLayout.BiasName(l)].Data.CopyTo(parameters, layout.BiasOffset(l));
+        }
+        return new MlpModel(spec, parameters, metadata);
+    }
+
+    /// <summary>Metadata <c>input_shape</c> ("28,28"), when present, must multiply out to the input width.</summary>
+    private static void CheckInputShape(string path, Dictionary<string, string> metadata, MlpSpec spec)
+    {
+        if (!metadata.TryGetValue("input_shape", out var text)) return;
+        long pixels = 1;
+        foreach (var part in text.Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1 ||
+                (pixels *= size) > int.MaxValue)
+                throw new ModelFormatException(path, $"metadata input_shape '{text}' is not a list of sizes like '28,28'");
+        }
+        if (pixels != spec.Inputs)
+            throw new ModelFormatException(path, $"metadata input_shape '{text}' is {pixels} pixels per image but the " +
+                $"architecture {string.Join(',', spec.Widths)} takes {spec.Inputs} inputs; the metadata and tensors disagree");
+    }
+
+    /// <summary>Metadata <c>class_names</c> (a JSON list of strings), when present, must name every output.</summary>
+    private static void CheckClassNames(string path, Dictionary<string, string> metadata, MlpSpec spec)
+    {
+        if (!metadata.TryGetValue("class_names", out var json)) return;
+        string[]? names;
+        try
+        {
+            names = JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (JsonException)
+        {
+            names = null;
+        }
+        if (names is null || names.Any(n => n is null))
+            throw new ModelFormatException(path, "metadata class_names is not a JSON list of strings");
+        if (names.Length != spec.Outputs)
+            throw new ModelFormatException(path, $"metadata class_names lists {names.Length} classes but the architecture " +
+                $"{string.Join(',', spec.Widths)} has {spec.Outputs} outputs; the metadata and tensors disagree");
     }
 
     /// <summary>The <see cref="MlpSpec"/> described by a model's or checkpoint's metadata keys <c>architecture</c>,

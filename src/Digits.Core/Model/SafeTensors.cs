@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 
 namespace Digits.Core.Model;
 
@@ -26,6 +27,9 @@ public static class SafeTensors
 {
     /// <summary>Largest header accepted (the format's reference implementation caps it at 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>A name given twice (a tensor, or a metadata key) is refused, not silently resolved.</summary>
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
 
     /// <summary>
     /// Writes the tensors atomically: to a temporary file in the same folder, flushed to disk, then renamed
@@ -98,30 +102,35 @@ public static class SafeTensors
                 $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
-        JsonObject header;
+        if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
+        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        var metadata = new Dictionary<string, string>();
+        var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
         try
         {
-            header = JsonNode.Parse(headerBytes) as JsonObject
-                     ?? throw new ModelFormatException(path, "header is not a JSON object");
+            // JsonNode reads names and strings lazily, so the walk below can still meet malformed text.
+            var header = JsonNode.Parse(headerBytes, documentOptions: StrictJson) as JsonObject
+                         ?? throw new ModelFormatException(path, "header is not a JSON object");
+            foreach (var (name, node) in header)
+            {
+                if (name == "__metadata__")
+                {
+                    if (node is not JsonObject meta) throw new ModelFormatException(path, "__metadata__ is not an object");
+                    foreach (var (key, value) in meta)
+                        metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
+                            ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
+                    continue;
+                }
+                entries.Add(ParseEntry(path, name, node, dataLength));
+            }
         }
         catch (JsonException e)
         {
             throw new ModelFormatException(path, $"header is not valid JSON ({e.Message})");
         }
-        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
-        var metadata = new Dictionary<string, string>();
-        var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
+        catch (InvalidOperationException e) // System.Text.Json's "cannot transcode" for a lone surrogate escape
         {
-            if (name == "__metadata__")
-            {
-                if (node is not JsonObject meta) throw new ModelFormatException(path, "__metadata__ is not an object");
-                foreach (var (key, value) in meta)
-                    metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
-                        ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
-                continue;
-            }
-            entries.Add(ParseEntry(path, name, node, dataLength));
+            throw new ModelFormatException(path, $"header has a string that is not valid text ({e.Message})");
         }
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         long expected = 0;

@@ -126,4 +126,18 @@ public sealed class CsvDigitReaderTests : IDisposable
         var ex = Assert.Throws<DataFormatException>(() => CsvDigitReader.Read(path, ["a", "b", "c"]));
         Assert.EndsWith("row 2, column 'label': '3' is not a label 0–2", ex.Message);
     }
+
+    /// <summary>Found by CsvMutationTests: the pixels were allocated for every line before any row was parsed, so
+    /// blank lines (1 byte each) asked for 3 KB of pixels each.</summary>
+    [Fact]
+    public void Blank_lines_between_rows_are_refused_without_allocating_a_row_for_each()
+    {
+        string path = Write(Header(true) + "\n" + Row(1) + new string('\n', 100_000) + Row(2) + "\n");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<DataFormatException>(() => CsvDigitReader.Read(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("row 3 is empty", e.Message);
+        long size = new FileInfo(path).Length;
+        Assert.True(allocated < 8 * size + (1 << 20), $"allocated {allocated:N0} bytes for a {size:N0}-byte file");
+    }
 }

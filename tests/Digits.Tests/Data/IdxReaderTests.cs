@@ -228,4 +228,18 @@ public sealed class IdxReaderTests
         foreach (int label in labels) counts[label]++;
         return counts;
     }
+
+    /// <summary>Found by IdxMutationTests: the labels array was allocated by the header's count before the payload
+    /// was checked.</summary>
+    [Fact]
+    public void A_labels_header_claiming_millions_is_refused_before_allocating_for_them()
+    {
+        using var dir = new TempDir();
+        string labels = dir.Write("labels", Idx.Labels([1, 2, 3], count: 2_000_000));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadLabels(labels));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("header claims 2000000 labels", e.Message);
+        Assert.True(allocated < 1 << 20, $"allocated {allocated:N0} bytes");
+    }
 }

@@ -173,4 +173,14 @@ public sealed class PngDecoderTests
         Assert.Contains("corrupt", Refused(TestPng.File(TestPng.Ihdr(1, 1, 8, 0),
             TestPng.Chunk("IDAT", [0x78, 0x9C, 0xFF, 0xFF, 0xFF]), TestPng.Iend())).Message);
     }
+
+    /// <summary>Found by PngMutationTests: zlib asked for a preset dictionary and .NET threw ZLibException.</summary>
+    [Fact]
+    public void A_zlib_header_asking_for_a_preset_dictionary_is_refused()
+    {
+        var idat = TestPng.Zlib([0, 0]);
+        idat[1] = 0x7D; // 0x787D: a valid zlib header check, FDICT set
+        var png = TestPng.File(TestPng.Ihdr(1, 1, 8, 0), TestPng.Chunk("IDAT", idat), TestPng.Iend());
+        Assert.Contains("preset dictionary", Refused(png).Message);
+    }
 }

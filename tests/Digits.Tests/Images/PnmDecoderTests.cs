@@ -60,4 +60,20 @@ public sealed class PnmDecoderTests
         var e = Assert.Throws<DataFormatException>(() => ImageDecoder.Decode("GIF89a"u8, "cat.gif"));
         Assert.Contains("cat.gif: not an image this reader knows", e.Message);
     }
+
+    /// <summary>Found by PnmMutationTests: the pixels were allocated by the header's size before the file was
+    /// checked to hold them.</summary>
+    [Theory]
+    [InlineData("P5 16384 1000 255\n\0\0\0", "truncated: 3 of 16,384,000 pixels present")]
+    [InlineData("P4 16384 1000\n\0\0\0", "truncated: 0 of 16,384,000 pixels present")]
+    [InlineData("P2 16384 1000 255\n1 2 3", "bytes after the header cannot hold the 16,384,000 pixels of a 16384×1000 image")]
+    [InlineData("P1 16384 1000\n101", "bytes after the header cannot hold the 16,384,000 pixels")]
+    public void A_header_claiming_megapixels_is_refused_before_allocating_them(string text, string expected)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<DataFormatException>(() => Decode(text));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains(expected, e.Message);
+        Assert.True(allocated < 1 << 20, $"allocated {allocated:N0} bytes");
+    }
 }
