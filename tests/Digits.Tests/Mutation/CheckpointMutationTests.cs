@@ -31,7 +31,7 @@ public sealed class CheckpointMutationTests : IDisposable
         return new Dataset($"tiny{seed}", ["a", "b", "c"], 2, 3, images, labels);
     }
 
-    private MutationSource Written(string name, OptimizerKind optimizer, int stopEpoch, int stopStep)
+    private MutationSource Written(string name, OptimizerKind optimizer, int stopEpoch, int stopStep, string? settings = null)
     {
         var options = new TrainingOptions { Epochs = 3, BatchSize = 6, Optimizer = optimizer, LearningRate = 0.01f, Seed = 3 };
         var spec = new MlpSpec([6, 4, 3], Activation.Relu, LossKind.CrossEntropy);
@@ -52,7 +52,7 @@ public sealed class CheckpointMutationTests : IDisposable
         }
         Assert.NotNull(last);
         string folder = Path.Combine(_dir, name);
-        string path = Checkpoint.Save(folder, last, new Dictionary<string, string> { ["settings"] = "{\"epochs\":\"3\"}" });
+        string path = Checkpoint.Save(folder, last, new Dictionary<string, string> { ["settings"] = settings ?? "{\"epochs\":\"3\"}" });
         return new MutationSource(name, File.ReadAllBytes(path), Fields);
     }
 
@@ -67,6 +67,34 @@ public sealed class CheckpointMutationTests : IDisposable
         ];
         var report = await MutationRun.RunAsync("checkpoint", sources, (_, path) => Checkpoint.Load(path),
             typeof(ModelFormatException), new MutationOptions { Check = (r, _) => CheckState(r) });
+        Assert.True(report.Rejected > 0 && report.Loaded > 0, report.ToString());
+    }
+
+    [Fact]
+    public async Task The_settings_a_mutated_checkpoint_records_resolve_or_give_a_one_line_usage_error()
+    {
+        // What `digits train --resume` does with a checkpoint before any work: read it, then rebuild the run's
+        // settings from the flags it recorded. Anything wrong must surface as a UsageException (exit code 2).
+        string settings = Digits.Cli.Commands.TrainSettings.Resolve(new Digits.Cli.Verbs.TrainVerb
+        {
+            Output = Path.Combine(_dir, "m.safetensors"), Layers = "4", Epochs = 3, BatchSize = 6, Optimizer = "adam",
+            LearningRate = 0.01f, Seed = 3, Validation = 2,
+        }).ToFlagsJson();
+        MutationSource[] sources = [Written("adam with settings", OptimizerKind.Adam, 2, 2, settings)];
+        var report = await MutationRun.RunAsync("checkpoint-settings", sources, (_, path) =>
+        {
+            var loaded = Checkpoint.Load(path);
+            try
+            {
+                return Digits.Cli.Commands.TrainSettings.ForResume(new Digits.Cli.Verbs.TrainVerb(), Path.GetFileName(path),
+                    loaded.Metadata.GetValueOrDefault("settings"));
+            }
+            catch (Digits.Cli.Verbs.UsageException e)
+            {
+                Assert.DoesNotContain('\n', e.Message);
+                throw new ModelFormatException(path, e.Message);
+            }
+        }, typeof(ModelFormatException), new MutationOptions { MaxCases = MutationOptions.Cases(1500) });
         Assert.True(report.Rejected > 0 && report.Loaded > 0, report.ToString());
     }
 
