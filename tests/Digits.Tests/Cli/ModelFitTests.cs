@@ -3,6 +3,7 @@ using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Model;
 using Digits.Tests.Mutation;
+using Digits.Tests.Support;
 using Xunit;
 
 namespace Digits.Tests.Cli;
@@ -16,13 +17,7 @@ public sealed class ModelFitTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Digits(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
     /// <summary>"csv:TRAIN,TEST" of two tiny labelled CSVs (784 pixels, 10 classes).</summary>
     private string CsvDataset()

@@ -43,13 +43,7 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
     private static string Fixture(params string[] parts) =>
         Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
-    private static (int Code, string Out, string Err) Digits(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
     /// <summary>The model's predicted class for each (784) input, on the cpu backend.</summary>
     private static int[] Predict(MlpModel model, IReadOnlyList<float[]> inputs)

@@ -54,13 +54,7 @@ public sealed partial class ResilienceCliTests : IDisposable
         "--lr", "0.002", "--device", "cpu", "--threads", "1", "--output", output, .. more,
     ];
 
-    private static (int Code, string Out, string Err) Digits(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
     private static readonly Lock BaselineGate = new();
     private static float[]? _baseline;

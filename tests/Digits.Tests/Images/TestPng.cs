@@ -66,7 +66,8 @@ internal static class TestPng
 
     public static byte[] Iend() => Chunk("IEND", []);
 
-    private static uint Crc(ReadOnlySpan<byte> data)
+    /// <summary>CRC-32 (ISO 3309, as PNG uses it), written out here so the tests do not trust the decoder's own.</summary>
+    public static uint Crc(ReadOnlySpan<byte> data)
     {
         uint crc = 0xFFFFFFFF;
         foreach (byte b in data)

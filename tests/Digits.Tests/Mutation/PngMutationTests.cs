@@ -137,22 +137,11 @@ public sealed class PngMutationTests
         {
             long length = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan((int)at));
             if (at + 12 + length > file.Length) break;
-            uint crc = Crc(file.AsSpan((int)at + 4, 4 + (int)length));
+            uint crc = TestPng.Crc(file.AsSpan((int)at + 4, 4 + (int)length));
             BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan((int)(at + 8 + length)), crc);
             at += 12 + length;
         }
         return file;
-    }
-
-    private static uint Crc(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 
     /// <summary>What the file's IDAT chunks (whatever their CRCs) really inflate to: the data the file justifies.
