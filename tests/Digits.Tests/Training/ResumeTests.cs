@@ -127,15 +127,17 @@ public sealed class ResumeTests : IDisposable
         Assert.True(Checkpoint.List(_dir).Count <= 2, "more than the newest checkpoint and the one before are kept");
     }
 
-    [Fact]
-    public void On_opencl_a_resumed_run_ends_within_kernel_tolerance_of_an_uninterrupted_one()
+    [Theory]
+    [InlineData("opencl")]
+    [InlineData("cuda")]
+    public void On_a_gpu_a_resumed_run_ends_within_kernel_tolerance_of_an_uninterrupted_one(string device)
     {
-        var backend = TestBackends.Get("opencl");
+        var backend = TestBackends.Get(device);
         var options = Options(OptimizerKind.Adam);
         var expected = Uninterrupted(backend, options);
         var resumed = Interrupted(backend, options, (1, 11), (2, 21));
         Close.AssertClose(expected.Model.Parameters, resumed.Model.Parameters, new Tolerance(1e-4, 1e-4),
-            "weights after resuming on opencl");
+            $"weights after resuming on {device}");
         Assert.Equal(expected.History[^1].TrainLoss, resumed.History[^1].TrainLoss, 1e-4);
     }
 
