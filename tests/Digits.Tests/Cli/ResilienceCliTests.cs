@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Digits.Cli;
@@ -23,12 +24,12 @@ public sealed partial class ResilienceCliTests : IDisposable
 
     public ResilienceCliTests()
     {
-        // 3000 MNIST images as a Kaggle-style CSV (and 300 to test on): small enough to train in seconds, large
-        // enough (300 mini-batches of 10 per epoch) that a signal lands inside an epoch.
+        // 6000 MNIST images as a Kaggle-style CSV (and 300 to test on): small enough to train in seconds, large
+        // enough (600 mini-batches of 10 per epoch, most of a second) that a signal lands inside an epoch.
         var mnist = RealData.RequireMnist();
         _train = Path.Combine(_dir, "train.csv");
         _test = Path.Combine(_dir, "test.csv");
-        WriteCsv(_train, mnist.Train, 3000);
+        WriteCsv(_train, mnist.Train, 6000);
         WriteCsv(_test, mnist.Test, 300);
     }
 
@@ -50,7 +51,7 @@ public sealed partial class ResilienceCliTests : IDisposable
 
     private string[] Run(string output, params string[] more) =>
     [
-        "train", "--dataset", $"csv:{_train},{_test}", "--layers", "256,256", "--batch-size", "10", "--epochs", "4",
+        "train", "--dataset", $"csv:{_train},{_test}", "--layers", "512,512", "--batch-size", "10", "--epochs", "3",
         "--lr", "0.002", "--device", "cpu", "--threads", "1", "--output", output, .. more,
     ];
 
@@ -86,15 +87,39 @@ public sealed partial class ResilienceCliTests : IDisposable
         return Process.Start(info) ?? throw new InvalidOperationException("could not start digits");
     }
 
-    private static async Task WaitForFirstCheckpoint(Process process, string folder, CancellationToken token)
+    /// <summary>Follows a child's standard output line by line.</summary>
+    private sealed class Lines
+    {
+        private readonly List<string> _lines = [];
+        public Lines(Process process, CancellationToken token) => Done = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync(token) is { } line)
+                lock (_lines) _lines.Add(line);
+        }, token);
+
+        public Task Done { get; }
+
+        public string? Find(string prefix)
+        {
+            lock (_lines) return _lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Waits until the first epoch is over and checkpointed, then 15–35 % of that epoch's time more, so the
+    /// run is inside its second epoch's mini-batches.</summary>
+    private static async Task IntoSecondEpoch(Process process, Lines stdout, string folder, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
-        while (Checkpoint.List(folder).Count == 0)
+        string? first;
+        while ((first = stdout.Find("1/3 ")) is null || Checkpoint.List(folder).Count == 0)
         {
             Assert.False(process.HasExited, $"digits exited with {(process.HasExited ? process.ExitCode : 0)} before its first checkpoint");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "no checkpoint after 120 s");
-            await Task.Delay(10, token);
+            await Task.Delay(5, token);
         }
+        // "1/3  train-loss train-acc test-loss test-acc seconds images/s": the epoch's training seconds.
+        double seconds = double.Parse(first.Split(' ', StringSplitOptions.RemoveEmptyEntries)[5], CultureInfo.InvariantCulture);
+        await Task.Delay(TimeSpan.FromSeconds(seconds * (0.15 + 0.2 * Random.Shared.NextDouble())), token);
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
@@ -109,14 +134,15 @@ public sealed partial class ResilienceCliTests : IDisposable
         string folder = Path.Combine(_dir, "ck"), output = Path.Combine(_dir, "killed.safetensors");
         using var child = Start(Run(output, "--checkpoint", folder));
         var stderr = child.StandardError.ReadToEndAsync(token);
-        var stdout = child.StandardOutput.ReadToEndAsync(token);
-        await WaitForFirstCheckpoint(child, folder, token);
-        await Task.Delay(Random.Shared.Next(50, 400), token); // somewhere in the second epoch
+        var stdout = new Lines(child, token);
+        await IntoSecondEpoch(child, stdout, folder, token);
         Assert.False(child.HasExited, "the run finished before it could be killed; make it longer");
         child.Kill(); // SIGKILL: no handler runs, nothing is flushed
         await child.WaitForExitAsync(token);
-        await Task.WhenAll(stderr, stdout);
+        await Task.WhenAll(stderr, stdout.Done);
         Assert.NotEqual(0, child.ExitCode);
+        Assert.Null(stdout.Find("2/3 ")); // killed inside the second epoch
+        Assert.Equal(1, Checkpoint.LoadLatest(folder).State.Epoch);
         Assert.False(File.Exists(output), "a killed run left a model file");
 
         var (code, @out, err) = Digits("train", "--resume", folder, "--device", "cpu", "--threads", "1");
@@ -138,23 +164,23 @@ public sealed partial class ResilienceCliTests : IDisposable
         string folder = Path.Combine(_dir, $"ck-{name}"), output = Path.Combine(_dir, $"{name}.safetensors");
         using var child = Start(Run(output, "--checkpoint", folder));
         var stderr = child.StandardError.ReadToEndAsync(token);
-        var stdout = child.StandardOutput.ReadToEndAsync(token);
-        await WaitForFirstCheckpoint(child, folder, token);
-        await Task.Delay(Random.Shared.Next(50, 400), token);
+        var stdout = new Lines(child, token);
+        await IntoSecondEpoch(child, stdout, folder, token);
         Assert.False(child.HasExited, "the run finished before the signal; make it longer");
         Assert.Equal(0, SendSignal(child.Id, signal));
         await child.WaitForExitAsync(token);
         string err = await stderr;
-        await stdout;
+        await stdout.Done;
 
         Assert.True(ExitCodes.Interrupted == child.ExitCode, $"{name}: exit code {child.ExitCode}, stderr: {err}");
         var lines = err.TrimEnd().Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.Matches(@"^digits: interrupted (in epoch \d after step \d+ of 300|after epoch \d); checkpoint saved to .*checkpoint-\d{10}\.safetensors; no model was saved$", lines[0]);
+        Assert.Matches(@"^digits: interrupted in epoch 2 after step \d+ of 600; checkpoint saved to .*checkpoint-\d{10}\.safetensors; no model was saved$", lines[0]);
         Assert.Equal($"digits: resume with: digits train --resume {folder}", lines[1]);
         Assert.False(File.Exists(output));
         var saved = Checkpoint.LoadLatest(folder).State;
         Assert.Contains(Path.GetFileName(Checkpoint.FileName(saved.StepsTaken)), lines[0]);
+        Assert.True(saved.Epoch == 1 && saved.StepInEpoch > 0, $"the checkpoint is {saved.Position}, not inside epoch 2");
 
         var (code, _, resumeErr) = Digits("train", "--resume", folder, "--device", "cpu", "--threads", "1");
         Assert.True(code == ExitCodes.Success, resumeErr);
@@ -244,7 +270,7 @@ public sealed partial class ResilienceCliTests : IDisposable
             "--optimizer", "sgd", "--lr", "1e20", "--lr-schedule", "constant", "--device", "cpu", "--output", output,
             "--checkpoint", folder);
         Assert.Equal(ExitCodes.RuntimeFailure, code);
-        Assert.Matches(@"^digits: training diverged in epoch 1, step \d+ of 24: the loss became NaN or infinite at " +
+        Assert.Matches(@"^digits: training diverged in epoch 1, step \d+ of 47: the loss became NaN or infinite at " +
                        @"learning rate 1e\+20; try a smaller --lr \(e\.g\. --lr 1e\+19\); no model was saved \(.*existing\.safetensors is unchanged\)$",
             err.TrimEnd());
         Assert.Equal("an earlier model", File.ReadAllText(output));
