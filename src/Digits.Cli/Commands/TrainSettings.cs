@@ -97,6 +97,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         }
         int validation = PickV(v => v.Validation, 0);
         if (validation < 0) throw new UsageException($"--validation must be ≥ 0, got {validation}");
+        if (dataset is DatasetSpec.Named named && validation >= DatasetCatalog.TrainCount)
+            throw new UsageException($"--validation {validation} must be less than the {DatasetCatalog.TrainCount} " +
+                                     $"training images of {named.Info.Name}");
         string output = Pick(v => v.Output, "model.safetensors");
         CheckWritableFolder(output);
         return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant());

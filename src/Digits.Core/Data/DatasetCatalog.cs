@@ -51,6 +51,9 @@ public static class DatasetCatalog
     public const string TestImages = "t10k-images-idx3-ubyte.gz";
     public const string TestLabels = "t10k-labels-idx1-ubyte.gz";
 
+    /// <summary>Training images in every named dataset (test: 10000).</summary>
+    public const int TrainCount = 60000;
+
     /// <summary>The four file names, in the order train images, train labels, test images, test labels.</summary>
     public static IReadOnlyList<string> FileNames { get; } = [TrainImages, TrainLabels, TestImages, TestLabels];
 

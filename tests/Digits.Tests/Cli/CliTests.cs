@@ -30,6 +30,7 @@ public sealed class CliTests : IDisposable
     [InlineData("train --output /no/such/folder/m.safetensors", "--output: folder /no/such/folder does not exist")]
     [InlineData("train --threads -1", "--threads must be ≥ 0, got -1")]
     [InlineData("train --validation -5", "--validation must be ≥ 0, got -5")]
+    [InlineData("train --validation 60000 --data /nonexistent", "--validation 60000 must be less than the 60000 training images of mnist")]
     [InlineData("train --lr 0", "--lr must be a positive number, got 0")]
     [InlineData("train --lr nan", "--lr must be a positive number, got NaN")]
     [InlineData("train --momentum 1", "--momentum must be in [0, 1), got 1")]
