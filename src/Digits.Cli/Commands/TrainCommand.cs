@@ -72,6 +72,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         };
         trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
         trainer.Notice += n => stderr.WriteLine($"digits: {n}");
+        // For failure messages: an existing model file is never touched by a run that does not finish.
+        string Unchanged() => File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : "";
         TrainingResult result;
         try
         {
@@ -82,14 +84,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
         {
-            string unchanged = File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : "";
             if (checkpoints?.InterruptCheckpoint is var (file, position))
             {
-                stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was saved{unchanged}");
+                stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was saved{Unchanged()}");
                 stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
             }
             else
-                stderr.WriteLine($"digits: interrupted; no model was saved{unchanged}" +
+                stderr.WriteLine($"digits: interrupted; no model was saved{Unchanged()}" +
                                  (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
             return ExitCodes.Interrupted;
         }
@@ -99,14 +100,12 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         catch (TrainingDivergedException e)
         {
-            stderr.WriteLine($"digits: {e.Message}; no model was saved" +
-                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
+            stderr.WriteLine($"digits: {e.Message}; no model was saved{Unchanged()}");
             return ExitCodes.RuntimeFailure;
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed in {trainer.Phase}: {e.Message}; no model was saved" +
-                             (File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : ""));
+            stderr.WriteLine($"digits: {device.Backend.Name} failed in {trainer.Phase}: {e.Message}; no model was saved{Unchanged()}");
             return ExitCodes.RuntimeFailure;
         }
         var test = result.Test;
