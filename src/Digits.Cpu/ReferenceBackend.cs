@@ -6,9 +6,10 @@ namespace Digits.Cpu;
 /// The oracle every other backend is tested against: plain loops over the formulas in
 /// <see cref="IBackend"/>'s docs, sums accumulated in double, no SIMD, no threads, no tiling. Itself
 /// checked by central finite differences (tests/Digits.Tests/Reference). Slow by design; use
-/// <c>CpuBackend</c> to train.
+/// <c>CpuBackend</c> to train. Not sealed: the tests derive a backend from it that records steps the way CUDA graphs
+/// do (tests/Digits.Tests/Support/RecordingBackend.cs), to check the trainer's step capture without a GPU.
 /// </summary>
-public sealed class ReferenceBackend : HostBackend
+public class ReferenceBackend : HostBackend
 {
     public override string Name => "reference";
     public override string Description => "reference: plain C# loops, double accumulation, one thread";
