@@ -110,6 +110,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         var test = result.Test;
         var trained = result.Model;
+        WarnIfNotLearning(result, data.Train.Classes, options.LearningRate);
         AddMetadata(trained, settings, data, result, device.Backend.Name);
         ModelFile.Save(settings.Output, trained);
         string accuracy = $"{test.Accuracy:0.00%} ({test.Correct}/{test.Count})";
@@ -132,6 +133,21 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                              $"model saved to {settings.Output}" + (reportPath is null ? "" : $"; report in {reportPath}"));
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>A finite loss is not always a healthy one: a learning rate a little too high leaves the loss rising
+    /// or the model at chance. The model is still saved (it is what was asked for), with a warning.</summary>
+    private void WarnIfNotLearning(TrainingResult result, int classes, float learningRate)
+    {
+        var h = result.History;
+        bool rising = h.Count >= 2 && h[^1].TrainLoss > h[0].TrainLoss;
+        bool chance = result.Test.Accuracy < 1.5 / classes;
+        if (!rising && !chance) return;
+        string lr = learningRate.ToString("g3", CultureInfo.InvariantCulture);
+        string lower = (learningRate / 10).ToString("g3", CultureInfo.InvariantCulture);
+        stderr.WriteLine($"digits: warning: training did not converge (train loss {h[0].TrainLoss:0.####} in epoch 1, " +
+                         $"{h[^1].TrainLoss:0.####} in epoch {h[^1].Epoch}; test accuracy {result.Test.Accuracy:0.00%}, " +
+                         $"chance is {1.0 / classes:0%}); --lr {lr} may be too high: try --lr {lower}");
     }
 
     private static string Describe(TrainingOptions o) => o.Optimizer switch

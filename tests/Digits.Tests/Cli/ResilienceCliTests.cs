@@ -69,6 +69,7 @@ public sealed partial class ResilienceCliTests : IDisposable
             string output = Path.Combine(_dir, "uninterrupted.safetensors");
             var (code, _, err) = Digits(Run(output));
             Assert.True(code == ExitCodes.Success, err);
+            Assert.Equal("", err); // a healthy run: no warning
             return _baseline = ModelFile.Load(output).Parameters;
         }
     }
@@ -275,6 +276,18 @@ public sealed partial class ResilienceCliTests : IDisposable
             err.TrimEnd());
         Assert.Equal("an earlier model", File.ReadAllText(output));
         Assert.Empty(Checkpoint.List(folder)); // the diverged epoch was never checkpointed
+    }
+
+    [Fact]
+    public void A_run_that_stays_finite_but_does_not_learn_is_saved_with_a_warning_naming_the_learning_rate()
+    {
+        string output = Path.Combine(_dir, "poor.safetensors");
+        var (code, _, err) = Digits("train", "--dataset", $"csv:{_train},{_test}", "--layers", "32", "--epochs", "2",
+            "--lr", "5", "--device", "cpu", "--output", output);
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.True(File.Exists(output));
+        Assert.Matches(@"^digits: warning: training did not converge \(train loss [\d.]+ in epoch 1, [\d.]+ in epoch 2; " +
+                       @"test accuracy [\d.]+%, chance is 10%\); --lr 5 may be too high: try --lr 0\.5$", err.TrimEnd());
     }
 
     [Fact]
