@@ -83,7 +83,8 @@ public sealed class CheckpointMutationTests : IDisposable
         // settings from the flags it recorded. Anything wrong must surface as a UsageException (exit code 2).
         string settings = Digits.Cli.Commands.TrainSettings.Resolve(new Digits.Cli.Verbs.TrainVerb
         {
-            Output = Path.Combine(_dir, "m.safetensors"), Layers = "4", Epochs = 3, BatchSize = 6, Optimizer = "adam",
+            // A relative output (checked, never written): a temporary folder's random name would change the file.
+            Output = "m.safetensors", Layers = "4", Epochs = 3, BatchSize = 6, Optimizer = "adam",
             LearningRate = 0.01f, Seed = 3, Validation = 2,
         }).ToFlagsJson();
         MutationSource[] sources = [Written("adam with settings", OptimizerKind.Adam, 2, 2, settings)];
