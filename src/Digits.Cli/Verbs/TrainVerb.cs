@@ -98,13 +98,16 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
 }
 
 [Verb("evaluate", HelpText = "Report a saved model's test loss, accuracy and per-class accuracy.")]
-internal sealed class EvaluateVerb : DeviceOptions, IDataOptions
+internal sealed class EvaluateVerb : SavedModelOptions;
+
+/// <summary>Flags of the verbs that run a saved model on a dataset's test set (evaluate, report).</summary>
+internal abstract class SavedModelOptions : DeviceOptions, IDataOptions
 {
     [Option("model", Required = true, MetaValue = "FILE", HelpText = "The model file written by digits train.")]
     [Topic("Model")]
     public string Model { get; set; } = "";
 
-    [Option("dataset", HelpText = "Dataset to evaluate on.")]
+    [Option("dataset", HelpText = "Dataset whose test set is evaluated.")]
     [Topic("Data", "the model's own")]
     public string? Dataset { get; set; }
 
