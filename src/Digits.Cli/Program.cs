@@ -47,6 +47,11 @@ public static class Program
             stderr.WriteLine($"digits: {e.Message}");
             return ExitCodes.UsageOrInput;
         }
+        catch (RuntimeFailureException e)
+        {
+            stderr.WriteLine($"digits: {e.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything unforeseen: one line for the user, the stack trace only when asked for.

@@ -33,7 +33,10 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--report/--out: cannot write {folder} ({e.Message})");
+            // Found while writing, after the work: a runtime failure (exit 1), like a model that cannot be saved.
+            string index = Path.Combine(folder, "index.html");
+            throw new RuntimeFailureException($"could not write the report {index}: {OutputFile.Reason(e)}; " +
+                                              (File.Exists(index) ? $"the previous {index} is intact" : "nothing was written there"));
         }
     }
 }
