@@ -122,7 +122,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
             stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(settings.Output)}: " +
                              $"{OutputFile.Reason(e)}; " + (File.Exists(settings.Output)
                                  ? $"the previous {settings.Output} is intact" : "no model was saved"));
-            if (checkpoints?.Written > 0) stderr.WriteLine($"digits: the last checkpoint is in {checkpoints.Path}");
+            if (checkpoints?.Written > 0)
+                stderr.WriteLine($"digits: the run is checkpointed in {checkpoints.Path}: {checkpoints.ResumeCommand} " +
+                                 "--output FILE finishes from there and saves the model elsewhere");
             return ExitCodes.RuntimeFailure;
         }
         if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
