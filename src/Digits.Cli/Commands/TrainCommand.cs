@@ -22,6 +22,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         var settings = resume is null
             ? TrainSettings.Resolve(verb)
             : TrainSettings.ForResume(verb, Path.GetFileName(resume.Path), resume.Metadata.GetValueOrDefault("settings"));
+        if (verb.Report is { } reportFolder) ReportCommand.CheckFolder(reportFolder, "--report");
         if (resume is not null && resume.State.Options != settings.Training)
             throw new UsageException($"--resume: {Path.GetFileName(resume.Path)}: its recorded settings and its training " +
                                      "options disagree; the file is damaged (an older checkpoint may still be whole)");

@@ -218,6 +218,24 @@ public sealed class FaultCliTests : IDisposable
         Assert.StartsWith($"digits: could not write the report {index}: the disk is full", err);
     }
 
+    /// <summary>With the report's write failures now exit 1, what can be known before the work (a report folder
+    /// that is a file) is refused first, exit 2, before training or evaluating.</summary>
+    [Fact]
+    public void A_report_folder_that_is_a_file_is_refused_before_any_work()
+    {
+        string file = Path.Combine(_dir, "not-a-folder");
+        File.WriteAllText(file, "x");
+        string output = Path.Combine(_dir, "m.safetensors");
+        var (code, @out, err) = Digits(Train(output, "--report", file));
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Equal($"digits: --report: {file} is a file; give a folder", err.TrimEnd());
+        Assert.DoesNotContain("1/2", @out);
+        Assert.False(File.Exists(output));
+        (code, _, err) = Digits("report", "--model", Path.Combine(_dir, "absent.safetensors"), "--out", file);
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Equal($"digits: --out: {file} is a file; give a folder", err.TrimEnd());
+    }
+
     /// <summary>Issue 12: checkpoints on a full disk with the model elsewhere: the run warns each epoch, keeps
     /// training, saves the model, exits 0 — and now ends with a line saying no checkpoint was written.</summary>
     [Fact]
