@@ -45,7 +45,8 @@ public sealed class ResumeTests : IDisposable
     }
 
     /// <summary>Runs to the end, cancelled after each of <paramref name="stops"/> (1-based epoch, steps taken in
-    /// it) and resumed from the checkpoint folder each time. Returns the result and the number of resumes.</summary>
+    /// it) and resumed from the checkpoint folder each time, and checks that every stop asked for happened (a stop
+    /// after the run's very last step is never acted on: there is no next mini-batch to stop before).</summary>
     private TrainingResult Interrupted(IBackend backend, TrainingOptions options, params (int Epoch, int Step)[] stops)
     {
         var (train, test) = Data();
@@ -66,9 +67,12 @@ public sealed class ResumeTests : IDisposable
             };
             try
             {
-                return state is null
+                var result = state is null
                     ? trainer.Train(MlpModel.Initialize(Spec, options.Seed), train, null, test, cancel.Token)
                     : trainer.Resume(state, train, null, test, cancel.Token);
+                Assert.True(next == stops.Length, $"only {next} of {stops.Length} stops happened; the run went on " +
+                                                  $"past ({stop.Epoch}, {stop.Step})");
+                return result;
             }
             catch (OperationCanceledException)
             {
@@ -122,7 +126,9 @@ public sealed class ResumeTests : IDisposable
         var backend = TestBackends.Get("cpu");
         var options = Options(OptimizerKind.Adam);
         var expected = Uninterrupted(backend, options);
-        var resumed = Interrupted(backend, options, (1, 5), (1, 6), (3, 21));
+        // The third stop is before the last epoch's last (partial) mini-batch: a stop after step 21 of 21 of the last
+        // epoch has no next step to stop before, so the run just ends (the helper now checks every stop happened).
+        var resumed = Interrupted(backend, options, (1, 5), (1, 6), (3, 20));
         Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(resumed.Model.Parameters));
         Assert.True(Checkpoint.List(_dir).Count <= 2, "more than the newest checkpoint and the one before are kept");
     }
