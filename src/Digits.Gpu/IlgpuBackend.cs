@@ -27,7 +27,7 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
     private readonly KernelSet _kernels;
     private readonly MemoryBuffer1D<Float4, Stride1D.Dense> _dummy;
     private readonly Float4Views _float4;
-    private readonly HashSet<MemoryBuffer> _live = [];
+    private readonly HashSet<IDisposable> _live = [];
     private readonly Lock _liveGate = new();
     private long _hostTransfers, _launchesBeforeCapture = -1;
 
@@ -103,16 +103,25 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
     {
         long bytes = (long)Math.Max(length, 1) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         var memory = Guard($"allocating {bytes:N0} bytes", () => _accelerator.Allocate1D<T>(Math.Max(length, 1)), bytes);
-        lock (_liveGate) _live.Add(memory);
-        Guard("zeroing a new buffer", () => memory.View.MemSetToZero(_stream));
-        return new IlgpuBuffer<T>(this, length, memory);
+        var buffer = new IlgpuBuffer<T>(this, length, memory);
+        lock (_liveGate) _live.Add(buffer);
+        try
+        {
+            Guard("zeroing a new buffer", () => memory.View.MemSetToZero(_stream));
+        }
+        catch
+        {
+            Free(buffer, memory);
+            throw;
+        }
+        return buffer;
     }
 
     /// <summary>Frees one buffer's memory (never throws: a buffer may outlive a failed device).</summary>
-    internal void Free(MemoryBuffer memory)
+    internal void Free(IDisposable buffer, MemoryBuffer memory)
     {
         lock (_liveGate)
-            if (!_live.Remove(memory)) return;
+            if (!_live.Remove(buffer)) return;
         try
         {
             memory.Dispose();
@@ -385,12 +394,6 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
 
     protected override void Dispose(bool disposing)
     {
-        MemoryBuffer[] left;
-        lock (_liveGate)
-        {
-            left = [.. _live];
-            _live.Clear();
-        }
         try
         {
             _stream.Synchronize();
@@ -398,7 +401,10 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
         catch (AcceleratorException)
         {
         }
-        foreach (var memory in left) memory.Dispose();
+        // Buffers their owners forgot: each is disposed (so LiveBuffers is 0 and a later Dispose does nothing).
+        IDisposable[] left;
+        lock (_liveGate) left = [.. _live];
+        foreach (var buffer in left) buffer.Dispose();
         _dummy.Dispose();
         _stream.Dispose();
         _accelerator.Dispose();

@@ -16,5 +16,5 @@ internal sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
     /// <summary>The elements [offset, offset + length) as a kernel argument.</summary>
     public ArrayView<T> Kernel(int offset, int length) => Memory.View.SubView(offset, length);
 
-    protected override void Release() => ((IlgpuBackend)Owner).Free(Memory);
+    protected override void Release() => ((IlgpuBackend)Owner).Free(this, Memory);
 }
