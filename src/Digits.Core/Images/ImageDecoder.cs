@@ -2,21 +2,25 @@ using Digits.Core.Data;
 
 namespace Digits.Core.Images;
 
-/// <summary>Decodes an image file by its leading bytes (not its extension): PNG, PGM or PBM.</summary>
+/// <summary>Decodes an image file by its leading bytes (not its extension): PNG, JPEG, WebP, GIF, BMP and ICO through
+/// <see cref="SkiaDecoder"/>, PGM and PBM (which Skia does not read) through <see cref="PnmDecoder"/>.</summary>
 public static class ImageDecoder
 {
+    /// <summary>What <c>predict</c> reads, for messages and help.</summary>
+    public const string Formats = "PNG, JPEG, WebP, GIF, BMP, ICO, PGM P2/P5 or PBM P1/P4";
+
     /// <summary>Reads <paramref name="path"/> and decodes it as whichever supported format it is.</summary>
-    /// <exception cref="DataFormatException">not a supported format, or malformed.</exception>
+    /// <exception cref="DataFormatException">not a supported format, too large, or malformed.</exception>
     /// <exception cref="IOException">missing or unreadable (including <see cref="FileNotFoundException"/>).</exception>
     public static GrayImage Decode(string path) => Decode(ImageLimits.ReadFile(path), path);
 
     /// <summary>Decodes bytes whose format is recognized by their start; <paramref name="name"/> is for messages.</summary>
-    /// <exception cref="DataFormatException">not a supported format, or malformed.</exception>
+    /// <exception cref="DataFormatException">not a supported format, too large, or malformed.</exception>
     public static GrayImage Decode(ReadOnlySpan<byte> file, string name)
     {
-        if (file.StartsWith(PngDecoder.Signature)) return PngDecoder.Decode(file, name);
         if (file.Length >= 2 && file[0] == 'P' && file[1] is (byte)'1' or (byte)'2' or (byte)'4' or (byte)'5')
             return PnmDecoder.Decode(file, name);
-        throw new DataFormatException(name, "not an image this reader knows (PNG, PGM P2/P5 or PBM P1/P4)");
+        if (SkiaDecoder.Recognizes(file)) return SkiaDecoder.Decode(file, name);
+        throw new DataFormatException(name, $"not an image this reader knows ({Formats})");
     }
 }

@@ -12,6 +12,18 @@ public static class ImageLimits
     /// <summary>Largest file read, in bytes.</summary>
     public const long MaxFileBytes = 256L * 1024 * 1024;
 
+    /// <summary>Pixels a compressed file may declare per byte it holds, beyond <see cref="FreePixels"/>. Deflate
+    /// cannot do better than about 1032:1, so an 8-bit PNG of a blank page stays under it, and photos (JPEG, WebP)
+    /// are far below; what it refuses is a tiny file whose header (or a GIF's canvas) claims millions of pixels —
+    /// a decompression bomb — so decoding memory and time stay in proportion to the file.</summary>
+    public const long PixelsPerFileByte = 4096;
+
+    /// <summary>Pixels any file may declare whatever its size (a 1024×1024 image).</summary>
+    public const long FreePixels = 1L << 20;
+
+    /// <summary>The most pixels a compressed file of <paramref name="fileBytes"/> bytes may declare.</summary>
+    public static long MaxPixelsFor(long fileBytes) => Math.Min(MaxPixels, FreePixels + PixelsPerFileByte * fileBytes);
+
     /// <summary>Reads <paramref name="path"/> whole, refusing files over <see cref="MaxFileBytes"/>.</summary>
     /// <exception cref="Data.DataFormatException">too large.</exception>
     /// <exception cref="IOException">unreadable.</exception>
@@ -33,5 +45,17 @@ public static class ImageLimits
         if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
             throw new Data.DataFormatException(name,
                 $"image size {width}×{height} is larger than this reader accepts ({MaxSide} per side, {MaxPixels:N0} pixels)");
+    }
+
+    /// <summary><see cref="Check"/>, and for a compressed file also that <paramref name="width"/>·<paramref
+    /// name="height"/> is at most <see cref="MaxPixelsFor"/> its size: a decompression bomb is refused here, before
+    /// any pixel is decoded.</summary>
+    public static void CheckCompressed(string name, long width, long height, long fileBytes)
+    {
+        Check(name, width, height);
+        if (width * height > MaxPixelsFor(fileBytes))
+            throw new Data.DataFormatException(name,
+                $"image size {width}×{height} is more than a {fileBytes:N0}-byte file can hold (at most {MaxPixelsFor(fileBytes):N0} " +
+                "pixels); refused as a decompression bomb");
     }
 }

@@ -137,7 +137,7 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
     public void A_malformed_or_missing_image_is_one_line_naming_the_file_and_exit_2()
     {
         string bad = Path.Combine(Path.GetTempPath(), $"digits-bad-{Guid.NewGuid():N}.png");
-        File.WriteAllBytes(bad, [.. PngDecoder.Signature, 0, 0, 0, 13, (byte)'I', (byte)'H']);
+        File.WriteAllBytes(bad, [.. SkiaDecoder.PngSignature, 0, 0, 0, 13, (byte)'I', (byte)'H']);
         try
         {
             foreach (var (file, expected) in new[] { (bad, "truncated"), ("/no/such/digit.png", "no such file") })

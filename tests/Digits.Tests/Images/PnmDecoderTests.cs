@@ -57,8 +57,8 @@ public sealed class PnmDecoderTests
     [Fact]
     public void Unknown_formats_are_refused_by_the_sniffer()
     {
-        var e = Assert.Throws<DataFormatException>(() => ImageDecoder.Decode("GIF89a"u8, "cat.gif"));
-        Assert.Contains("cat.gif: not an image this reader knows", e.Message);
+        var e = Assert.Throws<DataFormatException>(() => ImageDecoder.Decode("II*\0\x08\0\0\0"u8, "cat.tif")); // TIFF: Skia has no TIFF codec
+        Assert.Contains("cat.tif: not an image this reader knows", e.Message);
     }
 
     /// <summary>Found by PnmMutationTests: the pixels were allocated by the header's size before the file was

@@ -9,7 +9,7 @@ using Xunit;
 namespace Digits.Tests.Mutation;
 
 /// <summary>
-/// <see cref="PngDecoder"/> (through <see cref="ImageDecoder.Decode(string)"/>, as <c>predict</c> calls it) under
+/// PNG decoding (Skia's, through <see cref="ImageDecoder.Decode(string)"/>, as <c>predict</c> calls it) under
 /// thousands of mutations of small valid PNGs of every colour type and bit depth, plain and Adam7-interlaced, with
 /// PLTE and tRNS: each must decode to a sane image or throw a <see cref="DataFormatException"/> naming the file.
 /// Since every chunk carries a CRC-32, most runs recompute the CRCs after mutating, so the mutations reach the
