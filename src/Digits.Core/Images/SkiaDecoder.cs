@@ -17,13 +17,16 @@ namespace Digits.Core.Images;
 public static class SkiaDecoder
 {
     /// <summary>Whether <paramref name="file"/> starts like a format this decoder reads.</summary>
-    public static bool Recognizes(ReadOnlySpan<byte> file) =>
-        file.StartsWith(PngSignature) ||
-        file.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) || // JPEG
-        file.StartsWith("GIF87a"u8) || file.StartsWith("GIF89a"u8) ||
-        (file.Length >= 12 && file.StartsWith("RIFF"u8) && file[8..12].SequenceEqual("WEBP"u8)) ||
-        file.StartsWith("BM"u8) ||
-        file.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]); // ICO
+    public static bool Recognizes(ReadOnlySpan<byte> file) => Sniff(file) is not null;
+
+    /// <summary>The format <paramref name="file"/> starts like (PNG, JPEG, GIF, WebP, BMP, ICO), or null.</summary>
+    public static string? Sniff(ReadOnlySpan<byte> file) =>
+        file.StartsWith(PngSignature) ? "PNG" :
+        file.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "JPEG" :
+        file.StartsWith("GIF87a"u8) || file.StartsWith("GIF89a"u8) ? "GIF" :
+        file.Length >= 12 && file.StartsWith("RIFF"u8) && file[8..12].SequenceEqual("WEBP"u8) ? "WebP" :
+        file.StartsWith("BM"u8) ? "BMP" :
+        file.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]) ? "ICO" : null;
 
     /// <summary>The eight bytes every PNG file starts with.</summary>
     public static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
@@ -44,7 +47,9 @@ public static class SkiaDecoder
             throw new DataFormatException(name, $"the image decoder failed: {e.Message}", e);
         }
         if (codec is null)
-            throw new DataFormatException(name, $"not a readable image ({Describe(created)})");
+            throw new DataFormatException(name, created == SKCodecResult.IncompleteInput
+                ? $"truncated: the file ends inside its {Sniff(file) ?? "image"} header"
+                : $"not a valid {Sniff(file) ?? "image"} file: its header is {Describe(created, header: true)}");
         using (codec)
         {
             var info = codec.Info;
@@ -65,7 +70,7 @@ public static class SkiaDecoder
                     throw new DataFormatException(name, $"the image decoder failed: {e.Message}", e);
                 }
                 if (result != SKCodecResult.Success)
-                    throw new DataFormatException(name, $"{codec.EncodedFormat} {w}×{h}: {Describe(result)}");
+                    throw new DataFormatException(name, $"{Sniff(file)} {w}×{h}: {Describe(result, header: false)}");
                 var gray = new float[(long)w * h];
                 var source = new ReadOnlySpan<byte>(pixels, (int)(w * h * 4L));
                 for (int i = 0; i < gray.Length; i++)
@@ -83,13 +88,12 @@ public static class SkiaDecoder
         }
     }
 
-    private static string Describe(SKCodecResult result) => result switch
+    private static string Describe(SKCodecResult result, bool header) => result switch
     {
         SKCodecResult.IncompleteInput => "truncated: the image data ends early",
-        SKCodecResult.ErrorInInput => "the image data is corrupt",
-        SKCodecResult.InvalidInput => "not an image format this reader knows (PNG, JPEG, WebP, GIF, BMP, ICO, PGM, PBM)",
+        SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput => header ? "invalid" : "the image data is corrupt",
         SKCodecResult.Unimplemented => "a variant of the format the decoder does not implement",
-        _ => $"the decoder said {result}",
+        _ => $"refused by the decoder ({result})",
     };
 
     /// <summary>Turns stored pixels upright as the EXIF orientation says (what a phone writes instead of rotating).
