@@ -46,6 +46,8 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
     private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
     /// <summary>The model's predicted class for each (784) input, on the cpu backend.</summary>
+    internal static int[] PredictAll(MlpModel model, IReadOnlyList<float[]> inputs) => Predict(model, inputs);
+
     private static int[] Predict(MlpModel model, IReadOnlyList<float[]> inputs)
     {
         using var cpu = new CpuBackend();
