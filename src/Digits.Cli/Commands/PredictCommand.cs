@@ -12,7 +12,7 @@ namespace Digits.Cli.Commands;
 /// the model once over all of them and prints the top classes (or every probability as JSON).</summary>
 internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWriter stderr)
 {
-    private sealed record Input(string Name, float[] Pixels, int? Label);
+    private sealed record Input(string Name, float[] Pixels, int? Label, string? Problem = null);
 
     public int Run()
     {
@@ -31,6 +31,15 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         {
             var p = probabilities[k];
             int best = Array.IndexOf(p, p.Max());
+            if (inputs[k].Problem is { } problem)
+            {
+                // a photo with no recognisable digit says so instead of guessing
+                if (verb.Json)
+                    stdout.WriteLine(JsonSerializer.Serialize(new { file = inputs[k].Name, predicted = (int?)null, problem }));
+                else
+                    stdout.WriteLine($"{inputs[k].Name}: no digit found ({problem})");
+                continue;
+            }
             if (verb.Json)
             {
                 stdout.WriteLine(JsonSerializer.Serialize(new
@@ -74,7 +83,8 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     {
         try
         {
-            return new Input(file, MnistPreprocessor.Process(ImageDecoder.Decode(file)), null);
+            var prepared = MnistPreprocessor.Prepare(ImageDecoder.Decode(file));
+            return new Input(file, prepared.Field, null, prepared.Problem);
         }
         catch (DataFormatException e)
         {

@@ -2,13 +2,15 @@ using CommandLine;
 
 namespace Digits.Cli.Verbs;
 
-[Verb("predict", HelpText = "Classify your own images (PNG, PGM, PBM) or a test-set image with a saved model.")]
+[Verb("predict", HelpText = "Classify your own images (photos, scans, drawings: PNG, JPEG, WebP, GIF, BMP, PGM, PBM) or a test-set image with a saved model.")]
 internal sealed class PredictVerb : IDataOptions
 {
     /// <summary>Said under the flags in <c>digits predict --help</c>.</summary>
     public const string Notes =
-        "IMAGE: PNG (any colour type, bit depth, interlacing), PGM (P2/P5) or PBM (P1/P4), one digit each. Each is made " +
-        "MNIST-like: inverted when its border is light, cropped to the ink, scaled to 20 px, centered by mass in 28×28.\n" +
+        "IMAGE: PNG, JPEG (EXIF orientation honoured), WebP, GIF, BMP, ICO, PGM (P2/P5) or PBM (P1/P4), one digit each, " +
+        "up to 16384 px a side. Each is made MNIST-like: uneven light removed, dark ink of any colour found (ruled lines " +
+        "and specks dropped), cropped to the digit, scaled to 20 px, centered by mass in 28×28; a picture with no digit " +
+        "says 'no digit found'.\n" +
         "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
         "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
 
@@ -32,8 +34,8 @@ internal sealed class PredictVerb : IDataOptions
     [Topic("Model")]
     public string Model { get; set; } = "";
 
-    [Value(0, MetaName = "IMAGE", HelpText = "Image files: PNG (any colour type), PGM (P2/P5) or PBM (P1/P4). Each is " +
-                                              "made MNIST-like: inverted if the background is light, cropped, scaled to 20 px, centered by mass in 28×28.")]
+    [Value(0, MetaName = "IMAGE", HelpText = "Image files: PNG, JPEG, WebP, GIF, BMP, ICO, PGM or PBM; photos of paper too. " +
+                                              "Each is made MNIST-like: background light removed, cropped to the digit, scaled to 20 px, centered by mass in 28×28.")]
     public IEnumerable<string> Images { get; set; } = [];
 
     [Option("index", HelpText = "Also classify image N (0-based) of the model's dataset test set, with its true label.")]

@@ -157,6 +157,68 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
         }
     }
 
+    /// <summary>A phone-size photo (4000×3000 JPEG, <see cref="Images.PhotoSet"/>) of MNIST test digit 0 and smaller
+    /// photos of digits 1–3 turned into WebP, GIF and BMP: <c>predict --json</c> reads each and gets its label.</summary>
+    [Fact]
+    public void A_phone_jpeg_a_webp_a_gif_and_a_bmp_are_classified()
+    {
+        var test = RealData.RequireMnist().Test;
+        string folder = Directory.CreateTempSubdirectory("digits-formats-").FullName;
+        try
+        {
+            var files = new List<(string Path, int Label)>();
+            var phone = Images.PhotoSet.Make(test.Image(0), 0, phone: true);
+            files.Add((Path.Combine(folder, "phone.jpg"), test.Labels[0]));
+            File.WriteAllBytes(files[0].Path, phone.Jpeg);
+            foreach (var (index, format) in new[] { (1, "webp"), (2, "gif"), (3, "bmp") })
+            {
+                var photo = ImageDecoder.Decode(Images.PhotoSet.Make(test.Image(index), 100 + index, phone: false).Jpeg, "photo.jpg");
+                byte[] bytes = format switch
+                {
+                    "webp" => Images.TestImages.Encode(photo, SkiaSharp.SKEncodedImageFormat.Webp, 80),
+                    "gif" => Images.TestImages.Gif(photo),
+                    _ => Images.TestImages.Bmp(photo),
+                };
+                files.Add((Path.Combine(folder, "digit." + format), test.Labels[index]));
+                File.WriteAllBytes(files[^1].Path, bytes);
+            }
+            var (code, output, err) = Digits(["predict", "--model", quick.Path, "--json", .. files.Select(f => f.Path)]);
+            Assert.True(code == 0, err);
+            string[] lines = output.Trim().Split('\n');
+            Assert.Equal(files.Count, lines.Length);
+            for (int k = 0; k < files.Count; k++)
+            {
+                using var doc = JsonDocument.Parse(lines[k]);
+                Assert.True(files[k].Label == doc.RootElement.GetProperty("predicted").GetInt32(), $"{files[k].Path}: {lines[k]}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A photo of a blank page — uneven light, noise, a ruled line, JPEG — says so instead of guessing.</summary>
+    [Fact]
+    public void A_photo_with_no_digit_says_so()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"digits-blank-{Guid.NewGuid():N}.jpg");
+        int seed = Enumerable.Range(1, 50).First(Ruled);
+        File.WriteAllBytes(file, Images.PhotoSet.Make(new float[784], seed, phone: false).Jpeg);
+        try
+        {
+            var (code, output, err) = Digits("predict", "--model", quick.Path, file);
+            Assert.True(code == 0, err);
+            Assert.Equal($"{file}: no digit found", output.Trim()[..(file.Length + 16)]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static bool Ruled(int seed) => Images.PhotoSet.Make(new float[784], seed, phone: false).Description.Contains("ruled line");
+
     [Fact]
     public void Mse_outputs_are_normalized_and_softmax_is_stable()
     {
