@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
@@ -67,6 +67,11 @@ internal static class Help
         {
             text.AppendLine();
             text.AppendLine(PredictVerb.Notes);
+        }
+        if (verb == typeof(ServeVerb))
+        {
+            text.AppendLine();
+            text.AppendLine(Wrap(ServeVerb.Notes, 120, ""));
         }
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Text.Json;
+using Digits.Cli.Verbs;
+using Digits.Core.Data;
+using Digits.Core.Images;
+using Digits.Core.Model;
+using Digits.Core.Training;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Digits.Cli.Commands;
+
+/// <summary>
+/// <c>digits serve</c>: a local web page (ASP.NET Core, Kestrel) to draw a digit or drop a photo on. <c>GET /</c> is
+/// the page; <c>POST /predict</c> takes an image file's bytes (any format <see cref="ImageDecoder"/> reads; the page
+/// sends its canvas as PNG) and answers JSON: predicted, probabilities (ten), field (the 28×28 input, 784 levels),
+/// or problem (no digit found), or error (a bad image, HTTP 400; never a stack trace). The model is loaded once; one
+/// network of batch 1 on the cpu serves every request in turn. Bounds: a body of at most <see cref="MaxUpload"/>
+/// bytes, at most <see cref="MaxConcurrent"/> requests decoding at once (more wait up to 5 s, then get 503).
+/// </summary>
+internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter stderr)
+{
+    /// <summary>The largest upload accepted, 16 MB (a phone photo is 2–8 MB).</summary>
+    public const long MaxUpload = 16L * 1024 * 1024;
+
+    /// <summary>Requests decoding and classifying at the same time.</summary>
+    public const int MaxConcurrent = 2;
+
+    private readonly SemaphoreSlim _slots = new(MaxConcurrent);
+    private readonly Lock _model = new();
+
+    public int Run()
+    {
+        var app = Start();
+        var done = new ManualResetEventSlim();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.Set(); };
+        done.Wait();
+        app.StopAsync().GetAwaiter().GetResult();
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Loads the model, starts listening and prints the page's URL; the caller stops the app.</summary>
+    public WebApplication Start()
+    {
+        var model = SavedModel.Load(verb.Model);
+        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
+        if (!IPAddress.TryParse(verb.Host, out var address))
+            throw new UsageException($"--host {verb.Host}: not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
+        if (verb.Port is < 0 or > 65535) throw new UsageException($"--port {verb.Port}: must be 0..65535");
+        var device = DeviceSelector.Open("cpu", verb.Threads ?? 1);
+        var network = new DeviceNetwork(device.Backend, model, 1, OptimizerKind.Sgd);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = MaxUpload;
+            k.Limits.MaxConcurrentConnections = 64;
+            k.Listen(address, verb.Port);
+        });
+        var app = builder.Build();
+        app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
+        app.MapPost("/predict", (HttpRequest request) => Predict(request, model, device, network));
+        app.Lifetime.ApplicationStopped.Register(() => { network.Dispose(); device.Dispose(); });
+        try
+        {
+            app.StartAsync().GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new UsageException($"cannot listen on {verb.Host}:{verb.Port}: {e.Message}");
+        }
+        string url = app.Urls.First();
+        stdout.WriteLine($"digits serve: {url}/ — model {verb.Model} ({model.Spec.Outputs} classes); Ctrl+C to stop");
+        stdout.Flush();
+        Url = url;
+        return app;
+    }
+
+    /// <summary>The address the server listens on, once started (e.g. http://127.0.0.1:5080).</summary>
+    public string? Url { get; private set; }
+
+    private async Task<IResult> Predict(HttpRequest request, MlpModel model, OpenDevice device, DeviceNetwork network)
+    {
+        if (!await _slots.WaitAsync(TimeSpan.FromSeconds(5), request.HttpContext.RequestAborted))
+            return Results.Json(new { error = "busy: too many images at once; try again" }, statusCode: 503);
+        try
+        {
+            byte[] bytes;
+            try
+            {
+                using var buffer = new MemoryStream();
+                await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+                bytes = buffer.ToArray();
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException)
+            {
+                return Results.Json(new { error = $"the image is larger than {MaxUpload / (1024 * 1024)} MB" }, statusCode: 413);
+            }
+            if (bytes.Length == 0) return Results.Json(new { error = "no image was sent" }, statusCode: 400);
+            string name = request.Headers["X-File-Name"].FirstOrDefault() is { Length: > 0 and < 200 } n ? n : "upload";
+            MnistPreprocessor.Prepared prepared;
+            try
+            {
+                prepared = MnistPreprocessor.Prepare(ImageDecoder.Decode(bytes, name));
+            }
+            catch (DataFormatException e)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: 400);
+            }
+            var field = prepared.Field.Select(v => Math.Round(v, 3));
+            if (prepared.Problem is { } problem) return Results.Json(new { problem, field });
+            float[] probabilities;
+            lock (_model)
+            {
+                var x = network.Input.View(0, model.Spec.Inputs);
+                device.Backend.Upload<float>(prepared.Field, x);
+                network.Forward(x, 1);
+                var outputs = new float[model.Spec.Outputs];
+                device.Backend.Download(network.Outputs(1), outputs);
+                probabilities = PredictCommand.Probabilities(outputs, model.Spec.Loss);
+            }
+            int best = Array.IndexOf(probabilities, probabilities.Max());
+            return Results.Json(new { predicted = best, probabilities = probabilities.Select(p => Math.Round(p, 5)), field });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            stderr.WriteLine($"digits serve: {e.GetType().Name}: {e.Message}");
+            return Results.Json(new { error = "the server failed on this image" }, statusCode: 500);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using CommandLine;
+
+namespace Digits.Cli.Verbs;
+
+[Verb("serve", HelpText = "Start a local web page: draw a digit or drop a photo and see the model's ten probabilities.")]
+internal sealed class ServeVerb
+{
+    /// <summary>Said under the flags in <c>digits serve --help</c>.</summary>
+    public const string Notes =
+        "The page (http://HOST:PORT/) has a canvas to draw on with mouse or finger — the probabilities update as you " +
+        "draw — a photo picker and drop zone, and the 28×28 image the model gets. The model is loaded once and runs on " +
+        "the cpu. Uploads are limited to 16 MB and two classifications at a time; a bad image gets a one-line message. " +
+        "Stop with Ctrl+C.";
+
+    [Option("model", Required = true, MetaValue = "FILE", HelpText = "The model file written by digits train.")]
+    [Topic("Model")]
+    public string Model { get; set; } = "";
+
+    [Option("host", MetaValue = "ADDRESS", HelpText = "The address to listen on (127.0.0.1: only this machine can open the page).")]
+    [Topic("Server", "127.0.0.1")]
+    public string Host { get; set; } = "127.0.0.1";
+
+    [Option("port", HelpText = "The TCP port to listen on (0: any free port; the URL is printed).")]
+    [Topic("Server", "5080")]
+    public int Port { get; set; } = 5080;
+
+    [Option("threads", HelpText = "CPU threads for the model (0 = every core).")]
+    [Topic("Device", "1")]
+    public int? Threads { get; set; }
+}
