@@ -23,8 +23,8 @@ internal static class ServePage
   #bars { width: 320px; }
   .bar { display: flex; align-items: center; gap: .5rem; margin: 3px 0; font-variant-numeric: tabular-nums; }
   .bar .d { width: 1.2rem; font-weight: bold; }
-  .bar .track { flex: 1; background: #ddd; height: 16px; border-radius: 3px; overflow: hidden; }
-  .bar .fill { background: #36c; height: 100%; width: 0; }
+  .bar .track { display: block; flex: 1; background: #ddd; height: 16px; border-radius: 3px; overflow: hidden; }
+  .bar .fill { display: block; background: #36c; height: 100%; width: 0; }
   .bar.best .fill { background: #e63; }
   .bar .p { width: 4.2rem; text-align: right; }
   #predicted { font-size: 3rem; font-weight: bold; min-height: 3.5rem; }
@@ -126,6 +126,7 @@ document.getElementById('clear').addEventListener('click', clearPad);
 function sendFile(file) {
   if (!file) return;
   const photo = document.getElementById('photo');
+  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, pad.width, pad.height);
   photo.src = URL.createObjectURL(file); photo.style.display = 'block';
   send(file, file.name);
 }
