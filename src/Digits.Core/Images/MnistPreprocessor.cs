@@ -47,8 +47,54 @@ public static class MnistPreprocessor
     public static Prepared Prepare(GrayImage image)
     {
         var (ink, w, h, problem) = FindInk(image);
+        return problem is not null ? new Prepared(new float[Side * Side], problem) : Fit(ink, w, h);
+    }
+
+    /// <summary>Reads a written number: its digits left to right, each made MNIST-like on its own (empty with the
+    /// reason when none is found). Ink pieces that overlap in x by half the narrower one's width are one digit (a 5's
+    /// detached bar, a broken stroke); specks under 2 % of the largest piece, and pieces under 10 % of it that lie
+    /// beside every digit, are dropped. Digits that touch are not split.</summary>
+    public static (List<Prepared> Digits, string? Problem) PrepareNumber(GrayImage image)
+    {
+        var (ink, mask, w, h, problem) = Clean(image);
+        if (problem is not null) return ([], problem);
+        var parts = Components(mask, w, h);
+        if (parts.Count == 0) return ([], "no ink stands out from the background (is there a number?)");
+        int largest = parts.Max(c => c.Pixels.Count);
+        if (largest < Math.Max(12, (long)w * h / 4000)) return ([], "no digit found: only specks stand out from the background");
+        static int Overlap(int a0, int a1, int b0, int b1) => Math.Min(a1, b1) - Math.Max(a0, b0) + 1;
+        var groups = new List<(int X0, int X1, List<Component> Parts)>();
+        foreach (var c in parts.Where(c => c.Pixels.Count >= 0.1 * largest).OrderBy(c => c.X0))
+        {
+            int k = groups.FindIndex(g => Overlap(g.X0, g.X1, c.X0, c.X1) >= 0.5 * Math.Min(g.X1 - g.X0 + 1, c.Width));
+            if (k < 0) groups.Add((c.X0, c.X1, [c]));
+            else groups[k] = (Math.Min(groups[k].X0, c.X0), Math.Max(groups[k].X1, c.X1), [.. groups[k].Parts, c]);
+        }
+        foreach (var c in parts.Where(c => c.Pixels.Count < 0.1 * largest && c.Pixels.Count >= 0.02 * largest))
+        {
+            int best = -1, most = 0;
+            for (int k = 0; k < groups.Count; k++)
+            {
+                int o = Overlap(groups[k].X0, groups[k].X1, c.X0, c.X1);
+                if (o > most) (best, most) = (k, o);
+            }
+            if (best >= 0) groups[best].Parts.Add(c);
+        }
+        var digits = new List<Prepared>();
+        foreach (var g in groups.OrderBy(g => g.X0))
+        {
+            var chosen = new bool[mask.Length];
+            foreach (var c in g.Parts) foreach (int i in c.Pixels) chosen[i] = true;
+            digits.Add(Fit(KeepOnly(ink, chosen, w, h), w, h));
+        }
+        return (digits, null);
+    }
+
+    /// <summary>MNIST's recipe on ink levels (Height·Width, 1 = ink) of one digit: crop, thicken, 20 px box, centre of
+    /// mass at the centre of 28×28.</summary>
+    public static Prepared Fit(float[] ink, int w, int h)
+    {
         var field = new float[Side * Side];
-        if (problem is not null) return new Prepared(field, problem);
         int x0 = w, y0 = h, x1 = -1, y1 = -1;
         for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
@@ -131,6 +177,33 @@ public static class MnistPreprocessor
     /// but the chosen digit cleared), its width and height, or why there is no digit.</summary>
     public static (float[] Ink, int Width, int Height, string? Problem) FindInk(GrayImage image)
     {
+        var (ink, mask, w, h, problem) = Clean(image);
+        if (problem is not null) return (ink, w, h, problem);
+        var chosen = ChooseDigit(mask, w, h);
+        if (chosen is null) return (new float[ink.Length], w, h, "no digit found: only specks or lines stand out from the background");
+        return (KeepOnly(ink, chosen, w, h), w, h, null);
+    }
+
+    /// <summary>Keeps the chosen ink and its soft edges (two pixels around), stretched so its 95th percentile is 1.
+    /// </summary>
+    private static float[] KeepOnly(float[] ink, bool[] chosen, int w, int h)
+    {
+        var keep = Dilate(chosen, w, h, 2);
+        var inside = new List<float>();
+        for (int i = 0; i < ink.Length; i++)
+            if (chosen[i]) inside.Add(ink[i]);
+        inside.Sort();
+        float top = Math.Max(inside[(int)(0.95 * (inside.Count - 1))], 1e-3f);
+        var result = new float[ink.Length];
+        for (int i = 0; i < ink.Length; i++)
+            result[i] = keep[i] ? Math.Clamp(ink[i] / top, 0f, 1f) : 0f;
+        return result;
+    }
+
+    /// <summary>The picture at working scale as ink levels (1 = ink) with its ink mask, ruled lines cleared; or why
+    /// nothing stands out.</summary>
+    private static (float[] Ink, bool[] Mask, int Width, int Height, string? Problem) Clean(GrayImage image)
+    {
         int w = image.Width, h = image.Height;
         var gray = image.Pixels;
         if (Math.Max(w, h) > WorkingSide)
@@ -154,24 +227,12 @@ public static class MnistPreprocessor
         // digit's levels are taken from the sharp one
         var smooth = Math.Min(w, h) >= 48 ? Blur(ink, w, h) : ink;
         float max = smooth.Max();
-        if (max < InkThreshold) return (ink, w, h, "no ink stands out from the background (is there a digit?)");
+        if (max < InkThreshold) return (ink, new bool[ink.Length], w, h, "no ink stands out from the background (is there a digit?)");
         float threshold = Math.Max(InkThreshold, 0.4f * max);
         var mask = new bool[ink.Length];
         for (int i = 0; i < ink.Length; i++) mask[i] = smooth[i] >= threshold;
         RemoveRuledLines(mask, w, h);
-        var chosen = ChooseDigit(mask, w, h);
-        if (chosen is null) return (new float[ink.Length], w, h, "no digit found: only specks or lines stand out from the background");
-
-        // keep the chosen components and their soft edges (two pixels around), stretch their ink to reach 1
-        var keep = Dilate(chosen, w, h, 2);
-        var inside = new List<float>();
-        for (int i = 0; i < ink.Length; i++)
-            if (chosen[i]) inside.Add(ink[i]);
-        inside.Sort();
-        float top = Math.Max(inside[(int)(0.95 * (inside.Count - 1))], 1e-3f);
-        for (int i = 0; i < ink.Length; i++)
-            ink[i] = keep[i] ? Math.Clamp(ink[i] / top, 0f, 1f) : 0f;
-        return (ink, w, h, null);
+        return (ink, mask, w, h, null);
     }
 
     /// <summary>The paper's brightness at every pixel: the image cut into cells about 1/12 of its longer side, each
