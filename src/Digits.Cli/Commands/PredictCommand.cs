@@ -22,6 +22,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         var model = LoadModel();
         SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
         var classNames = ClassNames(model);
+        if (verb.Number) return RunNumbers(model, files);
         var inputs = files.Select(Read).ToList();
         if (verb.Index is { } index) inputs.Add(TestImage(model, index));
 
@@ -60,6 +61,62 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
                 stdout.WriteLine($"  {rank + 1}. {c,2} {Truncate(classNames[c], 14),-14} {p[c],8:0.00%}");
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary><c>--number</c>: each image's digits segmented left to right, classified in one batch, and printed as
+    /// the number with each digit's confidence.</summary>
+    private int RunNumbers(MlpModel model, List<string> files)
+    {
+        if (verb.Index is not null) throw new UsageException("--number reads IMAGE files; it cannot be used with --index");
+        var numbers = files.Select(file => (File: file, Digits: ReadNumber(file))).ToList();
+        var inputs = numbers.SelectMany(n => n.Digits.Digits.Select((d, k) => new Input($"{n.File}[{k}]", d.Field, null))).ToList();
+        var probabilities = inputs.Count == 0 ? [] : Classify(model, inputs);
+        if (probabilities is null) return ExitCodes.RuntimeFailure;
+        int at = 0;
+        foreach (var (file, (digits, problem)) in numbers)
+        {
+            var found = digits.Select(_ => probabilities[at++]).Select(p => (Digit: Array.IndexOf(p, p.Max()), Confidence: p.Max())).ToList();
+            string number = string.Concat(found.Select(d => d.Digit.ToString()));
+            if (verb.Json)
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(new
+                {
+                    file, number = problem is null ? number : null, problem,
+                    digits = found.Select(d => new { predicted = d.Digit, confidence = Math.Round((double)d.Confidence, 6) }),
+                }));
+                continue;
+            }
+            if (problem is not null)
+            {
+                stdout.WriteLine($"{file}: no number found ({problem})");
+                continue;
+            }
+            stdout.WriteLine(verb.Quiet ? $"{file}: {number}"
+                : $"{file}: {number}  ({string.Join(", ", found.Select(d => $"{d.Digit} {d.Confidence:0.0%}"))})");
+            if (verb.Show && !verb.Quiet)
+                for (int k = 0; k < digits.Count; k++) stdout.Write(MnistPreprocessor.ToAscii(digits[k].Field));
+        }
+        return ExitCodes.Success;
+    }
+
+    private static (List<MnistPreprocessor.Prepared> Digits, string? Problem) ReadNumber(string file)
+    {
+        try
+        {
+            return MnistPreprocessor.PrepareNumber(ImageDecoder.Decode(file));
+        }
+        catch (DataFormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UsageException($"{file}: no such file");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{file}: cannot read it ({e.Message})");
+        }
     }
 
     private MlpModel LoadModel() => SavedModel.Load(verb.Model);

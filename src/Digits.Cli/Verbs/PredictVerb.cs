@@ -42,6 +42,10 @@ internal sealed class PredictVerb : IDataOptions
     [Topic("Data")]
     public int? Index { get; set; }
 
+    [Option("number", HelpText = "Read each IMAGE as a written number (digits side by side with small gaps): prints the number and each digit's confidence.")]
+    [Topic("Output", "off")]
+    public bool Number { get; set; }
+
     [Option("show", HelpText = "Print the 28×28 input the model sees, as text.")]
     [Topic("Output", "off")]
     public bool Show { get; set; }

@@ -9,6 +9,10 @@ namespace Digits.Tests.Cli;
 /// stores them. DIGITS_PHOTOS sets how many (default 40, four of them 4000×3000: about 10 seconds; the README's figure used 1000).</summary>
 public sealed class PhotoTests(QuickModel quick) : IClassFixture<QuickModel>
 {
+    /// <summary>The test's quick model, or the model file named by DIGITS_TEST_MODEL (for the README's figures).</summary>
+    private Digits.Core.Model.MlpModel Model =>
+        Environment.GetEnvironmentVariable("DIGITS_TEST_MODEL") is { Length: > 0 } path ? Digits.Core.Model.ModelFile.Load(path) : quick.Model;
+
     [Fact]
     public void Photos_of_test_digits_score_close_to_the_digits_themselves()
     {
@@ -30,8 +34,8 @@ public sealed class PhotoTests(QuickModel quick) : IClassFixture<QuickModel>
             descriptions.Add(photo.Description);
         }
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
-        var onPhotos = PredictTests.PredictAll(quick.Model, photos);
-        var onOriginals = PredictTests.PredictAll(quick.Model, indices.Select(i => test.Image(i).ToArray()).ToList());
+        var onPhotos = PredictTests.PredictAll(Model, photos);
+        var onOriginals = PredictTests.PredictAll(Model, indices.Select(i => test.Image(i).ToArray()).ToList());
         double accPhotos = onPhotos.Zip(labels).Average(p => p.First == p.Second ? 1.0 : 0);
         double accOriginals = onOriginals.Zip(labels).Average(p => p.First == p.Second ? 1.0 : 0);
         output.WriteLine($"photos: {accPhotos:0.0%} of {count} ({noDigit} with no digit found); the same digits as MNIST " +
