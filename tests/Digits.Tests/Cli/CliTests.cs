@@ -65,6 +65,7 @@ public sealed class CliTests : IDisposable
     [InlineData(typeof(TrainVerb))]
     [InlineData(typeof(EvaluateVerb))]
     [InlineData(typeof(PredictVerb))]
+    [InlineData(typeof(ServeVerb))]
     [InlineData(typeof(DownloadVerb))]
     [InlineData(typeof(DevicesVerb))]
     [InlineData(typeof(CheckVerb))]
