@@ -8,6 +8,7 @@ using Digits.Core.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Digits.Cli.Commands;
@@ -34,10 +35,8 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     public int Run()
     {
         var app = Start();
-        var done = new ManualResetEventSlim();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.Set(); };
-        done.Wait();
-        app.StopAsync().GetAwaiter().GetResult();
+        // the host's console lifetime stops the app on Ctrl+C (SIGINT) and SIGTERM
+        app.WaitForShutdownAsync().GetAwaiter().GetResult();
         return ExitCodes.Success;
     }
 
