@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
@@ -37,6 +37,7 @@ internal static class Help
         text.AppendLine("  digits train --resume ck                       carry on where it stopped");
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
+        text.AppendLine("  digits export --model m.safetensors --format onnx --output m.onnx   for ONNX Runtime");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
         text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
@@ -67,6 +68,11 @@ internal static class Help
         {
             text.AppendLine();
             text.AppendLine(PredictVerb.Notes);
+        }
+        if (verb == typeof(ExportVerb))
+        {
+            text.AppendLine();
+            text.AppendLine(ExportVerb.Notes);
         }
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));

@@ -39,6 +39,8 @@ public static class Program
                 BenchVerb v => new BenchCommand(v, stdout, stderr).Run(),
                 ReportVerb v => new ReportCommand(v, stdout, stderr).Run(),
                 PredictVerb v => new PredictCommand(v, stdout, stderr).Run(),
+                ExportVerb v => new ExportCommand(v, stdout).Run(),
+                ImportVerb v => new ImportCommand(v, stdout).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -81,7 +83,7 @@ public static class Program
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, download, devices, check, bench, report",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, download, devices, check, bench, report, export, import",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",
