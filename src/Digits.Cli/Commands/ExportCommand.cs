@@ -17,8 +17,7 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         if (format is not ("onnx" or "torch-safetensors"))
             throw new UsageException($"--format: '{verb.Format}' is not a format; use onnx or torch-safetensors");
         var model = SavedModel.Load(verb.Model);
-        if (OutputFile.NotARegularFile(Path.GetFullPath(verb.Output)) is { } kind)
-            throw new UsageException($"--output {verb.Output} is {kind}; export writes only regular files");
+        RequireWritable(verb.Output, "export");
         try
         {
             if (format == "onnx") OnnxExport.Write(model, verb.Output);
@@ -38,6 +37,17 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
               $"'{OnnxExport.ProbabilitiesName}' (batch, {model.Spec.Outputs})"
             : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors");
         return ExitCodes.Success;
+    }
+
+    /// <summary>Refuses, before any work, an <c>--output</c> that is not a regular file or whose folder is missing.</summary>
+    /// <exception cref="UsageException">it cannot be written.</exception>
+    public static void RequireWritable(string output, string verb)
+    {
+        string full = Path.GetFullPath(output);
+        if (OutputFile.NotARegularFile(full) is { } kind)
+            throw new UsageException($"--output {output} is {kind}; {verb} writes only regular files");
+        if (!Directory.Exists(Path.GetDirectoryName(full)))
+            throw new UsageException($"--output {output}: the folder {Path.GetDirectoryName(full)} does not exist");
     }
 }
 
@@ -87,8 +97,7 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         if (model.Spec.Inputs == 784) model.Metadata["input_shape"] = "28,28";
         model.Metadata.TryAdd("normalization", Digits.Api.Onnx.OnnxExport.Normalization);
         model.Metadata["imported_from"] = Path.GetFileName(verb.Input);
-        if (OutputFile.NotARegularFile(Path.GetFullPath(verb.Output)) is { } kind)
-            throw new UsageException($"--output {verb.Output} is {kind}; import writes only regular files");
+        ExportCommand.RequireWritable(verb.Output, "import");
         try
         {
             ModelFile.Save(verb.Output, model);

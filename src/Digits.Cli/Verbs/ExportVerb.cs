@@ -42,7 +42,7 @@ internal sealed class ImportVerb
     public string? Loss { get; set; }
 
     [Option("dataset", HelpText = "The dataset the model classifies (its class names, and what evaluate uses): mnist, fashion-mnist or kmnist.")]
-    [Topic("Data", "mnist")]
+    [Topic("Data", "the file's 'dataset' metadata, else mnist")]
     public string? Dataset { get; set; }
 
     [Option("output", Required = true, MetaValue = "FILE", HelpText = "Where to write the Digits model (safetensors), atomically.")]

@@ -169,6 +169,10 @@ public sealed class OnnxExportTests(QuickModel quick) : IClassFixture<QuickModel
             "--output", Path.Combine(_dir, "x.onnx"));
         Assert.Equal(2, code);
         Assert.Contains("not found", err);
+        (code, _, err) = DigitsCli.Run("export", "--model", quick.Path, "--format", "onnx",
+            "--output", Path.Combine(_dir, "no-such-folder", "x.onnx"));
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", err);
     }
 
     /// <summary>ONNX's own checker (full check: types and shapes inferred) where python3 with onnx is installed
