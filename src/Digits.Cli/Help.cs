@@ -20,7 +20,7 @@ internal static class Help
     public static string ForTool()
     {
         var text = new StringBuilder();
-        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, OpenCL or CUDA.");
+        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, or on a GPU through ILGPU (CUDA, OpenCL).");
         text.AppendLine();
         text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
         text.AppendLine();
@@ -38,7 +38,7 @@ internal static class Help
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
-        text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
+        text.AppendLine("  digits bench --devices cpu,cuda                epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();

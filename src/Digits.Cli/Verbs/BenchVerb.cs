@@ -5,7 +5,7 @@ namespace Digits.Cli.Verbs;
 [Verb("bench", HelpText = "Time training epochs per device for named configurations (images/s, GFLOP/s, launches per step, memory), or time to a target accuracy.")]
 internal sealed class BenchVerb
 {
-    [Option("devices", HelpText = "Comma-separated devices, e.g. cpu,opencl,cuda.")]
+    [Option("devices", HelpText = "Comma-separated devices, e.g. cpu,cuda (default: cpu and every GPU ILGPU can use).")]
     [Topic("Device", "every device that works")]
     public string? Devices { get; set; }
 

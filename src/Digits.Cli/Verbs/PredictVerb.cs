@@ -12,7 +12,7 @@ internal sealed class PredictVerb : IDataOptions
         "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
         "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
 
-    [Option("device", MetaValue = "DEVICE", HelpText = "Where the model runs: auto, cpu, opencl[:N], cuda[:N] (a few images are fastest on the cpu).")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Where the model runs: auto, cpu, cuda[:N], opencl[:N], ilgpu-cpu (a few images are fastest on the cpu).")]
     [Topic("Device", "cpu")]
     public string? Device { get; set; }
 
