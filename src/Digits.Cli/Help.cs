@@ -49,7 +49,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
         text.AppendLine();
-        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : "")}");
+        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : verb == typeof(DownloadVerb) ? " [NAME...]" : "")}");
         foreach (var group in Options(verb).GroupBy(o => o.Topic))
         {
             text.AppendLine();
