@@ -97,6 +97,12 @@ public static class SafeTensors
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        // A safetensors file's JSON header starts right after its length; text and other files fail here first.
+        if (fileLength > 8 && stream.ReadByte() is var first && first != '{')
+            throw new ModelFormatException(path,
+                $"not a safetensors file (one starts with 8 bytes giving the size of its JSON metadata, then '{{'; " +
+                $"this one starts with {Describe(lengthBytes)})");
+        stream.Position = 8;
         if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
             throw new ModelFormatException(path,
                 $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
@@ -197,6 +203,14 @@ public static class SafeTensors
             BinaryPrimitives.WriteSingleLittleEndian(four, f);
             stream.Write(four);
         }
+    }
+
+    /// <summary>A file's first bytes for an error message: quoted text when printable ASCII, else hex.</summary>
+    private static string Describe(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+            if (b is < 0x20 or > 0x7e) return Convert.ToHexString(bytes);
+        return $"\"{System.Text.Encoding.ASCII.GetString(bytes)}\"";
     }
 
     private static void TryDelete(string path)
