@@ -18,14 +18,14 @@ internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
-                cpu = new { description = cpu.Description, threads = cpu.Threads, simd_floats = cpu.SimdWidth, peak_gflops = cpu.PeakGflops },
+                cpu = new { description = cpu.Description, threads = cpu.Threads, simd_floats = cpu.SimdWidth, peak_gflops = cpu.PeakGflops, peak_method = FmaPeak.Measured.Method },
                 opencl = new { devices = cl.Devices.Select(d => d.ToString()), reason = cl.Reason },
                 cuda = new { devices = cuda.Devices.Select(d => d.ToString()), reason = cuda.Reason },
             }));
             return ExitCodes.Success;
         }
         stdout.WriteLine("cpu");
-        stdout.WriteLine($"  cpu  {cpu.Description}; ~{cpu.PeakGflops:0} GFLOP/s FMA peak");
+        stdout.WriteLine($"  cpu  {cpu.Description}; {cpu.PeakGflops:0} GFLOP/s FMA peak ({FmaPeak.Measured.Method})");
         stdout.WriteLine("opencl");
         if (cl.IsAvailable) foreach (var d in cl.Devices) stdout.WriteLine($"  {d}");
         else stdout.WriteLine($"  unavailable: {cl.Reason}");
