@@ -135,6 +135,22 @@ public sealed class FirstContactTests : IDisposable
     }
 
     [Fact]
+    public void Skips_are_summarized_one_line_per_reason_most_frequent_first()
+    {
+        var summary = new global::Digits.TestLogger.SkipSummary();
+        for (int k = 0; k < 300; k++) summary.Add($"Cuda{k}", "cuda backend unavailable: libcuda.so.1 not found");
+        summary.Add("Idx1", DataRoot.NotSetReason);
+        summary.Add("Idx2", DataRoot.NotSetReason + "\n");
+        summary.Add("Odd", null);
+        Assert.Equal([
+            "skipped 300 tests: cuda backend unavailable: libcuda.so.1 not found",
+            $"skipped 2 tests: {DataRoot.NotSetReason}",
+            "skipped 1 test: no reason given",
+        ], summary.Lines());
+        Assert.Contains("  Idx2", summary.Details());
+    }
+
+    [Fact]
     public void The_repository_ignores_what_a_default_run_and_the_tests_write()
     {
         var ignored = File.ReadAllLines(Path.Combine(Repository.Root, ".gitignore"));

@@ -19,8 +19,7 @@ internal static class RealData
     {
         string? root = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(root))
-            DataRoot.Unavailable($"{Variable} is not set; run the tests with " +
-                $"{Variable}=/path/to/shared/data to test on the real {dataset} files");
+            DataRoot.Unavailable(DataRoot.NotSetReason);
         string folder = Path.Combine(root!, dataset);
         foreach (string name in DatasetCatalog.FileNames)
             if (!System.IO.File.Exists(Path.Combine(folder, name)))

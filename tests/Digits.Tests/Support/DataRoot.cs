@@ -34,6 +34,11 @@ internal static class DataRoot
         return Path.GetFullPath(value, basePath);
     }
 
+    /// <summary>Why the data tests skip without <c>DIGITS_DATA</c>: one reason for all of them, so the run's summary
+    /// says it in one line.</summary>
+    public const string NotSetReason =
+        "DIGITS_DATA is not set (run the tests with DIGITS_DATA=../shared/data, the folder holding mnist/ and fashion-mnist/)";
+
     /// <summary>True when <c>DIGITS_DATA</c> is set: then missing data is a failure, never a skip.</summary>
     public static bool IsSet => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable));
 

@@ -11,7 +11,7 @@ public static class RealData
     private static readonly Lazy<(DatasetSplits? Splits, string Reason)> Mnist = new(() =>
     {
         string? root = Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable);
-        if (string.IsNullOrEmpty(root)) return (null, "DIGITS_DATA is not set (point it at the folder holding mnist/)");
+        if (string.IsNullOrEmpty(root)) return (null, DataRoot.NotSetReason);
         try
         {
             return (DatasetLoader.Load(new DatasetSpec.Named(DatasetCatalog.Mnist), DataLocator.Resolve(root),
