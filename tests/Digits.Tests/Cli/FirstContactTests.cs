@@ -150,6 +150,37 @@ public sealed class FirstContactTests : IDisposable
         Assert.Contains("  Idx2", summary.Details());
     }
 
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("docs/ARCHITECTURE.md")]
+    public void Documentation_links_only_to_files_in_the_repository(string document)
+    {
+        string path = Path.Combine(Repository.Root, document);
+        var links = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(path), @"\]\(([^)#\s]+)\)")
+            .Select(m => m.Groups[1].Value).Where(l => !l.Contains("://")).ToList();
+        foreach (string link in links)
+        {
+            string target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, link));
+            Assert.True(target.StartsWith(Repository.Root + Path.DirectorySeparatorChar), $"{document} links outside the repository: {link}");
+            Assert.True(File.Exists(target) || Directory.Exists(target), $"{document} links to {link}, which does not exist");
+        }
+        if (document == "README.md") Assert.Contains("docs/ARCHITECTURE.md", links);
+    }
+
+    [Fact]
+    public void The_README_documents_the_tool_install_that_CI_tests()
+    {
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        string ci = File.ReadAllText(Path.Combine(Repository.Root, ".ci", "run"));
+        Assert.Contains("dotnet tool install --global --add-source artifacts/nupkg Digits.Cli", readme);
+        Assert.Contains("dotnet tool install --tool-path", ci);
+        Assert.Contains("\"$tool_dir/bin/digits\" --version", ci);
+        // CI runs the README's test command and its train command as written.
+        Assert.Contains("DIGITS_DATA=../shared/data dotnet test tests/Digits.Tests -c Release\n", readme.ReplaceLineEndings("\n"));
+        Assert.Contains("dotnet test tests/Digits.Tests -c Release", ci);
+        Assert.Matches(@"(?m)^DIGITS_DATA=\.\./shared/data dotnet run --project src/Digits.Cli -c Release -- train", readme);
+    }
+
     [Fact]
     public void The_repository_ignores_what_a_default_run_and_the_tests_write()
     {
