@@ -103,7 +103,7 @@ internal static class HtmlReport
     {
         // Column labels: upright when short (digits), else slanted at 45°, with exactly the room they need above
         // the grid (about 6 px per character at 11 px, times sin 45°), so digit classes leave no blank band.
-        int n = names.Count, cell = 44, label = 110, longest = names.Max(s => s.Length);
+        int n = names.Count, cell = 44, longest = names.Max(s => s.Length), label = Math.Max(48, 16 + 7 * longest);
         bool slanted = longest > 3;
         int top = slanted ? 20 + (int)Math.Ceiling(longest * 6.2 * 0.71) : 34;
         var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + (slanted ? 70 : 10)}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
