@@ -21,7 +21,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, OpenCL or CUDA.");
         text.AppendLine();
-        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
+        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help or -h for its flags; digits --version)");
         text.AppendLine();
         foreach (var verb in Verbs)
         {
