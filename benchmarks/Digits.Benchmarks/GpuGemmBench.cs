@@ -2,22 +2,24 @@ using System.Diagnostics;
 using System.Globalization;
 using Digits.Core.Backends;
 using Digits.Gpu;
-using Digits.Gpu.Cuda;
-using Digits.Gpu.OpenCl;
+using ILGPU.Runtime.Cuda;
 
 namespace Digits.Benchmarks;
 
 /// <summary>
-/// <c>--cublas</c>: our three dense-layer GEMMs on <c>cuda:0</c> (<see cref="CudaBackend"/>'s
-/// <c>linear_forward</c>, <c>linear_backward_input</c>, <c>linear_backward_weight</c>) against cuBLAS SGEMM on the
-/// same stream and buffers, at the <c>large</c> configuration's shapes (batch 256, layers 784→1024, 1024→1024,
-/// 1024→10, every op) and at S³ (<c>--square S</c>, default 4096), in GFLOP/s and ours as a % of cuBLAS. Ours is
-/// first checked against the CPU reference and cuBLAS against ours (max |difference| printed) before anything is
-/// timed. <c>--opencl</c> times our GEMMs on <c>opencl:0</c> instead, without cuBLAS (square default 1024).
-/// Other options: <c>--reps N</c> (default 11), <c>--filter TEXT</c>, <c>--pedantic</c>
-/// (CUBLAS_PEDANTIC_MATH instead of CUBLAS_DEFAULT_MATH; neither uses TF32), <c>--scalar-loads</c> (our GEMMs
-/// without their float4 tile loads, for comparison). Without a CUDA device or cuBLAS it prints why in one line
-/// and exits 0.
+/// <c>--cublas</c>: our three dense-layer GEMMs (<see cref="IlgpuBackend"/>'s <c>LinearForward</c>,
+/// <c>LinearBackwardInput</c>, <c>LinearBackwardWeight</c>: the ILGPU kernels of
+/// <c>src/Digits.Gpu/Kernels/LinearKernels.cs</c>), each with its 16-byte tile loads on and off
+/// (<see cref="IlgpuBackend.VectorLoads"/>), against cuBLAS SGEMM (ILGPU.Algorithms' <see cref="CuBlas"/>, see
+/// <see cref="CublasYardstick"/>) on the same stream and buffers, at the <c>large</c> configuration's shapes
+/// (batch 256, layers 784→1024, 1024→1024, 1024→10, every op) and at S³ (<c>--square S</c>, default 4096), in GFLOP/s
+/// and ours as a fraction of cuBLAS. Before anything is timed every variant (ours with vector loads, ours without,
+/// cuBLAS) is checked element by element against a CPU result computed in double.
+/// <para>Options: <c>--device NAME</c> (default <c>cuda</c>; <c>opencl:N</c> or <c>ilgpu-cpu</c> time ours without
+/// cuBLAS, S defaulting to 1024 and 128 there), <c>--reps N</c> (default 11), <c>--square S</c>,
+/// <c>--filter TEXT</c> (a substring of the shape's name, e.g. <c>large</c> or <c>square</c>).</para>
+/// <para>Without the device it prints why in one line and exits 0; with CUDA but no cuBLAS it says so in one line
+/// and times ours alone. A failure once running (a CUDA or cuBLAS error, a mismatch) exits 1.</para>
 /// </summary>
 internal static class GpuGemmBench
 {
@@ -25,9 +27,8 @@ internal static class GpuGemmBench
 
     public static int Run(string[] args)
     {
-        bool openCl = args.Contains("--opencl");
-        int reps = 11, square = openCl ? 1024 : 4096;
-        string filter = "";
+        int reps = 11, square = 0;
+        string filter = "", device = "cuda";
         for (int k = 0; k + 1 < args.Length; k++)
         {
             switch (args[k])
@@ -35,19 +36,66 @@ internal static class GpuGemmBench
                 case "--reps": reps = int.Parse(args[++k], CultureInfo.InvariantCulture); break;
                 case "--square": square = int.Parse(args[++k], CultureInfo.InvariantCulture); break;
                 case "--filter": filter = args[++k]; break;
+                case "--device": device = args[++k]; break;
             }
         }
-        var shapes = Shapes(square).Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        bool cuda = device.StartsWith("cuda", StringComparison.Ordinal);
+        IlgpuBackend? backend;
+        string reason;
         try
         {
-            return openCl ? RunOpenCl(shapes, reps, args) : RunCuda(shapes, reps, args);
+            if (!IlgpuDevices.TryCreate(device, out backend, out reason))
+            {
+                Console.WriteLine(cuda
+                    ? $"cuBLAS yardstick skipped: no CUDA device ({reason})"
+                    : $"GEMM yardstick skipped: {device} unavailable ({reason})");
+                return 0;
+            }
         }
-        catch (Exception e) when (e is GpuException or InvalidOperationException or DllNotFoundException
-                                      or EntryPointNotFoundException)
+        catch (GpuException e)
         {
-            Console.WriteLine($"{(openCl ? "gemm" : "cublas")} yardstick: failed: {e.Message}");
+            Console.WriteLine($"GEMM yardstick: failed to open {device}: {e.Message}");
             return 1;
         }
+        using (backend)
+        {
+            try
+            {
+                return Run(backend!, reps, square, filter);
+            }
+            catch (Exception e) when (e is GpuException or InvalidOperationException or CuBlasException)
+            {
+                Console.WriteLine($"GEMM yardstick: failed: {e.GetType().Name}: {e.Message}");
+                return 1;
+            }
+        }
+    }
+
+    private static int Run(IlgpuBackend backend, int reps, int square, string filter)
+    {
+        if (square <= 0) square = backend.Kind switch { GpuKind.Cuda => 4096, GpuKind.OpenCl => 1024, _ => 128 };
+        var shapes = Shapes(square).Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        Console.WriteLine($"device: {backend.Description}" +
+                          (backend.Device.PeakGflops is { } peak ? $"; FP32 FMA peak {peak:F0} GFLOP/s" : ""));
+        Console.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 16×16 threads per " +
+                          "group, 64×64 outputs per group, 4×4 per thread; timed with 16-byte tile loads where aligned " +
+                          "(vec) and element by element (scalar)");
+        CublasYardstick? cublas = null;
+        if (backend.Kind == GpuKind.Cuda)
+        {
+            cublas = CublasYardstick.TryCreate(backend, out string reason);
+            Console.WriteLine(cublas is null
+                ? $"cuBLAS yardstick skipped: {reason}; timing ours only"
+                : $"cuBLAS {cublas.VersionText} via ILGPU.Algorithms, math mode {cublas.MathMode} (FP32, no TF32)" +
+                  (Environment.GetEnvironmentVariable("NVIDIA_TF32_OVERRIDE") == "1"
+                      ? "; WARNING: NVIDIA_TF32_OVERRIDE=1 is set, cuBLAS may use TF32" : ""));
+        }
+        using (cublas)
+        {
+            if (!Check(backend, cublas)) return 1;
+            Table(backend, shapes, reps, cublas);
+        }
+        return 0;
     }
 
     /// <summary>The large configuration's nine GEMMs (the first layer's backward-input included, though training
@@ -60,125 +108,97 @@ internal static class GpuGemmBench
         foreach (var op in Enum.GetValues<GemmOp>()) yield return new GemmShape("square", op, square, square, square);
     }
 
-    private static int RunCuda(List<GemmShape> shapes, int reps, string[] args)
+    private enum Variant
     {
-        var devices = CudaBackend.ListDevices();
-        if (!devices.IsAvailable)
-        {
-            Console.WriteLine($"cublas yardstick: cuda unavailable: {devices.Reason}; skipped");
-            return 0;
-        }
-        if (!CublasNative.TryLoad(out string? library))
-        {
-            Console.WriteLine($"cublas yardstick: libcublas not found (tried {string.Join(", ", CublasNative.Candidates)}); " +
-                              "skipped");
-            return 0;
-        }
-        if (!CudaBackend.TryCreate(0, out var backend, out string reason))
-        {
-            Console.WriteLine($"cublas yardstick: cuda unavailable: {reason}; skipped");
-            return 0;
-        }
-        using (backend)
-        {
-            bool pedantic = args.Contains("--pedantic");
-            backend.MakeContextCurrent();
-            using var cublas = new CublasHandle(backend.Stream, pedantic ? CublasNative.PedanticMath : CublasNative.DefaultMath);
-            Console.WriteLine($"device: {backend.Description}");
-            Configure(backend, args);
-            Console.WriteLine($"cuBLAS {cublas.VersionText} ({library}), " +
-                              $"{(pedantic ? "CUBLAS_PEDANTIC_MATH" : "CUBLAS_DEFAULT_MATH")}, FP32 (no TF32)" +
-                              (Environment.GetEnvironmentVariable("NVIDIA_TF32_OVERRIDE") == "1"
-                                  ? "; WARNING: NVIDIA_TF32_OVERRIDE=1 is set" : ""));
-            CheckOurs(backend);
-            if (!CheckCublas(backend, cublas)) return 1;
-            Table(backend, shapes, reps, cublas);
-        }
-        return 0;
+        Vec,
+        Scalar,
+        Cublas,
     }
 
-    private static int RunOpenCl(List<GemmShape> shapes, int reps, string[] args)
+    /// <summary>Every variant against a CPU result in double, every op, at 37×101×45 (no dimension a multiple of
+    /// 4: the element-by-element path and the tile edges), 64×128×96 (aligned: the 16-byte path) and, on a GPU, the
+    /// large configuration's middle layer (B=256, I=O=1024); plus ours (both load modes) with its fused bias and
+    /// ReLU against the CPU reference backend. An element may differ from the exact sum by at most the FP32
+    /// worst case γ_K·Σ|a·b| (K·2⁻²⁴ of the sum of the terms' magnitudes, for any order of summation); the largest
+    /// difference is printed per variant as a fraction of that bound.</summary>
+    private static bool Check(IlgpuBackend backend, CublasYardstick? cublas)
     {
-        if (!OpenClBackend.TryCreate(0, out var backend, out string reason))
-        {
-            Console.WriteLine($"gemm yardstick: opencl unavailable: {reason}; skipped");
-            return 0;
-        }
-        using (backend)
-        {
-            Console.WriteLine($"device: {backend.Description}");
-            Configure(backend, args);
-            CheckOurs(backend);
-            Table(backend, shapes, reps, null);
-        }
-        return 0;
-    }
-
-    private static void Configure(GpuBackend backend, string[] args)
-    {
-        if (args.Contains("--scalar-loads")) backend.VectorLoads = false;
-        Console.WriteLine($"our GEMM: {backend.GemmThreads}×{backend.GemmThreads} threads per group, 4×4 outputs per " +
-                          $"thread, {(backend.VectorLoads ? "float4 tile loads where aligned" : "scalar tile loads")}");
-    }
-
-    /// <summary>Ours against the CPU reference at 37×101×45, every op (throws on a difference).</summary>
-    private static void CheckOurs(IBackend backend)
-    {
-        foreach (var op in Enum.GetValues<GemmOp>())
-        {
-            GemmRunner.CheckAgainstReference(backend, op);
-            GemmRunner.CheckAgainstReference(backend, op, new GemmShape("check", op, 64, 128, 96));
-        }
-        Console.WriteLine("ours checked against the CPU reference at 37×101×45 and 64×128×96: forward, backward-input, " +
-                          "backward-weight");
-    }
-
-    /// <summary>cuBLAS against ours at the large configuration's middle layer, every op: max |difference|, and a
-    /// failure when it is past what float rounding over K terms explains.</summary>
-    private static bool CheckCublas(CudaBackend backend, CublasHandle cublas)
-    {
-        var parts = new List<string>();
+        var sizes = new List<(int B, int I, int O)> { (37, 101, 45), (64, 128, 96) };
+        if (backend.Device.IsGpu) sizes.Add((256, 1024, 1024));
+        var variants = new List<Variant> { Variant.Vec, Variant.Scalar };
+        if (cublas is not null) variants.Add(Variant.Cublas);
+        var worst = variants.ToDictionary(v => v, _ => (Error: 0.0, Ratio: 0.0));
         bool ok = true;
-        foreach (var op in Enum.GetValues<GemmOp>())
-        {
-            var shape = new GemmShape("check", op, 256, 1024, 1024);
-            using var operands = new Operands(backend, shape, withCublasOutput: true);
-            operands.RunOurs();
-            operands.RunCublas(cublas);
-            float[] ours = operands.Download(operands.C), theirs = operands.Download(operands.CublasC!);
-            double most = 0, scale = 0;
-            for (int k = 0; k < ours.Length; k++)
+        foreach (var (b, i, o) in sizes)
+            foreach (var op in Enum.GetValues<GemmOp>())
             {
-                most = Math.Max(most, Math.Abs(ours[k] - theirs[k]));
-                scale = Math.Max(scale, Math.Abs(ours[k]));
+                var shape = new GemmShape("check", op, b, i, o);
+                using var operands = new Operands(backend, shape);
+                var (exact, bound) = operands.CpuResult();
+                foreach (var variant in variants)
+                {
+                    operands.Run(variant, cublas);
+                    float[] got = operands.Output();
+                    for (int k = 0; k < got.Length; k++)
+                    {
+                        double error = Math.Abs(got[k] - exact[k]), ratio = error / bound[k];
+                        if (!(ratio <= 1))
+                        {
+                            if (ok)
+                                Console.WriteLine($"MISMATCH: {Label(variant)} {shape.Name} [{k}]: {got[k]} vs " +
+                                                  $"{exact[k]} (bound {bound[k]:0.0e+00})");
+                            ok = false;
+                        }
+                        var w = worst[variant];
+                        worst[variant] = (Math.Max(w.Error, error), Math.Max(w.Ratio, double.IsNaN(ratio) ? 1e9 : ratio));
+                    }
+                }
             }
-            double allowed = 1e-6 * shape.Mnk.K * Math.Max(scale, 1);
-            ok &= most <= allowed;
-            parts.Add($"{Label(op)} {most:0.0e+00}{(most <= allowed ? "" : $" (MISMATCH: more than {allowed:0.0e+00})")}");
+        backend.VectorLoads = true;
+        foreach (bool vec in new[] { true, false })
+        {
+            backend.VectorLoads = vec;
+            foreach (var op in Enum.GetValues<GemmOp>())
+            {
+                GemmRunner.CheckAgainstReference(backend, op);
+                GemmRunner.CheckAgainstReference(backend, op, new GemmShape("check", op, 64, 128, 96));
+            }
         }
-        Console.WriteLine($"cuBLAS checked against ours at B=256 I=1024 O=1024: max |difference| {string.Join(", ", parts)}");
+        backend.VectorLoads = true;
+        Console.WriteLine($"checked against a CPU result in double at {string.Join(", ", sizes.Select(s => $"B={s.B} I={s.I} O={s.O}"))}, " +
+                          "forward, backward-input, backward-weight: " +
+                          string.Join("; ", variants.Select(v =>
+                              $"{Label(v)} max |error| {worst[v].Error:0.0e+00} ({100 * worst[v].Ratio:0.#}% of the FP32 bound)")) +
+                          (ok ? "" : " — MISMATCH"));
+        if (ok)
+            Console.WriteLine("ours (vec and scalar) also checked with its fused bias and ReLU against the CPU reference " +
+                              "backend at 37×101×45 and 64×128×96");
         return ok;
     }
 
-    private static void Table(GpuBackend backend, List<GemmShape> shapes, int reps, CublasHandle? cublas)
+    private static void Table(IlgpuBackend backend, List<GemmShape> shapes, int reps, CublasYardstick? cublas)
     {
         Console.WriteLine($"timing: median of {reps} reps, each ≥ {SecondsPerRep * 1e3:0} ms of back-to-back calls on " +
-                          "the backend's queue and one synchronize, after warm-up; forward includes our fused bias " +
-                          "(identity activation)");
+                          "the backend's stream and one synchronize, after warm-up; GFLOP/s = 2·B·I·O per call; our " +
+                          "forward includes its fused bias (zeros, identity activation)");
         Console.WriteLine();
-        string header = $"{"shape",-42} {"M×N×K",-16} {"ours µs",10} {"GFLOP/s",9}";
-        if (cublas is not null) header += $" {"cuBLAS µs",10} {"GFLOP/s",9} {"ours/cuBLAS",11}";
+        string header = $"{"shape",-40} {"M×N×K",-16} {"vec µs",9} {"GFLOP/s",8} {"scalar µs",10} {"GFLOP/s",8}";
+        if (cublas is not null) header += $" {"cuBLAS µs",10} {"GFLOP/s",8} {"vec/cuBLAS",10} {"scalar/cuBLAS",13}";
         Console.WriteLine(header);
         foreach (var shape in shapes)
         {
-            using var operands = new Operands(backend, shape, withCublasOutput: cublas is not null);
-            double ours = MedianSeconds(operands.RunOurs, backend.Synchronize, reps);
+            using var operands = new Operands(backend, shape);
+            double vec = MedianSeconds(() => operands.Run(Variant.Vec, cublas), backend.Synchronize, reps);
+            double scalar = MedianSeconds(() => operands.Run(Variant.Scalar, cublas), backend.Synchronize, reps);
+            backend.VectorLoads = true;
             var (m, n, k) = shape.Mnk;
-            string line = $"{shape.Name,-42} {$"{m}×{n}×{k}",-16} {ours * 1e6,10:F1} {shape.Flops / ours / 1e9,9:F1}";
+            string line = $"{shape.Name,-40} {$"{m}×{n}×{k}",-16} {vec * 1e6,9:F1} {shape.Flops / vec / 1e9,8:F1} " +
+                          $"{scalar * 1e6,10:F1} {shape.Flops / scalar / 1e9,8:F1}";
             if (cublas is not null)
             {
-                double theirs = MedianSeconds(() => operands.RunCublas(cublas), backend.Synchronize, reps);
-                line += $" {theirs * 1e6,10:F1} {shape.Flops / theirs / 1e9,9:F1} {100 * theirs / ours,10:F0}%";
+                double theirs = MedianSeconds(() => operands.Run(Variant.Cublas, cublas), backend.Synchronize, reps);
+                line += $" {theirs * 1e6,10:F1} {shape.Flops / theirs / 1e9,8:F1} {100 * theirs / vec,9:F0}% " +
+                        $"{100 * theirs / scalar,12:F0}%";
             }
             Console.WriteLine(line);
         }
@@ -210,23 +230,24 @@ internal static class GpuGemmBench
         return samples[samples.Length / 2];
     }
 
-    private static string Label(GemmOp op) => op switch
+    private static string Label(Variant variant) => variant switch
     {
-        GemmOp.Forward => "forward",
-        GemmOp.BackwardInput => "backward-input",
-        _ => "backward-weight",
+        Variant.Vec => "ours vec",
+        Variant.Scalar => "ours scalar",
+        _ => "cuBLAS",
     };
 
     /// <summary>One shape's operands on the device, laid out as <see cref="GemmRunner"/> lays them out (forward:
-    /// x, W → y; backward-input: dz, W → dx; backward-weight: x, dz → dW), a bias of zeros, and a second output
-    /// for cuBLAS.</summary>
+    /// a = x, b = W → y; backward-input: a = dz, b = W → dx; backward-weight: a = x, b = dz → dW), a bias of zeros
+    /// and one output, which every variant overwrites.</summary>
     private sealed class Operands : IDisposable
     {
-        private readonly GpuBackend _backend;
+        private readonly IlgpuBackend _backend;
         private readonly GemmShape _shape;
-        private readonly DeviceBuffer<float> _a, _b, _bias;
+        private readonly float[] _hostA, _hostB;
+        private readonly DeviceBuffer<float> _a, _b, _bias, _c;
 
-        public Operands(GpuBackend backend, GemmShape shape, bool withCublasOutput)
+        public Operands(IlgpuBackend backend, GemmShape shape)
         {
             _backend = backend;
             _shape = shape;
@@ -237,49 +258,90 @@ internal static class GpuGemmBench
                 GemmOp.BackwardInput => (b * o, o * i, b * i),
                 _ => (b * i, b * o, o * i),
             };
-            var random = new Random(b * 31 + i * 7 + o);
-            _a = Put(aLen, random);
-            _b = Put(bLen, random);
+            var random = new Random(b * 31 + i * 7 + o + (int)shape.Op);
+            (_hostA, _a) = Put(aLen, random);
+            (_hostB, _b) = Put(bLen, random);
             _bias = backend.Allocate<float>(o);
-            C = backend.Allocate<float>(cLen);
-            CublasC = withCublasOutput ? backend.Allocate<float>(cLen) : null;
+            _c = backend.Allocate<float>(cLen);
         }
 
-        public DeviceBuffer<float> C { get; }
-
-        public DeviceBuffer<float>? CublasC { get; }
-
-        public void RunOurs()
+        public void Run(Variant variant, CublasYardstick? cublas)
         {
             var (b, i, o) = (_shape.Batch, _shape.Inputs, _shape.Outputs);
+            if (variant == Variant.Cublas)
+            {
+                cublas!.Gemm(_shape.Op, b, i, o, IlgpuBackend.V(_a.View()), IlgpuBackend.V(_b.View()),
+                    IlgpuBackend.V(_c.View()));
+                return;
+            }
+            _backend.VectorLoads = variant == Variant.Vec;
             switch (_shape.Op)
             {
-                case GemmOp.Forward: _backend.LinearForward(_a, _b, _bias, Activation.Identity, b, i, o, C); break;
-                case GemmOp.BackwardInput: _backend.LinearBackwardInput(_a, _b, b, i, o, C); break;
-                default: _backend.LinearBackwardWeight(_a, _b, b, i, o, C); break;
+                case GemmOp.Forward: _backend.LinearForward(_a, _b, _bias, Activation.Identity, b, i, o, _c); break;
+                case GemmOp.BackwardInput: _backend.LinearBackwardInput(_a, _b, b, i, o, _c); break;
+                default: _backend.LinearBackwardWeight(_a, _b, b, i, o, _c); break;
             }
         }
 
-        public void RunCublas(CublasHandle cublas) =>
-            cublas.Gemm(_shape.Op, _shape.Batch, _shape.Inputs, _shape.Outputs, Address(_a), Address(_b),
-                Address(CublasC!));
-
-        public float[] Download(DeviceBuffer<float> buffer)
+        public float[] Output()
         {
-            var host = new float[buffer.Length];
-            _backend.Download(buffer.View(), host);
+            var host = new float[_c.Length];
+            _backend.Download(_c.View(), host);
             return host;
         }
 
-        private static ulong Address(DeviceBuffer<float> buffer) => ((CudaBuffer<float>)buffer).Address;
+        /// <summary>The exact product (in double: every float product is exact there, the sums nearly so) and
+        /// each element's FP32 worst-case bound 1.01·K·2⁻²⁴·Σ|a·b| (plus 1e-30, so an all-zero sum allows 0).</summary>
+        public (double[] Exact, double[] Bound) CpuResult()
+        {
+            var (m, n, k) = _shape.Mnk;
+            int inputs = _shape.Inputs, outputs = _shape.Outputs;
+            float[] x = _hostA, y = _hostB;
+            // A(r, t) and B(t, c) of C(M,N) = A(M,K)·B(K,N), read from the row-major host copies.
+            Func<int, int, float> a, b;
+            switch (_shape.Op)
+            {
+                case GemmOp.Forward: // x(B,I)·W(O,I)ᵀ
+                    a = (r, t) => x[r * inputs + t];
+                    b = (t, c) => y[c * inputs + t];
+                    break;
+                case GemmOp.BackwardInput: // dz(B,O)·W(O,I)
+                    a = (r, t) => x[r * outputs + t];
+                    b = (t, c) => y[t * inputs + c];
+                    break;
+                default: // dz(B,O)ᵀ·x(B,I), a = x and b = dz
+                    a = (r, t) => y[t * outputs + r];
+                    b = (t, c) => x[t * inputs + c];
+                    break;
+            }
+            var exact = new double[m * n];
+            var bound = new double[m * n];
+            double gamma = 1.01 * k * Math.Pow(2, -24);
+            Parallel.For(0, m, r =>
+            {
+                for (int c = 0; c < n; c++)
+                {
+                    double sum = 0, magnitude = 0;
+                    for (int t = 0; t < k; t++)
+                    {
+                        double term = (double)a(r, t) * b(t, c);
+                        sum += term;
+                        magnitude += Math.Abs(term);
+                    }
+                    exact[r * n + c] = sum;
+                    bound[r * n + c] = gamma * magnitude + 1e-30;
+                }
+            });
+            return (exact, bound);
+        }
 
-        private DeviceBuffer<float> Put(int length, Random random)
+        private (float[], DeviceBuffer<float>) Put(int length, Random random)
         {
             var host = new float[length];
             for (int k = 0; k < length; k++) host[k] = random.NextSingle() * 2 - 1;
             var buffer = _backend.Allocate<float>(length);
             _backend.Upload<float>(host, buffer.View());
-            return buffer;
+            return (host, buffer);
         }
 
         public void Dispose()
@@ -287,8 +349,7 @@ internal static class GpuGemmBench
             _a.Dispose();
             _b.Dispose();
             _bias.Dispose();
-            C.Dispose();
-            CublasC?.Dispose();
+            _c.Dispose();
         }
     }
 }

@@ -30,14 +30,24 @@ internal static class OpsBench
             using var labels = backend.Allocate<int>(rows);
             using var indices = backend.Allocate<int>(rows);
             backend.Upload<int>(Enumerable.Range(0, rows).OrderBy(_ => random.Next()).ToArray(), indices.View());
-            int gatherStart = 0;
             using var x = backend.Allocate<float>(batch * inputs);
             using var y = backend.Allocate<int>(batch);
+            // The step scalars the device-driven ops read, set up once outside the timed region: a one-row schedule
+            // (lr, c1, c2) and a counter at 0 for the optimizers; for the gather one counter per mini-batch of the
+            // dataset (the view at k holds k), taken in turn so that successive gathers walk the shuffled epoch.
             var adam = AdamParameters.ForStep(10, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
+            using var schedule = backend.Allocate<float>(3);
+            backend.Upload<float>([adam.LearningRate, adam.Correction1, adam.Correction2], schedule.View());
+            using var counter = backend.Allocate<int>(3);
+            using var advance = backend.Allocate<int>(3);
+            int batches = rows / batch, gather = 0;
+            using var positions = backend.Allocate<int>(batches);
+            backend.Upload<int>(Enumerable.Range(0, batches).ToArray(), positions.View());
             (string, Action)[] ops =
             [
-                ($"AdamStep count={count}", () => backend.AdamStep(g, count, count - 100, adam, m, v, p)),
-                ($"SgdStep count={count}", () => backend.SgdStep(g, count, count - 100, 1e-3f, 0f, p)),
+                ($"AdamStep count={count}",
+                    () => backend.AdamStep(g, count, count - 100, adam, schedule, counter, m, v, p)),
+                ($"SgdStep count={count}", () => backend.SgdStep(g, count, count - 100, schedule, counter, 0f, p)),
                 ($"ActivationBackward {c.Hidden} {batch}×{hidden}",
                     () => backend.ActivationBackward(h, dh, c.Hidden, batch * hidden, dh)),
                 ($"BiasBackward {batch}×{hidden}", () => backend.BiasBackward(dh, batch, hidden, p.View(0, hidden))),
@@ -48,9 +58,11 @@ internal static class OpsBench
                 ($"GatherBatch {batch}×{inputs} (shuffled, 60000 rows)",
                     () =>
                     {
-                        backend.GatherBatch(images, labels, indices, gatherStart, batch, inputs, x, y);
-                        gatherStart = (gatherStart + batch) % (rows - batch);
+                        backend.GatherBatch(images, labels, indices, positions.View(gather, 1), batch, batch, inputs,
+                            x, y);
+                        gather = (gather + 1) % batches;
                     }),
+                ("AdvanceStep", () => backend.AdvanceStep(advance, loss)),
             ];
             foreach (var (name, op) in ops)
             {

@@ -1,4 +1,5 @@
 using Digits.Core.Backends;
+using Digits.Core.Training;
 
 namespace Digits.Benchmarks;
 
@@ -37,7 +38,11 @@ public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, in
 
 /// <summary>
 /// One mini-batch step of an MLP with every op a trainer issues (gather, forward per layer, loss, backward per
-/// layer, bias gradients, optimizer step over one flat parameter buffer), on buffers allocated once.
+/// layer, bias gradients, optimizer step over one flat parameter buffer, the step counter's advance), on buffers
+/// allocated once. As in the trainer the step's scalars live on the device: the gather's position and the
+/// optimizer's learning rate (and Adam's corrections) come from a step counter and a schedule table (one row per
+/// mini-batch of a 2048-image "epoch", <see cref="StepSchedule"/>'s layout), both uploaded once; the counter's
+/// mini-batch index is reset at each such epoch's end (one Fill, as the trainer does).
 /// </summary>
 public sealed class TrainingStepRunner : IDisposable
 {
@@ -45,11 +50,11 @@ public sealed class TrainingStepRunner : IDisposable
     private readonly IBackend _b;
     private readonly StepConfig _c;
     private readonly List<IDisposable> _owned = [];
-    private readonly DeviceBuffer<float> _images, _params, _grads, _m, _v, _loss;
-    private readonly DeviceBuffer<int> _labels, _indices, _y;
+    private readonly DeviceBuffer<float> _images, _params, _grads, _m, _v, _loss, _schedule;
+    private readonly DeviceBuffer<int> _labels, _indices, _y, _counter;
     private readonly DeviceBuffer<float>[] _acts, _deltas;
     private readonly (int W, int Bias)[] _offsets;
-    private readonly int _count, _decay;
+    private readonly int _count, _decay, _stepsPerEpoch;
     private int _t;
 
     public TrainingStepRunner(IBackend backend, StepConfig config)
@@ -70,6 +75,20 @@ public sealed class TrainingStepRunner : IDisposable
         _params = F(_count, random, 0.05f);
         (_grads, _m, _v, _loss) = (F(_count), F(_count), F(_count), F(1));
         _y = I(new int[config.Batch]);
+        // The step scalars: counter = (mini-batch in epoch, global step, first non-finite step), and one schedule
+        // row (lr, c1, c2) per mini-batch of an epoch over the DatasetRows images (the first epoch's Adam
+        // corrections, reused by every later one: the cost of a step does not depend on them).
+        _stepsPerEpoch = DatasetRows / config.Batch;
+        _counter = I([0, 0, -1]);
+        float lr = config.Adam ? 1e-3f : 0.01f;
+        var schedule = new float[3 * _stepsPerEpoch];
+        for (int s = 0; s < _stepsPerEpoch; s++)
+        {
+            var adam = AdamParameters.ForStep(s + 1, lr, 0.9f, 0.999f, 1e-8f, 0f);
+            (schedule[3 * s], schedule[3 * s + 1], schedule[3 * s + 2]) = (lr, adam.Correction1, adam.Correction2);
+        }
+        _schedule = F(schedule.Length);
+        _b.Upload<float>(schedule, _schedule.View());
         _acts = w.Select(width => F(config.Batch * width)).ToArray();
         _deltas = w.Select(width => F(config.Batch * width)).ToArray();
     }
@@ -97,8 +116,9 @@ public sealed class TrainingStepRunner : IDisposable
     {
         int[] w = _c.Widths;
         int layers = w.Length - 1, batch = _c.Batch;
-        int start = _t++ * batch % (DatasetRows - batch);
-        Op("gather", () => _b.GatherBatch(_images, _labels, _indices, start, batch, w[0], _acts[0], _y));
+        if (_t > 0 && _t % _stepsPerEpoch == 0) Op("epoch", () => _b.Fill(0, _counter.View(0, 1)));
+        _t++;
+        Op("gather", () => _b.GatherBatch(_images, _labels, _indices, _counter, batch, batch, w[0], _acts[0], _y));
         for (int l = 0; l < layers; l++)
         {
             var act = l < layers - 1 ? _c.Hidden : _c.Quadratic ? Activation.Sigmoid : Activation.Identity;
@@ -126,10 +146,11 @@ public sealed class TrainingStepRunner : IDisposable
         Op("optimizer", () =>
         {
             if (_c.Adam)
-                _b.AdamStep(_grads, _count, _decay, AdamParameters.ForStep(_t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f), _m, _v,
-                    _params);
-            else _b.SgdStep(_grads, _count, _decay, 0.01f, 0f, _params);
+                _b.AdamStep(_grads, _count, _decay, new AdamParameters(0f, 0.9f, 0.999f, 1e-8f, 0f, 0f, 0f), _schedule,
+                    _counter, _m, _v, _params);
+            else _b.SgdStep(_grads, _count, _decay, _schedule, _counter, 0f, _params);
         });
+        Op("advance", () => _b.AdvanceStep(_counter, _loss));
         _b.Synchronize();
     }
 
@@ -147,7 +168,10 @@ public sealed class TrainingStepRunner : IDisposable
         }
         var loss = new float[1];
         _b.Download(_loss.View(), loss);
-        return $"non-finite {nonFinite}, subnormal {subnormal}, loss sum {loss[0]:g4}";
+        var counter = new int[3];
+        _b.Download(_counter.View(), counter);
+        return $"non-finite {nonFinite}, subnormal {subnormal}, loss sum {loss[0]:g4}, device step counter " +
+               $"{counter[1]}" + (counter[2] >= 0 ? $", loss not finite from step {counter[2]}" : "");
     }
 
     private BufferView<float> Weight(DeviceBuffer<float> flat, int l) =>

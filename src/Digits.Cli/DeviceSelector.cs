@@ -1,10 +1,7 @@
 using System.Globalization;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
-using Digits.Cpu;
 using Digits.Gpu;
-using Digits.Gpu.Cuda;
-using Digits.Gpu.OpenCl;
 
 namespace Digits.Cli;
 
@@ -17,74 +14,64 @@ internal sealed class OpenDevice(IBackend backend, string explanation) : IDispos
 }
 
 /// <summary>
-/// Parses <c>--device auto|cpu|opencl[:N]|cuda[:N]</c> and opens the backend. <c>auto</c> tries CUDA, then an
-/// OpenCL GPU, then the CPU, and says why each one before the chosen device was passed over. An explicitly
-/// requested device that is not there is a <see cref="UsageException"/> (exit code 2) carrying the reason; it
-/// never silently falls back.
+/// Parses <c>--device auto|cpu|cuda[:N]|opencl[:N]|ilgpu-cpu|reference</c> and opens the backend through
+/// <see cref="BackendCatalog"/>. <c>auto</c> takes the first CUDA device, else the first OpenCL GPU ILGPU can use,
+/// else the CPU, and says why each one before the chosen device was passed over; it never takes <c>ilgpu-cpu</c>
+/// (the GPU kernels simulated on the CPU: for checking, not speed). An explicitly requested device that is not
+/// there is a <see cref="UsageException"/> (exit code 2) carrying the reason; it never silently falls back.
 /// </summary>
 internal static class DeviceSelector
 {
-    public const string Syntax = "auto, cpu, opencl[:N] or cuda[:N]";
+    public const string Syntax = "auto, cpu, cuda[:N], opencl[:N], ilgpu-cpu or reference";
 
     public static OpenDevice Open(string? device, int? threads)
     {
         string text = (device ?? "auto").Trim().ToLowerInvariant();
         if (threads is < 0) throw new UsageException($"--threads must be ≥ 0, got {threads}");
-        var (kind, index) = Parse(text);
-        switch (kind)
-        {
-            case "cpu":
-                return OpenCpu(threads ?? 0, "chosen by --device cpu");
-            case "reference":
-                return new OpenDevice(new ReferenceBackend(), "reference (plain loops; for checking, not speed)");
-            case "opencl":
-                if (OpenClBackend.TryCreate(index, out var cl, out string clReason))
-                    return new OpenDevice(cl, $"{cl.Description} — chosen by --device {text}");
-                throw new UsageException($"--device {text}: {clReason}");
-            case "cuda":
-                if (CudaBackend.TryCreate(index, out var cuda, out string cudaReason))
-                    return new OpenDevice(cuda, $"{cuda.Description} — chosen by --device {text}");
-                throw new UsageException($"--device {text}: {cudaReason}");
-            default:
-                return Auto(threads ?? 0);
-        }
+        Validate(text);
+        if (text == "auto") return Auto(threads ?? 0);
+        if (!BackendCatalog.TryCreate(text, threads ?? 0, out var backend, out string reason))
+            throw new UsageException($"--device {text}: {reason}; `digits devices` lists what this machine has, " +
+                                     "and --device cpu runs on the CPU");
+        return new OpenDevice(backend!, $"{backend!.Description} — chosen by --device {text}");
     }
 
     /// <summary>True for failures of a device while it runs (native errors, out of device memory).</summary>
-    public static bool IsDeviceFailure(Exception e) => e is GpuException or Core.Backends.DeviceMemoryException;
+    public static bool IsDeviceFailure(Exception e) => e is GpuException or DeviceMemoryException;
+
+    /// <summary>The device <c>auto</c> picks from <paramref name="devices"/>, with the reasons the ones before it
+    /// were passed over: a CUDA device, else an OpenCL GPU, else cpu; never ilgpu-cpu or reference.</summary>
+    internal static (string Device, string Why) Choose(IReadOnlyList<BackendInfo> devices)
+    {
+        var passed = new List<string>();
+        foreach (string kind in new[] { "cuda", "opencl" })
+        {
+            var candidates = devices.Where(d => d.Kind == kind).ToArray();
+            var usable = candidates.FirstOrDefault(d => d.Available && d.IsGpu);
+            if (usable is not null)
+                return (usable.Name, $"chosen by --device auto ({(passed.Count == 0 ? "CUDA comes first" : string.Join("; ", passed))})");
+            passed.AddRange(candidates.Length == 0 ? [$"{kind}: none found"]
+                : candidates.Select(d => $"{d.Name}: {(d.Available ? "not a GPU (the cpu backend is faster)" : d.Reason)}"));
+        }
+        return ("cpu", $"chosen by --device auto; passed over {string.Join("; ", passed)}");
+    }
 
     private static OpenDevice Auto(int threads)
     {
-        var passed = new List<string>();
-        if (CudaBackend.TryCreate(0, out var cuda, out string cudaReason))
-            return new OpenDevice(cuda, $"{cuda.Description} — chosen by --device auto (CUDA comes first)");
-        passed.Add($"cuda: {cudaReason}");
-        var cl = OpenClBackend.ListDevices();
-        var gpu = cl.Devices.FirstOrDefault(d => d.Type.Contains("GPU", StringComparison.OrdinalIgnoreCase));
-        string gpuReason = "";
-        if (gpu is not null && OpenClBackend.TryCreate(gpu.Index, out var clGpu, out gpuReason))
-            return new OpenDevice(clGpu, $"{clGpu.Description} — chosen by --device auto (no CUDA: {cudaReason})");
-        passed.Add(gpu is null ? $"opencl: {cl.Reason ?? "no OpenCL GPU (only CPU devices, which the cpu backend beats)"}"
-            : $"opencl: {gpu.Name}: {gpuReason}");
-        return OpenCpu(threads, $"chosen by --device auto; passed over {string.Join("; ", passed)}");
+        var (device, why) = Choose(BackendCatalog.List());
+        if (!BackendCatalog.TryCreate(device, threads, out var backend, out string reason))
+            throw new UsageException($"--device auto: {device} could not be opened: {reason}");
+        return new OpenDevice(backend!, $"{backend!.Description} — {why}");
     }
 
-    private static OpenDevice OpenCpu(int threads, string why)
-    {
-        var cpu = new CpuBackend(threads);
-        return new OpenDevice(cpu, $"{cpu.Description} — {why}");
-    }
-
-    private static (string Kind, int Index) Parse(string text)
+    private static void Validate(string text)
     {
         string[] parts = text.Split(':');
         string kind = parts[0];
-        if (kind is not ("auto" or "cpu" or "opencl" or "cuda" or "reference") || parts.Length > 2 ||
+        if (kind is not ("auto" or "cpu" or "opencl" or "cuda" or "reference" or "ilgpu-cpu") || parts.Length > 2 ||
             (parts.Length == 2 && kind is not ("opencl" or "cuda")))
             throw new UsageException($"--device: '{text}' is not a device; use {Syntax}");
-        int index = 0;
-        if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out index)))
+        if (parts.Length == 2 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _))
             throw new UsageException($"--device: '{parts[1]}' in '{text}' is not a device number");
-        return (kind, index);
     }
 }

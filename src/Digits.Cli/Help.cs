@@ -12,7 +12,8 @@ internal static class Help
         [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
 
     public const string ExitCodeText =
-        "Exit codes: 0 success, 1 runtime failure (a device error, out of memory or a diverging loss mid-run), 2 usage or input " +
+        "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
+        "could not be written, e.g. a full disk), 2 usage or input " +
         "error (bad flag or value, unreadable or malformed file, missing device), 130 interrupted (Ctrl-C or " +
         "SIGTERM; with --checkpoint the run can be resumed).";
 

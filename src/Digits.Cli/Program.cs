@@ -54,6 +54,7 @@ public static class Program
         if (result is NotParsed<object> notParsed) return ReportParseErrors(notParsed, args, stdout, stderr);
         try
         {
+            ThreadsOption.Check(ThreadsOption.Of(result.Value));
             return result.Value switch
             {
                 TrainVerb v => new TrainCommand(v, stdout, stderr).Run(),
@@ -71,6 +72,11 @@ public static class Program
         {
             stderr.WriteLine($"digits: {e.Message}");
             return ExitCodes.UsageOrInput;
+        }
+        catch (RuntimeFailureException e)
+        {
+            stderr.WriteLine($"digits: {e.Message}");
+            return ExitCodes.RuntimeFailure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

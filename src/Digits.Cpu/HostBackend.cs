@@ -4,9 +4,9 @@ namespace Digits.Cpu;
 
 /// <summary>
 /// What the two CPU backends share because their "device" is host memory: buffers are <see cref="HostBuffer{T}"/>,
-/// copies are span copies, nothing is queued, and the device-driven ops (<see cref="IBackend.GatherBatchAt"/>, the
-/// optimizer <c>…StepAt</c> ops, <see cref="IBackend.AdvanceStep"/>) read the counter and the schedule row here,
-/// then run the backend's own host-scalar op with them, so both forms give identical bits.
+/// copies are span copies, nothing is queued, and the device-driven ops (<see cref="IBackend.GatherBatch"/>, the
+/// optimizer steps, <see cref="IBackend.AdvanceStep"/>) read the counter and the schedule row here, then run the
+/// backend's own host-scalar arithmetic (the protected overloads below) with them.
 /// </summary>
 public abstract class HostBackend : BackendBase
 {
@@ -43,25 +43,45 @@ public abstract class HostBackend : BackendBase
     {
     }
 
-    protected override void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
+    protected override void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, BufferView<int> counter, int stride, int batch, int features, BufferView<float> x,
         BufferView<int> y) =>
-        GatherBatchCore(images, labels, indices, Start(counter, batch, indices), batch, features, x, y);
+        GatherBatchCore(images, labels, indices, Start(counter, stride, batch, indices), batch, features, x, y);
 
-    protected override void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected override void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
         BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
         SgdStepCore(gradients, count, decayCount, Row(schedule, counter).LearningRate, weightDecay, parameters);
 
-    protected override void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected override void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
         BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
         BufferView<float> velocity, BufferView<float> parameters) =>
         MomentumStepCore(gradients, count, decayCount, Row(schedule, counter).LearningRate, momentum, weightDecay,
             velocity, parameters);
 
-    protected override void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
         BufferView<float> v, BufferView<float> parameters) =>
         AdamStepCore(gradients, count, decayCount, Adam(adam, schedule, counter), m, v, parameters);
+
+    /// <summary>The gather with the start row on the host: x[r,:] = images[indices[start+r],:],
+    /// y[r] = labels[indices[start+r]]. images (N,I), labels (N), indices (≥ start+B), x (B,I), y (B).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">an index is outside the dataset's rows.</exception>
+    protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, int start, int batch, int features, BufferView<float> x, BufferView<int> y);
+
+    /// <summary>SGD with the learning rate on the host (see <see cref="IBackend.SgdStep"/>).</summary>
+    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount, float learningRate,
+        float weightDecay, BufferView<float> parameters);
+
+    /// <summary>Momentum with the learning rate on the host (see <see cref="IBackend.MomentumStep"/>).</summary>
+    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
+        float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
+        BufferView<float> parameters);
+
+    /// <summary>Adam with every scalar on the host, <paramref name="adam"/>'s learning rate and corrections
+    /// included (see <see cref="IBackend.AdamStep"/>).</summary>
+    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
 
     protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum)
     {
@@ -71,26 +91,26 @@ public abstract class HostBackend : BackendBase
         c[1]++;
     }
 
-    /// <summary>start = counter[0]·B, checked against the indices it will read.</summary>
+    /// <summary>start = counter[0]·stride, checked against the indices it will read.</summary>
     /// <exception cref="ArgumentOutOfRangeException">start + B exceeds the indices.</exception>
-    private static int Start(BufferView<int> counter, int batch, BufferView<int> indices)
+    private static int Start(BufferView<int> counter, int stride, int batch, BufferView<int> indices)
     {
-        long start = (long)counter.Span()[0] * batch;
+        long start = (long)counter.Span()[0] * stride;
         if (start < 0 || start + batch > indices.Length)
             throw new ArgumentOutOfRangeException(nameof(counter), counter.Span()[0],
-                $"batch {counter.Span()[0]} of {batch} is outside the {indices.Length} indices");
+                $"mini-batch {counter.Span()[0]} ({batch} rows from {start}) is outside the {indices.Length} indices");
         return (int)start;
     }
 
-    /// <summary>The step's scalars (lr, c₁, c₂): schedule row counter[1].</summary>
-    /// <exception cref="ArgumentOutOfRangeException">counter[1] is outside the schedule.</exception>
+    /// <summary>The step's scalars (lr, c₁, c₂): schedule row counter[0].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">counter[0] is outside the schedule.</exception>
     private static (float LearningRate, float Correction1, float Correction2) Row(BufferView<float> schedule,
         BufferView<int> counter)
     {
-        int t = counter.Span()[1];
+        int t = counter.Span()[0];
         if (t < 0 || t >= schedule.Length / 3)
             throw new ArgumentOutOfRangeException(nameof(counter), t,
-                $"step {t} is outside the schedule's {schedule.Length / 3} steps");
+                $"mini-batch {t} is outside the schedule's {schedule.Length / 3} rows");
         var row = schedule.Span().Slice(3 * t, 3);
         return (row[0], row[1], row[2]);
     }

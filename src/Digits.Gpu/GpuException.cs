@@ -1,9 +1,9 @@
 namespace Digits.Gpu;
 
 /// <summary>
-/// A native GPU call failed. Carries the native error's name as the library spells it
-/// (<c>CUDA_ERROR_OUT_OF_MEMORY</c>, <c>CL_INVALID_BUFFER_SIZE</c>, <c>NVRTC_ERROR_COMPILATION</c>), its
-/// description, and the call's source text, all three repeated in <see cref="Exception.Message"/>.
+/// A GPU operation failed. Carries the native error's name as the driver spells it (<c>CUDA_ERROR_OUT_OF_MEMORY</c>,
+/// <c>CL_INVALID_BUFFER_SIZE</c>, from ILGPU's <c>CudaException.Error</c> / <c>CLException.Error</c>), its
+/// description, and the operation that failed, all three repeated in <see cref="Exception.Message"/>.
 /// </summary>
 public class GpuException : Exception
 {
@@ -34,7 +34,7 @@ public class GpuException : Exception
     /// <summary>What the library says the error means.</summary>
     public string Description { get; }
 
-    /// <summary>The failing call as written in the source, e.g. <c>CudaNative.cuMemAlloc_v2(out ptr, bytes)</c>.</summary>
+    /// <summary>The failing operation, e.g. <c>LinearForward</c> or <c>allocating 1,024 bytes</c>.</summary>
     public string Call { get; }
 
     /// <summary>The numeric result code.</summary>
@@ -45,29 +45,17 @@ public class GpuException : Exception
 }
 
 /// <summary>
-/// The kernel source did not compile (OpenCL <c>clBuildProgram</c> or NVRTC). <see cref="Log"/> holds the
-/// compiler's whole log, which the message repeats.
+/// ILGPU could not compile a kernel for the device (an <c>InternalCompilerException</c> when the kernels load): a
+/// bug in a kernel, or a construct the device's backend does not support. The message carries ILGPU's message and
+/// its cause.
 /// </summary>
 public sealed class KernelCompilationException : GpuException
 {
-    /// <summary>Creates the exception for a failed build by <paramref name="compiler"/> with
-    /// <paramref name="options"/>.</summary>
-    public KernelCompilationException(string compiler, string options, string log, string nativeName, string call,
-        int code)
-        : base($"kernel compilation by {compiler} failed ({nativeName}) with options '{options}'. " +
-               $"Compiler log:\n{log}", nativeName, "the kernel source did not compile", call, code)
+    /// <summary>Wraps ILGPU's exception <paramref name="inner"/>, raised during <paramref name="operation"/>.</summary>
+    public KernelCompilationException(Exception inner, string operation)
+        : base($"ILGPU could not compile a kernel while {operation}: {inner.Message}" +
+               (inner.InnerException is null ? "" : $" (cause: {inner.InnerException.Message})"),
+            "ILGPU_COMPILATION_FAILED", "a kernel did not compile", operation, 0)
     {
-        Compiler = compiler;
-        Options = options;
-        Log = log;
     }
-
-    /// <summary>Which compiler ran, e.g. "OpenCL (Portable Computing Language)" or "NVRTC 13.0".</summary>
-    public string Compiler { get; }
-
-    /// <summary>The options it was given.</summary>
-    public string Options { get; }
-
-    /// <summary>The compiler's whole log.</summary>
-    public string Log { get; }
 }

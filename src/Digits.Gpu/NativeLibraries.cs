@@ -1,92 +1,48 @@
-using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Digits.Gpu;
 
 /// <summary>
-/// Finds the three native libraries the GPU backends bind to. <c>[LibraryImport]</c> declarations name a
-/// logical library (<see cref="Cuda"/>, <see cref="Nvrtc"/>, <see cref="OpenCl"/>); the assembly's one
-/// <see cref="NativeLibrary.SetDllImportResolver"/> hook maps each to its own ordered list of file names
-/// (<see cref="Candidates"/>) and remembers the first that loads.
+/// Maps the library names ILGPU (and <see cref="Cuda.CudaGraphs"/>) import, <c>cuda</c> and <c>OpenCL</c>, to the
+/// files a driver-only machine has: <c>libcuda.so.1</c> and <c>libOpenCL.so.1</c> (.NET itself would probe only
+/// <c>libcuda.so</c>, which only the CUDA toolkit installs). One resolver per assembly, installed once, before
+/// any ILGPU context is created.
 /// </summary>
 internal static class NativeLibraries
 {
-    /// <summary>The CUDA driver API.</summary>
-    public const string Cuda = "cuda";
+    private static readonly Lock Gate = new();
+    private static bool s_installed;
 
-    /// <summary>The CUDA run-time compiler.</summary>
-    public const string Nvrtc = "nvrtc";
-
-    /// <summary>The OpenCL ICD loader.</summary>
-    public const string OpenCl = "OpenCL";
-
-    private static readonly ConcurrentDictionary<string, (nint Handle, string? Path)> Loaded = new();
-
-    static NativeLibraries() =>
-        NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
-
-    /// <summary>Makes sure the resolver is installed (runs the static constructor once).</summary>
-    public static void EnsureResolver()
+    /// <summary>The driver files tried for each import name, first to last.</summary>
+    public static string[] Candidates(string name) => name switch
     {
-    }
+        "cuda" => OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"],
+        "OpenCL" => OperatingSystem.IsWindows() ? ["OpenCL.dll"] : ["libOpenCL.so.1", "libOpenCL.so"],
+        _ => [],
+    };
 
-    /// <summary>The file names tried for <paramref name="library"/>, first to last.</summary>
-    public static IReadOnlyList<string> Candidates(string library)
+    /// <summary>Installs the resolver on ILGPU's assembly and ours (once).</summary>
+    public static void Install()
     {
-        bool windows = OperatingSystem.IsWindows(), mac = OperatingSystem.IsMacOS();
-        return library switch
+        lock (Gate)
         {
-            Cuda => windows ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"],
-            Nvrtc => windows
-                ? ["nvrtc64_130_0.dll", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll"]
-                : WithCudaFolders(["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"]),
-            OpenCl => windows ? ["OpenCL.dll"]
-                : mac ? ["/System/Library/Frameworks/OpenCL.framework/OpenCL"]
-                : ["libOpenCL.so.1", "libOpenCL.so"],
-            _ => [],
-        };
+            if (s_installed) return;
+            s_installed = true;
+            NativeLibrary.SetDllImportResolver(typeof(ILGPU.Context).Assembly, Resolve);
+            NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
+        }
     }
 
-    /// <summary>The name people know the library by, for "… not found" reasons.</summary>
-    public static string DisplayName(string library) => Candidates(library) is [var first, ..] ? first : library;
+    /// <summary>Whether the driver library for <paramref name="name"/> loads here.</summary>
+    public static bool Present(string name) => Load(name) != 0;
 
-    /// <summary>Loads <paramref name="library"/> (once) and says from where.</summary>
-    public static bool TryLoad(string library, out string? path)
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path) => Load(name);
+
+    private static nint Load(string name)
     {
-        EnsureResolver();
-        var entry = Loaded.GetOrAdd(library, Load);
-        path = entry.Path;
-        return entry.Handle != 0;
-    }
-
-    /// <summary>Whether the loaded <paramref name="library"/> exports <paramref name="entryPoint"/> (for entry
-    /// points newer than the oldest version supported).</summary>
-    public static bool HasExport(string library, string entryPoint) =>
-        TryLoad(library, out _) && NativeLibrary.TryGetExport(Loaded[library].Handle, entryPoint, out _);
-
-    private static (nint, string?) Load(string library)
-    {
-        foreach (string name in Candidates(library))
-            if (NativeLibrary.TryLoad(name, out nint handle)) return (handle, name);
-        return (0, null);
-    }
-
-    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
-        name is Cuda or Nvrtc or OpenCl ? Loaded.GetOrAdd(name, Load).Handle : 0;
-
-    /// <summary>NVRTC is often installed beside the CUDA toolkit rather than on the loader's path.</summary>
-    private static string[] WithCudaFolders(string[] names)
-    {
-        var folders = new List<string>();
-        foreach (string variable in new[] { "CUDA_PATH", "CUDA_HOME" })
-            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } root)
-                folders.Add(Path.Combine(root, "lib64"));
-        folders.Add("/usr/local/cuda/lib64");
-        var all = new List<string>(names);
-        foreach (string folder in folders)
-            foreach (string name in names)
-                all.Add(Path.Combine(folder, name));
-        return [.. all];
+        foreach (string file in Candidates(name))
+            if (NativeLibrary.TryLoad(file, out nint handle)) return handle;
+        return 0;
     }
 }

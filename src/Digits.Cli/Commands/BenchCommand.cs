@@ -4,8 +4,6 @@ using Digits.Core.Data;
 using Digits.Core.Model;
 using Digits.Core.Training;
 using Digits.Cpu;
-using Digits.Gpu.Cuda;
-using Digits.Gpu.OpenCl;
 
 namespace Digits.Cli.Commands;
 
@@ -125,10 +123,8 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
     {
         if (verb.Devices is { } list)
             return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var found = new List<string> { "cpu" };
-        if (OpenClBackend.ListDevices().IsAvailable) found.Add("opencl");
-        if (CudaBackend.ListDevices().IsAvailable) found.Add("cuda");
-        return found;
+        // The CPU and every available GPU (never ilgpu-cpu or reference: they are for checking, not speed).
+        return ["cpu", .. BackendCatalog.List().Where(d => d.Available && d.IsGpu).Select(d => d.Name)];
     }
 
     private IReadOnlyList<BenchConfig> Configs()
@@ -138,11 +134,5 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
             ?? throw new UsageException($"--config: unknown configuration '{n}'; use {string.Join(", ", BenchConfig.All.Select(c => c.Name))}")).ToList();
     }
 
-    private static double? PeakGflops(IBackend backend) => backend switch
-    {
-        CpuBackend cpu => cpu.PeakGflops,
-        OpenClBackend cl => cl.Device.PeakGflops,
-        CudaBackend cuda => cuda.Device.PeakGflops,
-        _ => null,
-    };
+    private static double? PeakGflops(IBackend backend) => BackendCatalog.PeakGflops(backend);
 }

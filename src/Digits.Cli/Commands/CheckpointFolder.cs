@@ -82,7 +82,8 @@ internal sealed class CheckpointFolder : IDisposable
 
     /// <summary>
     /// Saves <paramref name="state"/>. A failure (disk full, folder removed) is reported on <paramref name="stderr"/>
-    /// and training goes on: the run itself is not lost, only its latest restart point.
+    /// and training goes on: the run itself is not lost, only its latest restart point. <see cref="Summary"/> says at
+    /// the end what was not written.
     /// </summary>
     public void Save(TrainingState state, IReadOnlyDictionary<string, string> metadata, bool interrupted,
         TextWriter stderr)
@@ -90,14 +91,35 @@ internal sealed class CheckpointFolder : IDisposable
         try
         {
             string file = Checkpoint.Save(Path, state, metadata);
+            Written++;
+            Newest = (file, state.Position);
             if (interrupted) InterruptCheckpoint = (file, state.Position);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"digits: could not write a checkpoint {state.Position} in {Path} ({e.Message})" +
+            Failed++;
+            LastFailure = OutputFile.Reason(e);
+            stderr.WriteLine($"digits: warning: could not write the checkpoint {state.Position} in {Path}: {LastFailure}" +
                              (interrupted ? "" : "; training goes on"));
         }
     }
+
+    /// <summary>Checkpoints written and not written in this run.</summary>
+    public int Written { get; private set; }
+
+    /// <inheritdoc cref="Written"/>
+    public int Failed { get; private set; }
+
+    private (string File, string Position)? Newest { get; set; }
+    private string? LastFailure { get; set; }
+
+    /// <summary>For the end of a run some of whose checkpoints could not be written: one line saying so (null when
+    /// every one was written).</summary>
+    public string? Summary() => Failed == 0 ? null
+        : Written == 0 ? $"warning: no checkpoint was written in {Path} ({Failed} tried; {LastFailure}): this run could not " +
+                         "have been resumed"
+        : $"warning: {Failed} of {Failed + Written} checkpoints could not be written in {Path} ({LastFailure}); the newest " +
+          $"written is {Newest!.Value.File}, {Newest.Value.Position}";
 
     /// <summary>How to continue this run, for messages.</summary>
     public string ResumeCommand => $"digits train --resume {Quote(Path)}";

@@ -1,37 +1,40 @@
 using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Cpu;
-using Digits.Gpu.Cuda;
-using Digits.Gpu.OpenCl;
 
 namespace Digits.Cli.Commands;
 
-/// <summary><c>digits devices</c>: every backend with what it found, or why it is unavailable.</summary>
+/// <summary><c>digits devices</c>: every backend of <see cref="BackendCatalog"/> with what it found, or why it is
+/// unavailable (what ILGPU needs and what the machine has), and which one <c>--device auto</c> takes.</summary>
 internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
 {
     public int Run()
     {
-        using var cpu = new CpuBackend();
-        var cl = OpenClBackend.ListDevices();
-        var cuda = CudaBackend.ListDevices();
+        var devices = BackendCatalog.List();
+        var (auto, why) = DeviceSelector.Choose(devices);
         if (verb.Json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
-                cpu = new { description = cpu.Description, threads = cpu.Threads, simd_floats = cpu.SimdWidth, peak_gflops = cpu.PeakGflops, peak_method = FmaPeak.Measured.Method },
-                opencl = new { devices = cl.Devices.Select(d => d.ToString()), reason = cl.Reason },
-                cuda = new { devices = cuda.Devices.Select(d => d.ToString()), reason = cuda.Reason },
+                devices = devices.Select(d => new
+                {
+                    name = d.Name, kind = d.Kind, available = d.Available, hardware = d.Hardware,
+                    reason = d.Available ? null : d.Reason, peak_gflops = d.PeakGflops,
+                    peak_method = d.Kind == "cpu" ? FmaPeak.Measured.Method : null,
+                }),
+                auto,
             }));
             return ExitCodes.Success;
         }
-        stdout.WriteLine("cpu");
-        stdout.WriteLine($"  cpu  {cpu.Description}; {cpu.PeakGflops:0} GFLOP/s FMA peak ({FmaPeak.Measured.Method})");
-        stdout.WriteLine("opencl");
-        if (cl.IsAvailable) foreach (var d in cl.Devices) stdout.WriteLine($"  {d}");
-        else stdout.WriteLine($"  unavailable: {cl.Reason}");
-        stdout.WriteLine("cuda");
-        if (cuda.IsAvailable) foreach (var d in cuda.Devices) stdout.WriteLine($"  {d}");
-        else stdout.WriteLine($"  unavailable: {cuda.Reason}");
+        foreach (var d in devices)
+        {
+            // The CPU's peak is measured (FmaPeak), and says how; a GPU's is computed from its SMs and clock.
+            string peak = d.PeakGflops is not { } p ? ""
+                : d.Kind == "cpu" ? $"; {p:0} GFLOP/s FP32 FMA peak ({FmaPeak.Measured.Method})"
+                : $"; ~{p:0} GFLOP/s FP32 FMA peak";
+            stdout.WriteLine(d.Available ? $"  {d.Name,-10} {d.Hardware}{peak}" : $"  {d.Name,-10} unavailable: {d.Reason}");
+        }
+        stdout.WriteLine($"--device auto takes {auto} ({why})");
         return ExitCodes.Success;
     }
 }

@@ -11,6 +11,7 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
 {
     public int Run()
     {
+        CheckFolder(verb.Out, "--out");
         var model = SavedModel.Load(verb.Model);
         var spec = SavedModel.Dataset(model, verb.Dataset);
         SavedModel.WarnIfOtherDataset(model, verb.Model, spec, stderr);
@@ -21,6 +22,17 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), data.Test, verb.Out);
         stdout.WriteLine($"report written to {path}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>Refuses, before any work, a report folder that is a file or whose <c>index.html</c> is not a regular
+    /// file; what can only fail while writing (a full disk) is a runtime failure then.</summary>
+    /// <exception cref="UsageException">the folder cannot take the report.</exception>
+    public static void CheckFolder(string folder, string flag)
+    {
+        if (File.Exists(folder)) throw new UsageException($"{flag}: {folder} is a file; give a folder");
+        string index = Path.Combine(folder, "index.html");
+        if (OutputFile.NotARegularFile(index) is { } kind)
+            throw new UsageException($"{flag}: {index} is {kind}, not a regular file; it is never replaced");
     }
 
     /// <summary>Evaluates and writes the report; shared with <c>train --report</c>.</summary>
@@ -37,7 +49,10 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--report/--out: cannot write {folder} ({e.Message})");
+            // Found while writing, after the work: a runtime failure (exit 1), like a model that cannot be saved.
+            string index = Path.Combine(folder, "index.html");
+            throw new RuntimeFailureException($"could not write the report {index}: {OutputFile.Reason(e)}; " +
+                                              (File.Exists(index) ? $"the previous {index} is intact" : "nothing was written there"));
         }
     }
 }

@@ -22,6 +22,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         var settings = resume is null
             ? TrainSettings.Resolve(verb)
             : TrainSettings.ForResume(verb, Path.GetFileName(resume.Path), resume.Metadata.GetValueOrDefault("settings"));
+        if (verb.Report is { } reportFolder) ReportCommand.CheckFolder(reportFolder, "--report");
         if (resume is not null && resume.State.Options != settings.Training)
             throw new UsageException($"--resume: {Path.GetFileName(resume.Path)}: its recorded settings and its training " +
                                      "options disagree; the file is damaged (an older checkpoint may still be whole)");
@@ -112,7 +113,22 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         var trained = result.Model;
         WarnIfNotLearning(result, data.Train.Classes, options.LearningRate);
         AddMetadata(trained, settings, data, result, device.Backend.Name);
-        ModelFile.Save(settings.Output, trained);
+        try
+        {
+            ModelFile.Save(settings.Output, trained);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Checked before training (folder, name, file kind), so what is left is the disk itself: full, or gone.
+            stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(settings.Output)}: " +
+                             $"{OutputFile.Reason(e)}; " + (File.Exists(settings.Output)
+                                 ? $"the previous {settings.Output} is intact" : "no model was saved"));
+            if (checkpoints?.Written > 0)
+                stderr.WriteLine($"digits: the run is checkpointed in {checkpoints.Path}: {checkpoints.ResumeCommand} " +
+                                 "--output FILE finishes from there and saves the model elsewhere");
+            return ExitCodes.RuntimeFailure;
+        }
+        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
         string accuracy = $"{test.Accuracy:0.00%} ({test.Correct}/{test.Count})";
         string? reportPath = verb.Report is null ? null : ReportCommand.Write(device.Backend, trained,
             Path.GetFileName(settings.Output), Report.ReportData.HistoryFromReports(result.History), data.Test, verb.Report);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
@@ -101,7 +102,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             throw new UsageException($"--validation {validation} must be less than the {DatasetCatalog.TrainCount} " +
                                      $"training images of {named.Info.Name}");
         string output = Pick(v => v.Output, "model.safetensors");
-        CheckWritableFolder(output);
+        CheckOutput(output);
         return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant());
     }
 
@@ -232,20 +233,53 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return [.. widths];
     }
 
-    private static void CheckWritableFolder(string output)
+    /// <summary>
+    /// Everything about <c>--output</c> that could make the final save fail, checked before training starts so a
+    /// trained model is never lost to it: not a folder, device, pipe or socket (only regular files are written, and
+    /// nothing else is replaced); a name the file system takes; a folder that exists and can be written, where the
+    /// temporary name the save uses is created and removed (so it is legal too). Temporaries that killed runs left
+    /// for this output are removed on the way.
+    /// </summary>
+    private static void CheckOutput(string output)
     {
-        if (Directory.Exists(output)) throw new UsageException($"--output: {output} is a folder; give a file name");
-        string folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
+        if (OutputFile.NotARegularFile(output) is { } kind)
+            throw new UsageException(kind == "a folder" ? $"--output: {output} is a folder; give a file name"
+                : $"--output: {output} is {kind}, not a regular file; digits train writes only regular files and " +
+                  "never replaces anything else");
+        string full = Path.GetFullPath(output);
+        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(full));
+        if (nameBytes > OutputFile.MaxNameBytes)
+            throw new UsageException($"--output: the file name is {nameBytes} bytes long; file systems take at most " +
+                                     $"{OutputFile.MaxNameBytes}");
+        string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder)) throw new UsageException($"--output: folder {folder} does not exist");
-        string probe = Path.Combine(folder, $".digits-write-test-{Environment.ProcessId}");
+        OutputFile.RemoveStaleTemporaries(full);
+        RemoveStaleWriteProbes(folder);
+        string probe = OutputFile.TemporaryPath(full);
         try
         {
-            File.WriteAllBytes(probe, []);
+            new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None).Dispose();
             File.Delete(probe);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--output: cannot write in {folder} ({e.Message})");
+            throw new UsageException($"--output: cannot write in {folder} ({OutputFile.Reason(e)})");
+        }
+    }
+
+    /// <summary>Earlier versions probed the folder with <c>.digits-write-test-{pid}</c>; a run killed right then
+    /// left it behind. Those of processes no longer running go.</summary>
+    private static void RemoveStaleWriteProbes(string folder)
+    {
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, ".digits-write-test-*"))
+                if (int.TryParse(Path.GetFileName(file)[".digits-write-test-".Length..], NumberStyles.None,
+                        CultureInfo.InvariantCulture, out int pid) && !OutputFile.IsRunning(pid))
+                    File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security;
 using System.Text;
+using Digits.Core.Model;
 
 namespace Digits.Cli.Report;
 
@@ -14,14 +15,31 @@ internal static class HtmlReport
 {
     private const int GalleryLimit = 60;
 
-    /// <summary>Writes <c>index.html</c> into <paramref name="folder"/> (created if missing), atomically.</summary>
+    /// <summary>Writes <c>index.html</c> into <paramref name="folder"/> (created if missing), atomically: to a
+    /// temporary file beside it, renamed over it; a killed run's temporary is removed by the next report there.</summary>
     /// <returns>The path written.</returns>
     public static string Write(string folder, ReportData data)
     {
         Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, "index.html"), temp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, Render(data), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
+        string path = Path.Combine(folder, "index.html"), temp = OutputFile.TemporaryPath(path);
+        if (OutputFile.NotARegularFile(path) is { } kind)
+            throw new IOException($"{path} is {kind}, not a regular file; it is never replaced");
+        OutputFile.RemoveStaleTemporaries(path);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                OutputFile.ThrowIfFaultInjected(path);
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false));
+                writer.Write(Render(data));
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
         return path;
     }
 

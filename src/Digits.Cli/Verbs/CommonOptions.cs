@@ -29,3 +29,35 @@ internal interface IDataOptions
     string? Data { get; }
     bool NoDownload { get; }
 }
+
+/// <summary>
+/// The bounds of <c>--threads</c>, checked for every verb that takes it before any work starts: a worker thread
+/// per requested thread is created, so tens of thousands of them (or <c>int.MaxValue</c>) crashed the runtime after
+/// a long wait instead of being refused.
+/// </summary>
+internal static class ThreadsOption
+{
+    /// <summary>Threads beyond the logical processors only take turns; this many per processor is already plenty.</summary>
+    public const int PerProcessor = 4;
+
+    /// <summary>The most <c>--threads</c> accepted on this machine.</summary>
+    public static int Max => PerProcessor * Environment.ProcessorCount;
+
+    /// <summary>The <c>--threads</c> value of a parsed verb, if it has the flag.</summary>
+    public static int? Of(object verb) => verb switch
+    {
+        DeviceOptions d => d.Threads,
+        PredictVerb p => p.Threads,
+        BenchVerb b => b.Threads,
+        _ => null,
+    };
+
+    /// <exception cref="UsageException">below 0, or above <see cref="Max"/>.</exception>
+    public static void Check(int? threads)
+    {
+        if (threads is < 0) throw new UsageException($"--threads must be ≥ 0, got {threads}");
+        if (threads > Max)
+            throw new UsageException($"--threads {threads} is more than {Max} ({PerProcessor} per logical processor, " +
+                                     $"{Environment.ProcessorCount} here); use 0 for one per processor");
+    }
+}

@@ -15,6 +15,10 @@ internal sealed class TopicAttribute(string name, string? defaultText = null) : 
 /// <summary>A command-line value that is out of range or malformed: printed as one line, exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
+/// <summary>A failure while the command ran (a file that could not be written: disk full, folder gone): printed as
+/// one line, exit code 1. Usage and input errors, found before the work starts, are <see cref="UsageException"/>.</summary>
+internal sealed class RuntimeFailureException(string message) : Exception(message);
+
 /// <summary>Process exit codes, documented in the README and in <c>digits --help</c>.</summary>
 internal static class ExitCodes
 {

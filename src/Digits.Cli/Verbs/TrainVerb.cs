@@ -81,7 +81,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Output")]
     public string? Report { get; set; }
 
-    [Option("output", MetaValue = "FILE", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed.")]
+    [Option("output", MetaValue = "FILE", HelpText = "Where to save the model (safetensors). Written to a temporary file and renamed; only a regular file is written or replaced (a device such as /dev/null, a pipe or a folder is refused).")]
     [Topic("Output", "model.safetensors")]
     public string? Output { get; set; }
 

@@ -194,59 +194,12 @@ public abstract class BackendBase : IBackend
         CountCorrectCore(scores, labels, batch, classes, correct);
     }
 
-    public void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices, int start,
-        int batch, int features, BufferView<float> x, BufferView<int> y)
+    public void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
+        BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y)
     {
-        Sizes(start, batch, features);
-        Need(indices, (long)start + batch, nameof(indices));
-        Need(x, (long)batch * features, nameof(x));
-        Need(y, batch, nameof(y));
-        if (features > 0 && images.Length % features != 0)
-            throw new ArgumentException(
-                $"images holds {images.Length} elements, not a whole number of rows of {features}", nameof(images));
-        Check(images, nameof(images));
-        Check(labels, nameof(labels));
-        if (batch == 0) return;
-        Launches++;
-        GatherBatchCore(images, labels, indices, start, batch, features, x, y);
-    }
-
-    public void SgdStep(BufferView<float> gradients, int count, int decayCount, float learningRate,
-        float weightDecay, BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        if (count == 0) return;
-        Launches++;
-        SgdStepCore(gradients, count, decayCount, learningRate, weightDecay, parameters);
-    }
-
-    public void MomentumStep(BufferView<float> gradients, int count, int decayCount, float learningRate,
-        float momentum, float weightDecay, BufferView<float> velocity, BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        Need(velocity, count, nameof(velocity));
-        if (count == 0) return;
-        Launches++;
-        MomentumStepCore(gradients, count, decayCount, learningRate, momentum, weightDecay, velocity, parameters);
-    }
-
-    public void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
-        BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        Need(m, count, nameof(m));
-        Need(v, count, nameof(v));
-        if (count == 0) return;
-        Launches++;
-        AdamStepCore(gradients, count, decayCount, adam, m, v, parameters);
-    }
-
-    public void GatherBatchAt(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        BufferView<int> counter, int batch, int features, BufferView<float> x, BufferView<int> y)
-    {
-        Sizes(batch, features);
+        Sizes(stride, batch, features);
         Check(indices, nameof(indices));
-        Need(counter, 2, nameof(counter));
+        Need(counter, 1, nameof(counter));
         Need(x, (long)batch * features, nameof(x));
         Need(y, batch, nameof(y));
         if (features > 0 && images.Length % features != 0)
@@ -256,20 +209,20 @@ public abstract class BackendBase : IBackend
         Check(labels, nameof(labels));
         if (batch == 0) return;
         Launches++;
-        GatherBatchAtCore(images, labels, indices, counter, batch, features, x, y);
+        GatherBatchCore(images, labels, indices, counter, stride, batch, features, x, y);
     }
 
-    public void SgdStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+    public void SgdStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float weightDecay, BufferView<float> parameters)
     {
         Step(gradients, count, decayCount, parameters);
         Tables(schedule, counter);
         if (count == 0) return;
         Launches++;
-        SgdStepAtCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters);
+        SgdStepCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters);
     }
 
-    public void MomentumStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+    public void MomentumStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
         BufferView<float> parameters)
     {
@@ -278,11 +231,11 @@ public abstract class BackendBase : IBackend
         Tables(schedule, counter);
         if (count == 0) return;
         Launches++;
-        MomentumStepAtCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity,
+        MomentumStepCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity,
             parameters);
     }
 
-    public void AdamStepAt(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+    public void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
         BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
         BufferView<float> parameters)
     {
@@ -292,7 +245,7 @@ public abstract class BackendBase : IBackend
         Tables(schedule, counter);
         if (count == 0) return;
         Launches++;
-        AdamStepAtCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
+        AdamStepCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
     }
 
     public void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum)
@@ -341,24 +294,14 @@ public abstract class BackendBase : IBackend
     protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
         int classes, BufferView<int> correct);
     protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, int start, int batch, int features, BufferView<float> x, BufferView<int> y);
-    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount, float learningRate,
-        float weightDecay, BufferView<float> parameters);
-    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
-        float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
-        BufferView<float> parameters);
-    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
-
-    protected abstract void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, BufferView<int> counter, int batch, int features, BufferView<float> x,
+        BufferView<int> indices, BufferView<int> counter, int stride, int batch, int features, BufferView<float> x,
         BufferView<int> y);
-    protected abstract void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
         BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters);
-    protected abstract void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
         BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
         BufferView<float> velocity, BufferView<float> parameters);
-    protected abstract void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
         BufferView<float> v, BufferView<float> parameters);
     protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
@@ -380,7 +323,7 @@ public abstract class BackendBase : IBackend
         Need(schedule, 3, nameof(schedule));
         if (schedule.Length % 3 != 0)
             throw new ArgumentException($"schedule holds {schedule.Length} elements, not (steps, 3)", nameof(schedule));
-        Need(counter, 2, nameof(counter));
+        Need(counter, 1, nameof(counter));
     }
 
     private void Check<T>(BufferView<T> view, string name) where T : unmanaged

@@ -114,72 +114,53 @@ public interface IBackend : IDisposable
     void CountCorrect(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
         BufferView<int> correct);
 
-    /// <summary>
-    /// Gathers a mini-batch from a dataset held on the device: for r in [0,B): x[r,:] = images[indices[start+r],:],
-    /// y[r] = labels[indices[start+r]]. images (N,I), labels (N), indices (≥ start+B) each in [0,N),
-    /// x (B,I), y (B).
-    /// </summary>
-    void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices, int start,
-        int batch, int features, BufferView<float> x, BufferView<int> y);
-
-    /// <summary>
-    /// Mini-batch SGD with L2 weight decay over a flat parameter buffer:
-    /// g = grad + λ·p (λ only for the first <paramref name="decayCount"/> elements, the weights);
-    /// p −= lr·g. gradients, parameters (count).
-    /// </summary>
-    void SgdStep(BufferView<float> gradients, int count, int decayCount, float learningRate, float weightDecay,
-        BufferView<float> parameters);
-
-    /// <summary>
-    /// SGD with (heavy-ball) momentum, PyTorch's form: g = grad + λ·p; v = μ·v + g; p −= lr·v.
-    /// gradients, velocity, parameters (count).
-    /// </summary>
-    void MomentumStep(BufferView<float> gradients, int count, int decayCount, float learningRate, float momentum,
-        float weightDecay, BufferView<float> velocity, BufferView<float> parameters);
-
-    /// <summary>
-    /// Adam (Kingma &amp; Ba 2015, Algorithm 1) with L2 weight decay added to the gradient:
-    /// g = grad + λ·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²;
-    /// p −= lr·(m·c₁) / (√(v·c₂) + ε) with the bias corrections c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ) passed in.
-    /// gradients, m, v, parameters (count).
-    /// </summary>
-    void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
-        BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
-
-    // Device-driven steps. A training step whose scalars live on the device launches the same arguments every
-    // time, so it can be recorded once (a CUDA graph) and replayed. Two small device buffers drive it:
+    // Device-driven steps. A training step's scalars live on the device, so a step launches the same arguments
+    // every time and can be recorded once (a CUDA graph) and replayed. Two small device buffers drive it:
     //   counter (3 ints): counter[0] = the mini-batch's index within the epoch, counter[1] = the global step
     //   t (0-based), both advanced by AdvanceStep; counter[2] = the first step after which the loss sum was
     //   not finite, −1 until then (set by AdvanceStep, so divergence is found without reading the loss);
-    //   schedule (T, 3 floats), uploaded once per run (see StepSchedule): for step t,
-    //   schedule[3t] = learning rate, schedule[3t+1] = Adam's c₁ = 1/(1−β₁ᵗ⁺¹), schedule[3t+2] = c₂ = 1/(1−β₂ᵗ⁺¹).
+    //   schedule (S, 3 floats), uploaded once per epoch (see StepSchedule): for the epoch's mini-batch s,
+    //   schedule[3s] = learning rate, schedule[3s+1] = Adam's c₁ = 1/(1−β₁ᵗ⁺¹), schedule[3s+2] = c₂ = 1/(1−β₂ᵗ⁺¹)
+    //   with t that mini-batch's global step.
     // The host cannot check the device-held indices: the reference and CPU backends throw
     // ArgumentOutOfRangeException for one out of range; a GPU cannot throw, so its gather writes zero rows and
     // label −1 and its optimizer steps change nothing.
 
     /// <summary>
-    /// <see cref="GatherBatch"/> with start = counter[0]·B read on the device: for r in [0,B):
-    /// x[r,:] = images[indices[start+r],:], y[r] = labels[indices[start+r]]. images (N,I), labels (N),
-    /// indices (any length; start+r must be inside it), counter (≥ 2), x (B,I), y (B).
+    /// Gathers a mini-batch from a dataset held on the device, at the position the step counter gives:
+    /// with start = counter[0]·<paramref name="stride"/>, for r in [0,B): x[r,:] = images[indices[start+r],:],
+    /// y[r] = labels[indices[start+r]]. <paramref name="stride"/> is the run's mini-batch size and B ≤ it is this
+    /// step's (smaller for an epoch's last, partial mini-batch). images (N,I), labels (N), indices (any length;
+    /// start+r must be inside it) each in [0,N), counter (≥ 1), x (B,I), y (B).
     /// </summary>
-    void GatherBatchAt(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        BufferView<int> counter, int batch, int features, BufferView<float> x, BufferView<int> y);
+    void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
+        BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y);
 
-    /// <summary><see cref="SgdStep"/> with lr = schedule[3·counter[1]] read on the device.
-    /// gradients, parameters (count), schedule (3T), counter (≥ 2).</summary>
-    void SgdStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+    /// <summary>
+    /// Mini-batch SGD with L2 weight decay over a flat parameter buffer, lr = schedule[3·counter[0]] read on the
+    /// device: g = grad + λ·p (λ only for the first <paramref name="decayCount"/> elements, the weights);
+    /// p −= lr·g. gradients, parameters (count), schedule (S,3), counter (≥ 1).
+    /// </summary>
+    void SgdStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float weightDecay, BufferView<float> parameters);
 
-    /// <summary><see cref="MomentumStep"/> with lr = schedule[3·counter[1]] read on the device.
-    /// gradients, velocity, parameters (count), schedule (3T), counter (≥ 2).</summary>
-    void MomentumStepAt(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
+    /// <summary>
+    /// SGD with (heavy-ball) momentum, PyTorch's form, lr = schedule[3·counter[0]] read on the device:
+    /// g = grad + λ·p; v = μ·v + g; p −= lr·v. gradients, velocity, parameters (count), schedule (S,3),
+    /// counter (≥ 1).
+    /// </summary>
+    void MomentumStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
         BufferView<float> parameters);
 
-    /// <summary><see cref="AdamStep"/> with lr, c₁, c₂ = schedule[3t], schedule[3t+1], schedule[3t+2] for
-    /// t = counter[1], read on the device; <paramref name="adam"/> gives β₁, β₂, ε and λ (its learning rate and
-    /// corrections are not used). gradients, m, v, parameters (count), schedule (3T), counter (≥ 2).</summary>
-    void AdamStepAt(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
+    /// <summary>
+    /// Adam (Kingma &amp; Ba 2015, Algorithm 1) with L2 weight decay added to the gradient:
+    /// g = grad + λ·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr·(m·c₁) / (√(v·c₂) + ε), with lr and the
+    /// bias corrections c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ) read on the device from schedule row counter[0];
+    /// <paramref name="adam"/> gives β₁, β₂, ε and λ (its learning rate and corrections are not used).
+    /// gradients, m, v, parameters (count), schedule (S,3), counter (≥ 1).
+    /// </summary>
+    void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
         BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
         BufferView<float> parameters);
 
@@ -193,7 +174,7 @@ public interface IBackend : IDisposable
 /// <summary>
 /// Optional: a backend that can record the ops of one training step and replay them as one launch (CUDA
 /// graphs). Everything issued between <see cref="TryBeginCapture"/> and <see cref="EndCapture"/> is recorded,
-/// not run; the step's scalars must therefore live on the device (the …At ops of <see cref="IBackend"/>).
+/// not run; the step's scalars must therefore live on the device (the counter and schedule of <see cref="IBackend"/>).
 /// </summary>
 public interface IStepCapture
 {

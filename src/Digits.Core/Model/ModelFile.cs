@@ -38,7 +38,8 @@ public static class ModelFile
     }
 
     /// <summary>Loads a model saved by <see cref="Save"/>, checking the metadata against the tensors.</summary>
-    /// <exception cref="ModelFormatException">not a Digits model, or its metadata and tensors disagree.</exception>
+    /// <exception cref="ModelFormatException">not a Digits model, its metadata and tensors disagree, or a parameter
+    /// is NaN or infinite.</exception>
     /// <exception cref="FileNotFoundException">no such file.</exception>
     public static MlpModel Load(string path)
     {
@@ -77,6 +78,7 @@ public static class ModelFile
                     $"tensor '{name}' has shape [{string.Join(',', t.Shape)}]; the architecture says [{string.Join(',', shape)}]");
             total += t.Data.Length;
         }
+        foreach (var name in expected.Keys) SafeTensors.RequireFinite(path, byName[name]);
         if (total > Array.MaxLength)
             throw new ModelFormatException(path, $"architecture {architecture} has {total:N0} parameters, more than one array holds");
         var layout = new ParameterLayout(spec);

@@ -28,6 +28,17 @@ public static class SafeTensors
     /// <summary>Largest header accepted (the format's reference implementation caps it at 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>Most "__metadata__" keys accepted. Digits writes about 20; a header of millions (which fit in
+    /// <see cref="MaxHeaderBytes"/>) would cost seconds and gigabytes to read.</summary>
+    public const int MaxMetadataKeys = 1_000;
+
+    /// <summary>Most "__metadata__" bytes (keys and values as stored) accepted: room for the history of thousands
+    /// of epochs.</summary>
+    public const int MaxMetadataBytes = 10_000_000;
+
+    /// <summary>Most tensors accepted (a model has two per layer, a checkpoint four).</summary>
+    public const int MaxTensors = 10_000;
+
     /// <summary>A name given twice (a tensor, or a metadata key) is refused, not silently resolved.</summary>
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
 
@@ -36,7 +47,8 @@ public static class SafeTensors
     /// over <paramref name="path"/> and the folder synced, so a crash leaves the old file or the new one, never
     /// half of one.
     /// </summary>
-    /// <exception cref="IOException">the folder cannot be written.</exception>
+    /// <exception cref="IOException">the folder cannot be written, or <paramref name="path"/> exists and is not a
+    /// regular file (a device, a pipe: never replaced).</exception>
     public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         var header = new JsonObject();
@@ -63,11 +75,14 @@ public static class SafeTensors
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // keep the data 8-byte aligned, padding with spaces as the spec allows
         string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        if (OutputFile.NotARegularFile(full) is { } kind)
+            throw new IOException($"{full} is {kind}, not a regular file; Digits writes only regular files and never replaces anything else");
+        string temp = OutputFile.TemporaryPath(full);
         try
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
+                OutputFile.ThrowIfFaultInjected(full);
                 Span<byte> length = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
                 stream.Write(length);
@@ -97,15 +112,22 @@ public static class SafeTensors
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        // A safetensors file's JSON header starts right after its length; text and other files fail here first.
-        if (fileLength > 8 && stream.ReadByte() is var first && first != '{')
-            throw new ModelFormatException(path,
-                $"not a safetensors file (one starts with 8 bytes giving the size of its JSON metadata, then '{{'; " +
-                $"this one starts with {Describe(lengthBytes)})");
+        // A safetensors file's JSON header starts right after its length: a file whose length does not fit and whose
+        // ninth byte is not '{' (a text file, an image) is not a safetensors file at all, and is called that.
+        bool jsonFollows = fileLength > 8 && stream.ReadByte() == '{';
         stream.Position = 8;
-        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
+        string start = Describe(lengthBytes);
+        ModelFormatException NotSafetensors() => new(path,
+            $"not a safetensors file (one starts with 8 bytes giving the size of its JSON metadata, then '{{'; " +
+            $"this one starts with {start})");
+        if (headerLength > (ulong)(fileLength - 8))
+            throw jsonFollows ? new ModelFormatException(path,
+                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated")
+                : NotSafetensors();
+        if (headerLength > MaxHeaderBytes)
             throw new ModelFormatException(path,
-                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
+                $"header length {headerLength:N0} bytes is more than the {MaxHeaderBytes:N0} bytes a safetensors header may hold");
+        if (!jsonFollows) throw NotSafetensors();
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
@@ -114,6 +136,7 @@ public static class SafeTensors
         var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
         try
         {
+            CheckCounts(path, headerBytes);
             // JsonNode reads names and strings lazily, so the walk below can still meet malformed text.
             var header = JsonNode.Parse(headerBytes, documentOptions: StrictJson) as JsonObject
                          ?? throw new ModelFormatException(path, "header is not a JSON object");
@@ -161,6 +184,60 @@ public static class SafeTensors
             tensors.Add(new NamedTensor(e.Name, e.Shape, data));
         }
         return (tensors, metadata);
+    }
+
+    /// <summary>
+    /// One pass of a forward-only reader over the header, before anything is built from it: refuses more than
+    /// <see cref="MaxTensors"/> tensors or metadata beyond <see cref="MaxMetadataKeys"/> keys or
+    /// <see cref="MaxMetadataBytes"/> bytes. Anything else odd is left for the full parse to name.
+    /// </summary>
+    private static void CheckCounts(string path, byte[] header)
+    {
+        var reader = new Utf8JsonReader(header, new JsonReaderOptions { AllowTrailingCommas = false });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return;
+        int tensors = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isMetadata = reader.ValueTextEquals("__metadata__"u8);
+            if (!reader.Read()) return;
+            if (!isMetadata || reader.TokenType != JsonTokenType.StartObject)
+            {
+                if (!isMetadata && ++tensors > MaxTensors)
+                    throw new ModelFormatException(path, $"header lists more than {MaxTensors:N0} tensors, the most Digits reads");
+                reader.Skip();
+                continue;
+            }
+            long keys = 0, bytes = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bytes += reader.ValueSpan.Length;
+                if (!reader.Read()) return;
+                long start = reader.TokenStartIndex;
+                reader.Skip();
+                bytes += reader.BytesConsumed - start;
+                if (++keys > MaxMetadataKeys)
+                    throw new ModelFormatException(path,
+                        $"__metadata__ has more than {MaxMetadataKeys:N0} keys, the most Digits reads (a model of its own has about 20)");
+                if (bytes > MaxMetadataBytes)
+                    throw new ModelFormatException(path,
+                        $"__metadata__ holds more than {MaxMetadataBytes:N0} bytes, the most Digits reads");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refuses a tensor holding NaN or infinity, naming it and how many: such a model or checkpoint is damaged
+    /// (training refuses to save one), and would predict nonsense without a word.
+    /// </summary>
+    /// <exception cref="ModelFormatException">a value is not finite.</exception>
+    public static void RequireFinite(string path, NamedTensor tensor)
+    {
+        int bad = 0;
+        foreach (float v in tensor.Data)
+            if (!float.IsFinite(v)) bad++;
+        if (bad > 0)
+            throw new ModelFormatException(path, $"tensor '{tensor.Name}' holds {bad:N0} NaN or infinite values " +
+                                                 $"(of {tensor.Data.Length:N0}); the file is damaged");
     }
 
     private static (string, int[], long, long) ParseEntry(string path, string name, JsonNode? node, long dataLength)

@@ -200,7 +200,12 @@ public static class Checkpoint
         float[] Tensor(string name, int length) =>
             !byName.Remove(name, out var t) ? throw Bad($"tensor '{name}' is missing")
             : t.Data.Length != length || t.Shape.Length != 1 ? throw Bad($"tensor '{name}' has shape [{string.Join(',', t.Shape)}], expected [{length}]")
-            : t.Data;
+            : Finite(t);
+        float[] Finite(NamedTensor t)
+        {
+            SafeTensors.RequireFinite(path, t);
+            return t.Data;
+        }
         var parameters = Tensor("parameters", count);
         var state1 = options.Optimizer == OptimizerKind.Sgd ? null : Tensor("optimizer.state1", count);
         var state2 = options.Optimizer == OptimizerKind.Adam ? Tensor("optimizer.state2", count) : null;

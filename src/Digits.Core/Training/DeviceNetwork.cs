@@ -148,47 +148,15 @@ public sealed class DeviceNetwork : IDisposable
         }
     }
 
-    /// <summary>One optimizer update of every parameter from <see cref="Gradients"/>, in one launch.</summary>
-    public void OptimizerStep(TrainingOptions options, float learningRate)
-    {
-        _step++;
-        var g = Gradients.View();
-        int count = Layout.Count, decay = Layout.WeightCount;
-        switch (Optimizer)
-        {
-            case OptimizerKind.Sgd:
-                Backend.SgdStep(g, count, decay, learningRate, options.WeightDecay, Parameters.View());
-                break;
-            case OptimizerKind.Momentum:
-                Backend.MomentumStep(g, count, decay, learningRate, options.Momentum, options.WeightDecay,
-                    State1!.View(), Parameters.View());
-                break;
-            default:
-                var adam = AdamParameters.ForStep(_step, learningRate, options.Beta1, options.Beta2, options.Epsilon,
-                    options.WeightDecay);
-                Backend.AdamStep(g, count, decay, adam, State1!.View(), State2!.View(), Parameters.View());
-                break;
-        }
-    }
-
-    /// <summary>A whole training step on a batch already in <see cref="Input"/>/<see cref="Targets"/>:
-    /// forward, loss (mean over the batch), backward, optimizer update.</summary>
-    public void TrainStep(int batch, TrainingOptions options, float learningRate)
-    {
-        var x = Input.View(0, batch * Spec.Inputs);
-        Forward(x, batch);
-        Loss(Targets.View(0, batch), batch, 1f / batch);
-        Backward(x, batch);
-        OptimizerStep(options, learningRate);
-    }
-
     /// <summary>
-    /// <see cref="TrainStep"/> with the step's scalars on the device: the optimizer reads its learning rate
-    /// (and Adam's corrections) from <paramref name="schedule"/> row counter[1] (see <see cref="StepSchedule"/>).
-    /// Issues the same launches with the same arguments every time (so it can be recorded as a CUDA graph), and
-    /// does not count the step: call <see cref="CountStep"/> once per step taken this way.
+    /// A whole training step on a batch already in <see cref="Input"/>/<see cref="Targets"/>: forward, loss (mean
+    /// over the batch), backward, and one optimizer update of every parameter from <see cref="Gradients"/> (one
+    /// launch) that reads its learning rate (and Adam's corrections) from <paramref name="schedule"/> row counter[0]
+    /// on the device (see <see cref="StepSchedule"/>). Issues the same launches with the same arguments for every
+    /// step of one batch size (so it can be recorded as a CUDA graph), and does not count the step: call
+    /// <see cref="CountStep"/> once per step taken.
     /// </summary>
-    public void TrainStepAt(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
+    public void TrainStep(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
     {
         var x = Input.View(0, batch * Spec.Inputs);
         Forward(x, batch);
@@ -199,22 +167,22 @@ public sealed class DeviceNetwork : IDisposable
         switch (Optimizer)
         {
             case OptimizerKind.Sgd:
-                Backend.SgdStepAt(g, count, decay, schedule, counter, options.WeightDecay, Parameters.View());
+                Backend.SgdStep(g, count, decay, schedule, counter, options.WeightDecay, Parameters.View());
                 break;
             case OptimizerKind.Momentum:
-                Backend.MomentumStepAt(g, count, decay, schedule, counter, options.Momentum, options.WeightDecay,
+                Backend.MomentumStep(g, count, decay, schedule, counter, options.Momentum, options.WeightDecay,
                     State1!.View(), Parameters.View());
                 break;
             default:
                 var adam = new AdamParameters(0f, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay,
                     0f, 0f);
-                Backend.AdamStepAt(g, count, decay, adam, schedule, counter, State1!.View(), State2!.View(),
+                Backend.AdamStep(g, count, decay, adam, schedule, counter, State1!.View(), State2!.View(),
                     Parameters.View());
                 break;
         }
     }
 
-    /// <summary>Counts one optimizer step taken by <see cref="TrainStepAt"/> (or a replay of it).</summary>
+    /// <summary>Counts one optimizer step taken by <see cref="TrainStep"/> (or a replay of it).</summary>
     public void CountStep() => _step++;
 
     /// <summary>Puts a saved optimizer state back (see <see cref="TrainingState"/>): the moments, as

@@ -3,32 +3,34 @@ using Digits.Core.Backends;
 namespace Digits.Core.Training;
 
 /// <summary>
-/// The per-step scalars of a whole run, evaluated on the host once and uploaded once, so the device-driven ops
-/// (<see cref="IBackend.SgdStepAt"/> and the others) can read them from the step counter: row t (the global
-/// step, 0-based) holds the learning rate <see cref="TrainingOptions.LearningRateAt"/> gives for it and Adam's
-/// corrections for its t+1 (<see cref="AdamParameters.ForStep"/>), the very floats the host-scalar path uses.
+/// The per-step scalars of one epoch, evaluated on the host and uploaded once per epoch, so the optimizer ops
+/// (<see cref="IBackend.SgdStep"/> and the others) read them on the device from the step counter: row s (the
+/// epoch's mini-batch, 0-based; global step t = epoch·S + s) holds the learning rate
+/// <see cref="TrainingOptions.LearningRateAt"/> gives for t and Adam's bias corrections for its t+1
+/// (<see cref="AdamParameters.ForStep"/>).
 /// </summary>
 public static class StepSchedule
 {
-    /// <summary>Most steps a run may have for the table to be built (3 floats each: 48 MiB).</summary>
-    public const long MaxSteps = 4 << 20;
-
-    /// <summary>The (totalSteps, 3) table: lr, c₁, c₂ per global step.</summary>
-    public static float[] Build(TrainingOptions options, int stepsPerEpoch, int epochs)
+    /// <summary>The (stepsPerEpoch, 3) table of epoch <paramref name="epoch"/> (0-based) of a run of
+    /// <paramref name="epochs"/>: lr, c₁, c₂ per mini-batch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">a count is not positive, or the epoch is outside the run.</exception>
+    public static float[] ForEpoch(TrainingOptions options, int stepsPerEpoch, int epochs, int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepsPerEpoch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(epoch, epochs);
         long total = (long)stepsPerEpoch * epochs;
-        if (total > MaxSteps)
-            throw new ArgumentOutOfRangeException(nameof(epochs), total, $"more than {MaxSteps} steps");
-        var table = new float[3 * total];
-        for (long t = 0; t < total; t++)
+        var table = new float[3 * stepsPerEpoch];
+        for (int s = 0; s < stepsPerEpoch; s++)
         {
-            float lr = options.LearningRateAt(t, total, (int)(t / stepsPerEpoch));
+            long t = (long)epoch * stepsPerEpoch + s;
+            float lr = options.LearningRateAt(t, total, epoch);
             var adam = AdamParameters.ForStep(t + 1, lr, options.Beta1, options.Beta2, options.Epsilon,
                 options.WeightDecay);
-            table[3 * t] = lr;
-            table[3 * t + 1] = adam.Correction1;
-            table[3 * t + 2] = adam.Correction2;
+            table[3 * s] = lr;
+            table[3 * s + 1] = adam.Correction1;
+            table[3 * s + 2] = adam.Correction2;
         }
         return table;
     }

@@ -75,10 +75,9 @@ public sealed class Trainer
     /// <summary>How often <see cref="Progress"/> is called, at most.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Whether full-size steps take their scalars from the device (<see cref="StepSchedule"/> and a step
-    /// counter; default), which lets a backend that implements <see cref="IStepCapture"/> replay each step as one
-    /// launch. Off: every step passes its scalars from the host, as before (for comparisons).</summary>
-    public bool DeviceDrivenSteps { get; init; } = true;
+    /// <summary>Whether a backend that implements <see cref="IStepCapture"/> may record a full-size step once and
+    /// replay it as one launch (default); off, every step is issued op by op (for comparisons).</summary>
+    public bool CaptureSteps { get; init; } = true;
 
     /// <summary>Things people should know about how the run is executed, said once each (e.g. that CUDA graphs
     /// could not be used and plain launches are).</summary>
@@ -170,24 +169,21 @@ public sealed class Trainer
             ? SeededRandom.ForPurpose(_options.Seed, "shuffle")
             : SeededRandom.FromState(resume.ShuffleState);
         long totalSteps = (long)stepsPerEpoch * _options.Epochs, step = resume?.StepsTaken ?? 0;
-        // Device-driven steps: the scalars of every step are uploaded once, and a device counter says which
-        // step and mini-batch it is, so every full-size step issues identical launches (and can be a CUDA graph).
-        // The counter also records the first step whose loss was not finite (read once per epoch).
-        bool deviceDriven = DeviceDrivenSteps && totalSteps <= StepSchedule.MaxSteps;
-        float[]? scheduleHost = deviceDriven ? StepSchedule.Build(_options, stepsPerEpoch, _options.Epochs) : null;
-        using var schedule = deviceDriven ? _backend.Allocate<float>(scheduleHost!.Length) : null;
+        // Device-driven steps: each epoch's step scalars are uploaded with its permutation, and a device counter
+        // says which mini-batch and step it is, so every full-size step issues identical launches (and can be a
+        // CUDA graph). The counter also records the first step whose loss was not finite (read once per epoch).
+        using var schedule = _backend.Allocate<float>(3 * stepsPerEpoch);
         using var counter = _backend.Allocate<int>(3);
-        if (deviceDriven) _backend.Upload<float>(scheduleHost, schedule!.View());
         _backend.Upload<int>([resume?.StepInEpoch ?? 0, checked((int)step), -1], counter.View());
-        var capture = deviceDriven && _backend is IStepCapture c && c.CaptureEnabled ? c : null;
+        var capture = CaptureSteps && _backend is IStepCapture c && c.CaptureEnabled ? c : null;
         IStepGraph? graph = null;
         bool warmedUp = false;
-        void FullStep()
+        void Step(int batch)
         {
-            _backend.GatherBatchAt(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter.View(),
-                batchSize, train.Features, network.Input.View(0, batchSize * train.Features),
-                network.Targets.View(0, batchSize));
-            network.TrainStepAt(batchSize, _options, schedule!.View(), counter.View());
+            _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter.View(),
+                batchSize, batch, train.Features, network.Input.View(0, batch * train.Features),
+                network.Targets.View(0, batch));
+            network.TrainStep(batch, _options, schedule.View(), counter.View());
             _backend.AdvanceStep(counter.View(), network.LossSum.View());
         }
         var history = new List<EpochReport>(resume?.History ?? []);
@@ -244,6 +240,8 @@ public sealed class Trainer
                 var clock = Stopwatch.StartNew();
                 ulong[] shuffleAtEpochStart = shuffle.State;
                 _backend.Upload<int>(shuffle.Permutation(train.Count), indices.View());
+                float[] scheduleHost = StepSchedule.ForEpoch(_options, stepsPerEpoch, _options.Epochs, epoch);
+                _backend.Upload<float>(scheduleHost, schedule.View());
                 if (resumedInside)
                 {
                     _backend.Upload<float>([resume!.EpochLossSum], network.LossSum.View());
@@ -280,39 +278,30 @@ public sealed class Trainer
                     }
                     Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
                     int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
-                    if (deviceDriven && batch == batchSize)
+                    lr = scheduleHost[3 * s];
+                    if (batch < batchSize)
+                        Step(batch); // the epoch's last, smaller mini-batch: other arguments than the graph's
+                    else if (graph is not null)
+                        graph.Launch();
+                    else if (capture is not null && warmedUp)
                     {
-                        lr = scheduleHost![3 * step];
-                        if (graph is not null)
-                            graph.Launch();
-                        else if (capture is not null && warmedUp)
+                        // Every kernel of the step has run once (lazy module loading cannot happen while
+                        // recording): record one step, then run it as the graph.
+                        graph = Capture(capture, () => Step(batchSize));
+                        if (graph is null)
                         {
-                            // Every kernel of the step has run once (lazy module loading cannot happen while
-                            // recording): record one step, then run it as the graph.
-                            graph = Capture(capture, FullStep);
-                            if (graph is null)
-                            {
-                                capture = null;
-                                FullStep();
-                            }
-                            else
-                                graph.Launch();
+                            capture = null;
+                            Step(batchSize);
                         }
                         else
-                        {
-                            FullStep();
-                            warmedUp = true;
-                        }
-                        network.CountStep();
-                        ReportProgress(s, start, batch);
-                        continue;
+                            graph.Launch();
                     }
-                    // The last, smaller mini-batch of an epoch (or no device-driven steps): host scalars.
-                    _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), start, batch,
-                        train.Features, network.Input.View(0, batch * train.Features), network.Targets.View(0, batch));
-                    lr = _options.LearningRateAt(step, totalSteps, epoch);
-                    network.TrainStep(batch, _options, lr);
-                    _backend.AdvanceStep(counter.View(), network.LossSum.View());
+                    else
+                    {
+                        Step(batchSize);
+                        warmedUp = true;
+                    }
+                    network.CountStep();
                     ReportProgress(s, start, batch);
                 }
                 launches += _backend.Launches - launchesBefore;

@@ -63,7 +63,7 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
     }
 
     [Fact]
-    public void Redrawn_digits_score_within_2_points_of_their_originals_and_font_digits_are_reported()
+    public void Redrawn_digits_score_within_2_points_of_their_originals_and_above_floors_as_do_font_digits()
     {
         var test = RealData.RequireMnist().Test;
         var rows = File.ReadAllLines(Fixture("redrawn", "labels.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
@@ -88,6 +88,11 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
 
         Assert.True(Math.Abs(accRedrawn - accOriginal) <= 0.02 + 1e-9,
             $"redrawn {accRedrawn:0.0%} vs originals {accOriginal:0.0%}");
+        // Floors, not just a difference: a preprocessing fault that hurt the redrawn digits and the originals' model
+        // alike, or one that broke typed digits (inversion, cropping, centering), would otherwise pass. Measured:
+        // 96.3 % of 80 redrawn and 86.7 % of 30 typed; chance is 10 %.
+        Assert.True(accRedrawn >= 0.90, $"redrawn digits: {accRedrawn:0.0%} of {rows.Length}, below the 90 % floor");
+        Assert.True(accFonts >= 0.75, $"typed-font digits: {accFonts:0.0%} of {fonts.Length}, below the 75 % floor");
     }
 
     [Fact]

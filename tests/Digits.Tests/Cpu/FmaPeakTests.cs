@@ -38,11 +38,11 @@ public sealed class FmaPeakTests
         var (code, output, _) = DigitsCli.Run("devices", "--json");
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output);
-        var cpu = json.RootElement.GetProperty("cpu");
-        Assert.Equal(FmaPeak.Measured.Gflops(cpu.GetProperty("threads").GetInt32()), cpu.GetProperty("peak_gflops").GetDouble());
+        var cpu = json.RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "cpu");
+        Assert.Equal(FmaPeak.Measured.Gflops(Environment.ProcessorCount), cpu.GetProperty("peak_gflops").GetDouble());
         Assert.Equal(FmaPeak.Measured.Method, cpu.GetProperty("peak_method").GetString());
         var (_, text, _) = DigitsCli.Run("devices");
-        Assert.Contains($"GFLOP/s FMA peak ({FmaPeak.Measured.Method})", text);
+        Assert.Contains($"GFLOP/s FP32 FMA peak ({FmaPeak.Measured.Method})", text);
     }
 
     [Fact]

@@ -46,8 +46,8 @@ public sealed class CpuAllocationTests
         private readonly Activation _activation;
         private readonly bool _nielsen;
         private readonly List<IDisposable> _owned = [];
-        private readonly DeviceBuffer<float> _images, _params, _grads, _m, _v, _x, _h, _logits, _dLogits, _dh, _loss;
-        private readonly DeviceBuffer<int> _labels, _indices, _y, _correct;
+        private readonly DeviceBuffer<float> _images, _params, _grads, _m, _v, _x, _h, _logits, _dLogits, _dh, _loss, _schedule;
+        private readonly DeviceBuffer<int> _labels, _indices, _y, _correct, _counter;
 
         public TrainingStep(IBackend backend, int batch, int inputs, int hidden, Activation activation, bool nielsen)
         {
@@ -64,6 +64,7 @@ public sealed class CpuAllocationTests
             (_x, _h, _dh) = (F(batch * inputs), F(batch * hidden), F(batch * hidden));
             (_logits, _dLogits, _loss) = (F(batch * Classes), F(batch * Classes), F(1));
             (_y, _correct) = (I(new int[batch]), I(new int[1]));
+            (_schedule, _counter) = (F(3), I(new int[1]));
         }
 
         private BufferView<float> W1 => _params.View(0, _hidden * _inputs);
@@ -78,7 +79,15 @@ public sealed class CpuAllocationTests
         public void Run(int t)
         {
             int start = t * _batch % (Rows - _batch);
-            _b.GatherBatch(_images, _labels, _indices, start, _batch, _inputs, _x, _y);
+            // Host scalars through the device-driven ops: counter[0] = start (stride 1), one schedule row.
+            Span<int> at = stackalloc int[1];
+            at[0] = start;
+            _b.Upload<int>(at, _counter);
+            var adam = AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
+            Span<float> row = stackalloc float[3];
+            (row[0], row[1], row[2]) = (_nielsen ? 0.1f : adam.LearningRate, adam.Correction1, adam.Correction2);
+            _b.Upload<float>(row, _schedule);
+            _b.GatherBatch(_images, _labels, _indices, _counter, 1, _batch, _inputs, _x, _y);
             _b.LinearForward(_x, W1, B1, _activation, _batch, _inputs, _hidden, _h);
             var outAct = _nielsen ? Activation.Sigmoid : Activation.Identity;
             _b.LinearForward(_h, W2, B2, outAct, _batch, _hidden, Classes, _logits);
@@ -91,9 +100,9 @@ public sealed class CpuAllocationTests
             _b.ActivationBackward(_h, _dh, _activation, _batch * _hidden, _dh);
             _b.LinearBackwardWeight(_x, _dh, _batch, _inputs, _hidden, DW1);
             _b.BiasBackward(_dh, _batch, _hidden, DB1);
-            if (_nielsen) _b.SgdStep(_grads, _count, _decay, 0.1f, 0f, _params);
-            else _b.AdamStep(_grads, _count, _decay, AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f), _m, _v,
-                _params);
+            _b.Upload<int>([0], _counter);
+            if (_nielsen) _b.SgdStep(_grads, _count, _decay, _schedule, _counter, 0f, _params);
+            else _b.AdamStep(_grads, _count, _decay, adam, _schedule, _counter, _m, _v, _params);
             _b.Synchronize();
         }
 

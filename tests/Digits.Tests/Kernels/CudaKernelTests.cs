@@ -1,6 +1,6 @@
 namespace Digits.Tests.Kernels;
 
-/// <summary>Every kernel test against the CUDA backend; skips with the reason where there is no CUDA device.</summary>
+/// <summary>Every kernel test against ILGPU's CUDA accelerator; skips with the reason where there is no CUDA device.</summary>
 public sealed class CudaKernelTests : KernelTests
 {
     protected override string Device => "cuda";

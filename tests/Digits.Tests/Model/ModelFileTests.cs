@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Digits.Tests.Model;
 
-public sealed class ModelFileTests : IDisposable
+public sealed partial class ModelFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("digits-model-").FullName;
 
@@ -150,6 +150,127 @@ public sealed class ModelFileTests : IDisposable
         Assert.ThrowsAny<IOException>(() => ModelFile.Save(path, Sample()));
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
+
+    /// <summary>Issue 12: 784 NaN weights were loaded and evaluated (97.57 %) without a word.</summary>
+    [Theory]
+    [InlineData(float.NaN, 784, "layers.0.weight")]
+    [InlineData(float.PositiveInfinity, 1, "layers.1.bias")]
+    [InlineData(float.NegativeInfinity, 3, "layers.1.weight")]
+    public void Non_finite_parameters_are_refused_naming_the_tensor_and_the_count(float value, int count, string tensor)
+    {
+        var model = Sample();
+        var layout = model.Layout;
+        int offset = tensor switch
+        {
+            "layers.0.weight" => layout.WeightOffset(0),
+            "layers.1.weight" => layout.WeightOffset(1),
+            _ => layout.BiasOffset(1),
+        };
+        model.Parameters.AsSpan(offset, count).Fill(value);
+        string path = Path.Combine(_dir, "nan.safetensors");
+        ModelFile.Save(path, model);
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
+        Assert.StartsWith($"nan.safetensors: tensor '{tensor}' holds {count:N0} NaN or infinite values (of ", e.Message);
+        Assert.EndsWith("the file is damaged", e.Message);
+    }
+
+    /// <summary>Issue 12: a 99 MiB header inside a larger file was refused as "larger than the file allows", which
+    /// was false; the real limit is the 100,000,000-byte cap.</summary>
+    [Fact]
+    public void A_header_over_the_cap_that_fits_in_the_file_is_refused_naming_the_cap()
+    {
+        string path = Path.Combine(_dir, "big-header.safetensors");
+        const ulong length = 103_810_632; // the campaign's case: 99 MiB
+        using (var f = new FileStream(path, FileMode.Create))
+        {
+            var prefix = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, length);
+            f.Write(prefix);
+            f.SetLength(104_217_720); // sparse: no 100 MB written
+        }
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
+        Assert.Equal("big-header.safetensors: header length 103,810,632 bytes is more than the 100,000,000 bytes a " +
+                     "safetensors header may hold", e.Message);
+    }
+
+    /// <summary>Issue 12: 4 million metadata keys (67 MB) were read for 10 s and 1.67 GB. The metadata is bounded in
+    /// keys and in bytes, checked by one forward pass before anything is built from the header.</summary>
+    [Fact]
+    public void Metadata_beyond_its_key_or_byte_bound_is_refused_before_it_is_built()
+    {
+        string good = Path.Combine(_dir, "good.safetensors");
+        ModelFile.Save(good, Sample());
+        byte[] bytes = File.ReadAllBytes(good);
+        int n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        string header = Encoding.UTF8.GetString(bytes, 8, n).TrimEnd();
+        byte[] data = bytes[(8 + n)..];
+
+        string manyKeys = string.Join(',', Enumerable.Range(0, SafeTensors.MaxMetadataKeys + 1).Select(k => $"\"k{k}\":\"v\""));
+        string path = Path.Combine(_dir, "keys.safetensors");
+        File.WriteAllBytes(path, Rebuild(WithMetadata(header, manyKeys), data));
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
+        Assert.Equal("keys.safetensors: __metadata__ has more than 1,000 keys, the most Digits reads (a model of its own " +
+                     "has about 20)", e.Message);
+
+        // Exactly at the bound still loads (the format's own keys are among the 1000).
+        int room = SafeTensors.MaxMetadataKeys - System.Text.Json.Nodes.JsonNode.Parse(header)!["__metadata__"]!.AsObject().Count;
+        File.WriteAllBytes(path, Rebuild(WithMetadata(header,
+            string.Join(',', Enumerable.Range(0, room).Select(k => $"\"k{k}\":\"v\""))), data));
+        Assert.Equal(SafeTensors.MaxMetadataKeys, ModelFile.Load(path).Metadata.Count);
+
+        string bigValue = $"\"note\":\"{new string('x', SafeTensors.MaxMetadataBytes)}\"";
+        path = Path.Combine(_dir, "bytes.safetensors");
+        File.WriteAllBytes(path, Rebuild(WithMetadata(header, bigValue), data));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("bytes.safetensors: __metadata__ holds more than 10,000,000 bytes, the most Digits reads", e.Message);
+        Assert.True(allocated < 2L * new FileInfo(path).Length, $"allocated {allocated:N0} bytes to refuse it");
+    }
+
+    /// <summary>Issue 12: a legal 250-character output name failed at the end of training, because the temporary
+    /// name beside it (".{name}.{pid}.tmp") was over 255 bytes.</summary>
+    [Fact]
+    public void A_file_name_of_255_bytes_saves_through_a_shortened_temporary_name()
+    {
+        foreach (string name in new[] { new string('m', 250), new string('m', 243) + ".safetensors", new string('é', 127) })
+        {
+            string path = Path.Combine(_dir, name);
+            Assert.True(Encoding.UTF8.GetByteCount(name) <= 255);
+            string temp = Path.GetFileName(OutputFile.TemporaryPath(path, int.MaxValue));
+            Assert.True(Encoding.UTF8.GetByteCount(temp) <= 255, $"{temp.Length}-char temporary name");
+            Assert.EndsWith($".{int.MaxValue}.tmp", temp);
+            ModelFile.Save(path, Sample());
+            Assert.Equal(Sample().Parameters, ModelFile.Load(path).Parameters);
+            File.Delete(path);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    /// <summary>Issue 12: <c>--output</c> naming a character device replaced the device node with a regular file. A
+    /// FIFO stands in for a device here (making one needs no privileges).</summary>
+    [Fact]
+    public void Saving_never_replaces_a_device_or_a_pipe()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Skip("needs mkfifo (Linux)");
+        Assert.Equal("a character device", OutputFile.NotARegularFile("/dev/null"));
+        Assert.Equal("a folder", OutputFile.NotARegularFile(_dir));
+        Assert.Null(OutputFile.NotARegularFile(Path.Combine(_dir, "absent")));
+        string fifo = Path.Combine(_dir, "pipe");
+        Assert.Equal(0, MakeFifo(fifo, 0x180));
+        Assert.Equal("a named pipe", OutputFile.NotARegularFile(fifo));
+        var e = Assert.Throws<IOException>(() => ModelFile.Save(fifo, Sample()));
+        Assert.Contains("is a named pipe, not a regular file", e.Message);
+        Assert.Equal("a named pipe", OutputFile.NotARegularFile(fifo));
+        Assert.Single(Directory.GetFileSystemEntries(_dir));
+        string file = Path.Combine(_dir, "m.safetensors");
+        ModelFile.Save(file, Sample());
+        Assert.Null(OutputFile.NotARegularFile(file));
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "mkfifo",
+        StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    internal static partial int MakeFifo(string path, int mode);
 
     /// <summary>The header without tensor <paramref name="name"/>'s entry.</summary>
     private static string Without(string header, string name)

@@ -32,36 +32,12 @@ public static class GoldenTrajectory
 
     public const int Steps = 10, Batch = 8;
 
-    public static float[] Run(IBackend backend, Case c)
-    {
-        var spec = new MlpSpec([20, 16, 12, 10], c.Hidden, c.Loss);
-        var model = MlpModel.Initialize(spec, seed: 42);
-        var random = new Random(42);
-        float[] x = TestData.Uniform(random, Batch * spec.Inputs, 0f, 1f);
-        int[] labels = TestData.Labels(random, Batch, spec.Outputs);
-        var options = new TrainingOptions
-        {
-            Optimizer = c.Optimizer, LearningRate = c.LearningRate, WeightDecay = c.WeightDecay,
-            Schedule = ScheduleKind.Constant,
-        };
-        using var network = new DeviceNetwork(backend, model, Batch, c.Optimizer);
-        backend.Upload<float>(x, network.Input.View(0, x.Length));
-        backend.Upload<int>(labels, network.Targets.View(0, Batch));
-        var losses = new float[Steps];
-        var host = new float[1];
-        for (int s = 0; s < Steps; s++)
-        {
-            network.ResetMetrics();
-            network.TrainStep(Batch, options, c.LearningRate);
-            backend.Download(network.LossSum.View(), host);
-            losses[s] = host[0] / Batch;
-        }
-        return losses;
-    }
+    /// <summary>The losses of <paramref name="c"/>'s 10 steps on <paramref name="backend"/>, op by op.</summary>
+    public static float[] Run(IBackend backend, Case c) => RunDeviceDriven(backend, c);
 
-    /// <summary><see cref="Run"/> through the device-driven ops the trainer uses for full-size steps: the batch is
-    /// gathered at the device counter from an index list that repeats the same 8 images, and the learning rate
-    /// (and Adam's corrections) come from a schedule table uploaded once.</summary>
+    /// <summary>The trainer's step, as it issues it: the batch is gathered at the device counter from an index list
+    /// that repeats the same 8 images, and the learning rate (and Adam's corrections) come from a schedule table
+    /// uploaded once.</summary>
     /// <para>With <paramref name="capture"/>, step 0 runs plainly (the warm-up), step 1 is recorded and then run
     /// as a graph, and every later step replays it.</para>
     public static float[] RunDeviceDriven(IBackend backend, Case c, IStepCapture? capture = null)
@@ -90,16 +66,16 @@ public static class GoldenTrajectory
         backend.Upload<float>(x, images.View());
         backend.Upload<int>(labels, targets.View());
         backend.Upload<int>(Enumerable.Range(0, Steps * Batch).Select(k => k % Batch).ToArray(), indices.View());
-        backend.Upload<float>(StepSchedule.Build(options, Steps, 1), schedule.View());
+        backend.Upload<float>(StepSchedule.ForEpoch(options, Steps, 1, 0), schedule.View());
         var losses = new float[Steps];
         var host = new float[1];
         var launches = new List<long>();
         IStepGraph? graph = null;
         void Step()
         {
-            backend.GatherBatchAt(images.View(), targets.View(), indices.View(), counter.View(), Batch, spec.Inputs,
+            backend.GatherBatch(images.View(), targets.View(), indices.View(), counter.View(), Batch, Batch, spec.Inputs,
                 network.Input.View(0, Batch * spec.Inputs), network.Targets.View(0, Batch));
-            network.TrainStepAt(Batch, options, schedule.View(), counter.View());
+            network.TrainStep(Batch, options, schedule.View(), counter.View());
             backend.AdvanceStep(counter.View(), network.LossSum.View());
         }
         try

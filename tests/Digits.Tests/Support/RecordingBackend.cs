@@ -148,46 +148,28 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
         BufferView<int> correct) =>
         Run(() => base.CountCorrectCore(scores, labels, batch, classes, correct));
 
+    // The device-driven forms are recorded (not the host-scalar arithmetic under them): a replay re-reads the
+    // counter and the schedule, as a CUDA graph's kernels do.
     protected override void GatherBatchCore(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        int start, int batch, int features, BufferView<float> x, BufferView<int> y) =>
-        Run(() => base.GatherBatchCore(images, labels, indices, start, batch, features, x, y));
+        BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y) =>
+        Run(() => base.GatherBatchCore(images, labels, indices, counter, stride, batch, features, x, y));
 
-    protected override void SgdStepCore(BufferView<float> gradients, int count, int decayCount, float learningRate,
-        float weightDecay, BufferView<float> parameters) =>
-        Run(() => base.SgdStepCore(gradients, count, decayCount, learningRate, weightDecay, parameters));
+    protected override void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
+        Run(() => base.SgdStepCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters));
 
     protected override void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
-        float learningRate, float momentum, float weightDecay, BufferView<float> velocity, BufferView<float> parameters) =>
-        Run(() => base.MomentumStepCore(gradients, count, decayCount, learningRate, momentum, weightDecay, velocity,
-            parameters));
-
-    protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
-    {
-        var a = adam;
-        Run(() => base.AdamStepCore(gradients, count, decayCount, a, m, v, parameters));
-    }
-
-    protected override void GatherBatchAtCore(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        BufferView<int> counter, int batch, int features, BufferView<float> x, BufferView<int> y) =>
-        Run(() => base.GatherBatchAtCore(images, labels, indices, counter, batch, features, x, y));
-
-    protected override void SgdStepAtCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
-        Run(() => base.SgdStepAtCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters));
-
-    protected override void MomentumStepAtCore(BufferView<float> gradients, int count, int decayCount,
         BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
         BufferView<float> velocity, BufferView<float> parameters) =>
-        Run(() => base.MomentumStepAtCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay,
+        Run(() => base.MomentumStepCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay,
             velocity, parameters));
 
-    protected override void AdamStepAtCore(BufferView<float> gradients, int count, int decayCount,
+    protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
         BufferView<float> v, BufferView<float> parameters)
     {
         var a = adam;
-        Run(() => base.AdamStepAtCore(gradients, count, decayCount, a, schedule, counter, m, v, parameters));
+        Run(() => base.AdamStepCore(gradients, count, decayCount, a, schedule, counter, m, v, parameters));
     }
 
     protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum) =>

@@ -67,51 +67,12 @@ public sealed class TrainingTests
     }
 
     [Theory]
-    [InlineData("cpu", OptimizerKind.Adam, ScheduleKind.Cosine)]
-    [InlineData("cpu", OptimizerKind.Momentum, ScheduleKind.Step)]
-    [InlineData("cpu", OptimizerKind.Sgd, ScheduleKind.Constant)]
-    [InlineData("opencl", OptimizerKind.Adam, ScheduleKind.Cosine)]
-    [InlineData("opencl", OptimizerKind.Momentum, ScheduleKind.Step)]
-    public void Device_driven_steps_train_exactly_like_host_scalar_steps(string device, OptimizerKind optimizer,
-        ScheduleKind schedule)
+    [InlineData("ilgpu-cpu")]
+    [InlineData("cuda")]
+    public void A_GPU_epoch_moves_nothing_between_host_and_device_but_the_permutation_the_schedule_and_three_scalar_reads(
+        string device)
     {
-        // 1010 images in batches of 50: 20 full steps and a partial one of 10 per epoch, so both paths and the
-        // counter's reset at each epoch are exercised.
-        var (train, test) = Small(1010, 200);
-        var spec = new MlpSpec([784, 32, 10], Activation.Relu, LossKind.CrossEntropy);
-        float lr = optimizer == OptimizerKind.Adam ? 2e-3f : 0.05f;
-        var options = new TrainingOptions
-        {
-            Epochs = 3, BatchSize = 50, Optimizer = optimizer, Schedule = schedule, LearningRate = lr, StepEpochs = 1,
-            StepGamma = 0.5f, WeightDecay = 1e-4f, Seed = 5,
-        };
-        var backend = TestBackends.Get(device);
-        TrainingResult Go(bool deviceDriven) =>
-            new Trainer(backend, options) { DeviceDrivenSteps = deviceDriven, EvaluateEachEpoch = false }
-                .Train(MlpModel.Initialize(spec, options.Seed), train, null, test);
-        var host = Go(false);
-        var driven = Go(true);
-        for (int e = 0; e < options.Epochs; e++)
-        {
-            Assert.Equal(host.History[e].LearningRate, driven.History[e].LearningRate);
-            if (device == "cpu")
-                Assert.Equal(host.History[e].TrainLoss, driven.History[e].TrainLoss);
-            else
-                Assert.Equal(host.History[e].TrainLoss, driven.History[e].TrainLoss, 1e-5);
-        }
-        if (device == "cpu")
-            Assert.True(host.Model.Parameters.AsSpan().SequenceEqual(driven.Model.Parameters),
-                "device-driven steps changed the weights' bits on the CPU");
-        else
-            Close.AssertClose(host.Model.Parameters, driven.Model.Parameters, new Tolerance(1e-5, 1e-4), "weights");
-        // Both paths end a step with the counter's advance (it watches for a non-finite loss): same launches.
-        Assert.Equal(host.LaunchesPerStep, driven.LaunchesPerStep, 6);
-    }
-
-    [Fact]
-    public void An_OpenCL_epoch_moves_nothing_between_host_and_device_but_the_permutation_and_three_scalar_reads()
-    {
-        var backend = (Digits.Gpu.GpuBackend)TestBackends.Get("opencl");
+        var backend = (Digits.Gpu.IlgpuBackend)TestBackends.Get(device);
         var spec = new MlpSpec([784, 16, 10], Activation.Relu, LossKind.CrossEntropy);
         long PerEpoch(int images)
         {
@@ -124,10 +85,10 @@ public sealed class TrainingTests
             Assert.Equal(marks[1] - marks[0], marks[2] - marks[1]);
             return marks[2] - marks[1];
         }
-        // 1 permutation upload + the loss, correct-count and step-counter downloads, whether the epoch has 4 steps
-        // or 40.
-        Assert.Equal(4, PerEpoch(128));
-        Assert.Equal(4, PerEpoch(1280));
+        // The permutation and the epoch's schedule uploads + the loss, correct-count and step-counter downloads,
+        // whether the epoch has 2 steps or 10.
+        Assert.Equal(5, PerEpoch(64));
+        Assert.Equal(5, PerEpoch(320));
     }
 
     [Fact]
@@ -143,16 +104,18 @@ public sealed class TrainingTests
             Assert.True(result.History[e].TrainLoss < result.History[e - 1].TrainLoss);
     }
 
-    [Fact]
-    public void A_short_OpenCL_run_reaches_the_CPU_accuracy_with_the_same_seed()
+    [Theory]
+    [InlineData("cuda")]
+    [InlineData("opencl")]
+    public void A_short_GPU_run_reaches_the_CPU_accuracy_with_the_same_seed(string device)
     {
         var (train, test) = Small(10000, 2000);
         var spec = new MlpSpec([784, 64, 10], Activation.Relu, LossKind.CrossEntropy);
         var options = new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 2e-3f, Seed = 5 };
-        var opencl = Train(TestBackends.Get("opencl"), train, test, options, spec);
+        var gpu = Train(TestBackends.Get(device), train, test, options, spec);
         var cpu = Train(TestBackends.Get("cpu"), train, test, options, spec);
-        Assert.True(Math.Abs(opencl.Test.Accuracy - cpu.Test.Accuracy) <= 0.003,
-            $"opencl {opencl.Test.Accuracy:P2} vs cpu {cpu.Test.Accuracy:P2}: more than 0.3 points apart");
+        Assert.True(Math.Abs(gpu.Test.Accuracy - cpu.Test.Accuracy) <= 0.003,
+            $"{device} {gpu.Test.Accuracy:P2} vs cpu {cpu.Test.Accuracy:P2}: more than 0.3 points apart");
         Assert.True(cpu.Test.Accuracy > 0.88, $"cpu accuracy {cpu.Test.Accuracy:P2}");
     }
 

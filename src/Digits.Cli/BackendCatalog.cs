@@ -1,0 +1,72 @@
+using Digits.Core.Backends;
+using Digits.Cpu;
+using Digits.Gpu;
+
+namespace Digits.Cli;
+
+/// <summary>One backend Digits can run on, or one it cannot and why. <see cref="Name"/> is how <c>--device</c>
+/// spells it; <see cref="PeakGflops"/> is its FP32 FMA peak where known (the CPU's measured, a CUDA GPU's from its
+/// SMs and clock).</summary>
+internal sealed record BackendInfo(string Name, string Kind, string Hardware, bool Available, string Reason,
+    bool IsGpu, double? PeakGflops);
+
+/// <summary>
+/// The one list of backends, used by device selection, <c>digits devices</c>, <c>check</c>, <c>bench</c> and the
+/// tests: <c>cpu</c> (the SIMD backend), <c>reference</c> (the oracle), and what ILGPU finds
+/// (<see cref="IlgpuDevices"/>: <c>cuda:N</c>, <c>opencl:N</c>, <c>ilgpu-cpu</c>), each with why it is or is not
+/// available and how to create it.
+/// </summary>
+internal static class BackendCatalog
+{
+    /// <summary>Every backend, CPU first, then ILGPU's devices in their order (GPUs before <c>ilgpu-cpu</c>).</summary>
+    public static IReadOnlyList<BackendInfo> List()
+    {
+        string cpu;
+        double cpuPeak;
+        using (var backend = new CpuBackend())
+            (cpu, cpuPeak) = (backend.Description, backend.PeakGflops);
+        var list = new List<BackendInfo>
+        {
+            new("cpu", "cpu", cpu, true, "", false, cpuPeak),
+            new("reference", "reference", "plain C# loops, double accumulation, one thread (the oracle; slow)", true, "",
+                false, null),
+        };
+        foreach (var d in IlgpuDevices.List())
+            list.Add(new BackendInfo(d.Name, d.Kind switch
+            {
+                GpuKind.Cuda => "cuda",
+                GpuKind.OpenCl => "opencl",
+                _ => "ilgpu-cpu",
+            }, d.Hardware, d.Available, d.Reason, d.IsGpu, d.PeakGflops));
+        return list;
+    }
+
+    /// <summary>Creates the backend <paramref name="device"/> names (<c>cpu</c>, <c>reference</c>,
+    /// <c>cuda[:N]</c>, <c>opencl[:N]</c>, <c>ilgpu-cpu</c>) or says why it cannot.</summary>
+    /// <exception cref="GpuException">a device listed as available failed to open (a native error).</exception>
+    public static bool TryCreate(string device, int threads, out IBackend? backend, out string reason)
+    {
+        backend = null;
+        reason = "";
+        switch (device)
+        {
+            case "cpu":
+                backend = new CpuBackend(threads);
+                return true;
+            case "reference":
+                backend = new ReferenceBackend();
+                return true;
+        }
+        if (!IlgpuDevices.TryCreate(device, out var gpu, out reason)) return false;
+        backend = gpu;
+        return true;
+    }
+
+    /// <summary>The backend's FP32 FMA peak in GFLOP/s, where known.</summary>
+    public static double? PeakGflops(IBackend backend) => backend switch
+    {
+        CpuBackend cpu => cpu.PeakGflops,
+        IlgpuBackend gpu => gpu.Device.PeakGflops,
+        _ => null,
+    };
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Digits.Core.Model;
+
+/// <summary>
+/// The rules for a file Digits writes atomically (a model, a checkpoint, a report): its temporary name beside it,
+/// which kinds of existing file it may replace, how stale temporaries of killed runs are found, and how a write
+/// failure is put into words.
+/// </summary>
+public static partial class OutputFile
+{
+    /// <summary>The longest file name (in UTF-8 bytes) Linux, macOS and Windows file systems all accept.</summary>
+    public const int MaxNameBytes = 255;
+
+    /// <summary>
+    /// The temporary file <paramref name="path"/> is written to before it is renamed over it:
+    /// <c>.{name}.{pid}.tmp</c> in the same folder, with the name cut short (never the pid) when the whole would
+    /// be longer than <see cref="MaxNameBytes"/>, so a legal output name always has a legal temporary name.
+    /// </summary>
+    public static string TemporaryPath(string path, int processId)
+    {
+        string full = Path.GetFullPath(path);
+        string name = Path.GetFileName(full), suffix = $".{processId}.tmp";
+        int budget = MaxNameBytes - 1 - suffix.Length;
+        if (Encoding.UTF8.GetByteCount(name) > budget)
+        {
+            var kept = new StringBuilder();
+            int bytes = 0;
+            foreach (var rune in name.EnumerateRunes())
+            {
+                if (bytes + rune.Utf8SequenceLength > budget) break;
+                bytes += rune.Utf8SequenceLength;
+                kept.Append(rune.ToString());
+            }
+            name = kept.ToString();
+        }
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{name}{suffix}");
+    }
+
+    /// <summary>This process's temporary file for <paramref name="path"/>.</summary>
+    public static string TemporaryPath(string path) => TemporaryPath(path, Environment.ProcessId);
+
+    [GeneratedRegex(@"^\..*\.(?<pid>[0-9]{1,10})\.tmp$")]
+    private static partial Regex TemporaryName();
+
+    /// <summary>
+    /// Deletes the temporary files for <paramref name="path"/> (see <see cref="TemporaryPath(string, int)"/>) that
+    /// processes no longer running left behind (a run killed while it saved). A temporary of a live process is
+    /// left alone: that run is still writing it. Best effort: what cannot be deleted stays. Returns how many went.
+    /// </summary>
+    public static int RemoveStaleTemporaries(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? folder = Path.GetDirectoryName(full);
+        if (folder is null || !Directory.Exists(folder)) return 0;
+        int removed = 0;
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, ".*.tmp"))
+            {
+                var m = TemporaryName().Match(Path.GetFileName(file));
+                if (!m.Success || !int.TryParse(m.Groups["pid"].ValueSpan, out int pid) || pid == Environment.ProcessId ||
+                    !string.Equals(TemporaryPath(full, pid), file, StringComparison.Ordinal) || IsRunning(pid))
+                    continue;
+                if (TryDelete(file)) removed++;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return removed;
+    }
+
+    /// <summary>Whether a process with this id is running now (a reused id counts as running: nothing is deleted).</summary>
+    public static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Null when <paramref name="path"/> does not exist or is a regular file (or a link to one); otherwise what it is
+    /// ("a folder", "a character device", "a named pipe", …). Digits replaces only regular files: renaming a
+    /// temporary over <c>/dev/null</c> would replace the device node with a file.
+    /// </summary>
+    public static string? NotARegularFile(string path)
+    {
+        if (Directory.Exists(path)) return "a folder";
+        if (!File.Exists(path)) return null;
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())) return null;
+        int mode;
+        try
+        {
+            // .NET's own native shim: its FileStatus begins (int Flags, int Mode), Mode holding the S_IFMT bits, the
+            // same on every architecture (unlike libc's struct stat). The buffer is larger than the struct.
+            Span<byte> status = stackalloc byte[512];
+            if (Stat(path, ref MemoryMarshal.GetReference(status)) != 0) return null;
+            mode = BitConverter.ToInt32(status[4..8]);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return (mode & 0xF000) switch
+        {
+            0x8000 => null,
+            0x2000 => "a character device",
+            0x6000 => "a block device",
+            0x1000 => "a named pipe",
+            0xC000 => "a socket",
+            0x4000 => "a folder",
+            _ => "not a regular file",
+        };
+    }
+
+    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Stat(string path, ref byte status);
+
+    /// <summary>For tests: when set (on the calling flow), <see cref="ThrowIfFaultInjected"/> throws what it returns
+    /// for a path, as a full disk would, so writers' failure paths can be tested without filling a disk.</summary>
+    public static readonly AsyncLocal<Func<string, Exception?>?> FaultForTests = new();
+
+    /// <summary>Called by each writer once its temporary file exists and before its data goes in.</summary>
+    public static void ThrowIfFaultInjected(string path)
+    {
+        if (FaultForTests.Value?.Invoke(path) is { } fault) throw fault;
+    }
+
+    /// <summary>ENOSPC (Linux 28, macOS 28) as .NET reports it in <see cref="Exception.HResult"/>, or Windows'
+    /// ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL.</summary>
+    public static bool IsDiskFull(Exception e) =>
+        e is IOException && (e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) ||
+                             e.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Why a write failed, as words for a sentence: "the disk is full (no space left on device)", or the
+    /// system's message without the path it repeats.</summary>
+    public static string Reason(Exception e)
+    {
+        if (IsDiskFull(e)) return "the disk is full (no space left on device)";
+        if (e is UnauthorizedAccessException) return "permission denied";
+        string message = e.Message;
+        int quote = message.IndexOf(" : '", StringComparison.Ordinal); // ".NET: "Message : 'path'"
+        if (quote > 0) message = message[..quote];
+        return message.TrimEnd('.');
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Digits.Gpu.Kernels;
+
+/// <summary>Marks a static method of this folder as a kernel ILGPU compiles: <see cref="Grouped"/> says whether it
+/// is explicitly grouped (launched with a <see cref="KernelConfig"/>: shared memory and barriers) or implicitly
+/// grouped (its first parameter an <see cref="Index1D"/>, one thread per element).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class KernelAttribute(bool grouped) : Attribute
+{
+    public bool Grouped { get; } = grouped;
+}
+
+/// <summary>
+/// Every kernel of <c>Kernels/*.cs</c>, loaded once for one accelerator when the backend starts (ILGPU compiles
+/// each to PTX, OpenCL C or its CPU form then, so no launch compiles anything and a CUDA graph can record any of
+/// them). Each family file reads its own delegates from here in its <c>Launch…</c> methods. Every delegate takes
+/// the backend's one stream first: nothing goes to ILGPU's default stream.
+/// </summary>
+internal sealed class KernelSet
+{
+    /// <summary>Threads per group of the 1-D and reduction kernels.</summary>
+    public const int GroupSize = 256;
+
+    public KernelSet(Accelerator accelerator)
+    {
+        Accelerator = accelerator;
+        FillKernels.Load(this);
+        LinearKernels.Load(this);
+        ActivationKernels.Load(this);
+        BiasKernels.Load(this);
+        LossKernels.Load(this);
+        MetricsKernels.Load(this);
+        GatherKernels.Load(this);
+        OptimizerKernels.Load(this);
+    }
+
+    public Accelerator Accelerator { get; }
+
+    // Filled by each family's Load; named after the kernel (and its IBackend op).
+    public Action<AcceleratorStream, Index1D, ArrayView<int>, int> Fill = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>, GemmShape> LinearForward = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape> LinearBackwardInput = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape> LinearBackwardWeight = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> ActivationBackward = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, int, ArrayView<float>> BiasBackward = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float, ArrayView<float>, ArrayView<float>> SoftmaxCrossEntropy = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float, ArrayView<float>, ArrayView<float>> QuadraticCost = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, int, ArrayView<int>> Argmax = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, ArrayView<int>> CountCorrect = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GatherShape, ArrayView<float>, ArrayView<int>> GatherBatch = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, OptimizerShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> SgdStep = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, OptimizerShape, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>> MomentumStep = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, OptimizerShape, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>> AdamStep = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<float>> AdvanceStep = null!;
+
+    /// <summary>Every kernel method, for the offline PTX compile test and <c>digits check</c>'s count.</summary>
+    public static IReadOnlyList<(MethodInfo Method, bool Grouped)> All { get; } = typeof(KernelSet).Assembly.GetTypes()
+        .Where(t => t.Namespace == typeof(KernelSet).Namespace)
+        .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public))
+        .Select(m => (Method: m, Attribute: m.GetCustomAttribute<KernelAttribute>()))
+        .Where(p => p.Attribute is not null)
+        .Select(p => (p.Method, p.Attribute!.Grouped))
+        .OrderBy(p => p.Method.DeclaringType!.Name, StringComparer.Ordinal)
+        .ThenBy(p => p.Method.Name, StringComparer.Ordinal)
+        .ToArray();
+
+    /// <summary>A 1-D launch of <paramref name="count"/> threads (implicitly grouped kernels).</summary>
+    public static Index1D Threads(long count) => new((int)count);
+}
+
+/// <summary>A 16-byte vector of four floats: a view cast to it is read with one 16-byte load
+/// (<c>ld.global.v4.f32</c> on PTX). Not <c>System.Numerics.Vector4</c>, which ILGPU mis-handles (its issue
+/// #1326).</summary>
+public struct Float4
+{
+    public float X, Y, Z, W;
+}
