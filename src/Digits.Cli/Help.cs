@@ -22,7 +22,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, or on a GPU through ILGPU (CUDA, OpenCL).");
         text.AppendLine();
-        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
+        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help or -h for its flags; digits --version)");
         text.AppendLine();
         foreach (var verb in Verbs)
         {
@@ -50,7 +50,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
         text.AppendLine();
-        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : "")}");
+        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : verb == typeof(DownloadVerb) ? " [NAME...]" : "")}");
         foreach (var group in Options(verb).GroupBy(o => o.Topic))
         {
             text.AppendLine();

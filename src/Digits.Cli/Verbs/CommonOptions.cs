@@ -10,7 +10,7 @@ internal abstract class DeviceOptions
     public string? Device { get; set; }
 
     [Option("threads", HelpText = "CPU threads for --device cpu (0 = every core).")]
-    [Topic("Device", "0")]
+    [Topic("Device", "0", Expected = "a whole number ≥ 0")]
     public int? Threads { get; set; }
 
     [Option("json", HelpText = "Print JSON lines instead of tables, for scripts.")]

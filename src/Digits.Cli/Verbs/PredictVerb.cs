@@ -17,7 +17,7 @@ internal sealed class PredictVerb : IDataOptions
     public string? Device { get; set; }
 
     [Option("threads", HelpText = "CPU threads for --device cpu (0 = every core).")]
-    [Topic("Device", "0")]
+    [Topic("Device", "0", Expected = "a whole number ≥ 0")]
     public int? Threads { get; set; }
 
     [Option("json", HelpText = "Print one JSON object per image: file, predicted, name, probabilities (every class).")]
@@ -37,7 +37,7 @@ internal sealed class PredictVerb : IDataOptions
     public IEnumerable<string> Images { get; set; } = [];
 
     [Option("index", HelpText = "Also classify image N (0-based) of the model's dataset test set, with its true label.")]
-    [Topic("Data")]
+    [Topic("Data", Expected = "a whole number ≥ 0")]
     public int? Index { get; set; }
 
     [Option("show", HelpText = "Print the 28×28 input the model sees, as text.")]
