@@ -20,9 +20,9 @@ internal static class Help
     public static string ForTool()
     {
         var text = new StringBuilder();
-        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, OpenCL or CUDA.");
+        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, or on a GPU through ILGPU (CUDA, OpenCL).");
         text.AppendLine();
-        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
+        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help or -h for its flags; digits --version)");
         text.AppendLine();
         foreach (var verb in Verbs)
         {
@@ -39,7 +39,7 @@ internal static class Help
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
         text.AppendLine("  digits export --model m.safetensors --format onnx --output m.onnx   for ONNX Runtime");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
-        text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
+        text.AppendLine("  digits bench --devices cpu,cuda                epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();
@@ -51,7 +51,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
         text.AppendLine();
-        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : "")}");
+        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : verb == typeof(DownloadVerb) ? " [NAME...]" : "")}");
         foreach (var group in Options(verb).GroupBy(o => o.Topic))
         {
             text.AppendLine();

@@ -113,12 +113,22 @@ public static class SafeTensors
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        // A safetensors file's JSON header starts right after its length: a file whose length does not fit and whose
+        // ninth byte is not '{' (a text file, an image) is not a safetensors file at all, and is called that.
+        bool jsonFollows = fileLength > 8 && stream.ReadByte() == '{';
+        stream.Position = 8;
+        string start = Describe(lengthBytes);
+        ModelFormatException NotSafetensors() => new(path,
+            $"not a safetensors file (one starts with 8 bytes giving the size of its JSON metadata, then '{{'; " +
+            $"this one starts with {start})");
         if (headerLength > (ulong)(fileLength - 8))
-            throw new ModelFormatException(path,
-                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
+            throw jsonFollows ? new ModelFormatException(path,
+                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated")
+                : NotSafetensors();
         if (headerLength > MaxHeaderBytes)
             throw new ModelFormatException(path,
                 $"header length {headerLength:N0} bytes is more than the {MaxHeaderBytes:N0} bytes a safetensors header may hold");
+        if (!jsonFollows) throw NotSafetensors();
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
@@ -290,6 +300,14 @@ public static class SafeTensors
             BinaryPrimitives.WriteSingleLittleEndian(four, f);
             stream.Write(four);
         }
+    }
+
+    /// <summary>A file's first bytes for an error message: quoted text when printable ASCII, else hex.</summary>
+    private static string Describe(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+            if (b is < 0x20 or > 0x7e) return Convert.ToHexString(bytes);
+        return $"\"{System.Text.Encoding.ASCII.GetString(bytes)}\"";
     }
 
     private static void TryDelete(string path)
