@@ -31,6 +31,8 @@ public sealed class PackageTests(QuickModel quick) : IClassFixture<QuickModel>, 
         Directory.Delete(_dir, recursive: true);
         string cached = Path.Combine(PackagesFolder, "digits.api", _version);
         if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+        string id = Path.GetDirectoryName(cached)!;
+        if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any()) Directory.Delete(id);
     }
 
     [Fact]
