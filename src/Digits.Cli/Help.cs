@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
@@ -20,9 +20,9 @@ internal static class Help
     public static string ForTool()
     {
         var text = new StringBuilder();
-        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, OpenCL or CUDA.");
+        text.AppendLine("digits — train handwritten-digit classifiers (MLPs) on the CPU, or on a GPU through ILGPU (CUDA, OpenCL).");
         text.AppendLine();
-        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help for its flags)");
+        text.AppendLine("Usage: digits VERB [options]     (digits VERB --help or -h for its flags; digits --version)");
         text.AppendLine();
         foreach (var verb in Verbs)
         {
@@ -37,8 +37,9 @@ internal static class Help
         text.AppendLine("  digits train --resume ck                       carry on where it stopped");
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
+        text.AppendLine("  digits export --model m.safetensors --format onnx --output m.onnx   for ONNX Runtime");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
-        text.AppendLine("  digits bench --devices cpu,opencl              epoch times, images/s, GFLOP/s per device");
+        text.AppendLine("  digits bench --devices cpu,cuda                epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();
@@ -50,7 +51,7 @@ internal static class Help
         var text = new StringBuilder();
         text.AppendLine($"digits {attr.Name} — {attr.HelpText}");
         text.AppendLine();
-        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : "")}");
+        text.AppendLine($"Usage: digits {attr.Name} [options]{(verb == typeof(PredictVerb) ? " [IMAGE...]" : verb == typeof(DownloadVerb) ? " [NAME...]" : "")}");
         foreach (var group in Options(verb).GroupBy(o => o.Topic))
         {
             text.AppendLine();
@@ -67,6 +68,11 @@ internal static class Help
         {
             text.AppendLine();
             text.AppendLine(PredictVerb.Notes);
+        }
+        if (verb == typeof(ExportVerb))
+        {
+            text.AppendLine();
+            text.AppendLine(ExportVerb.Notes);
         }
         if (verb == typeof(ServeVerb))
         {

@@ -1,3 +1,4 @@
+using System.Reflection;
 using CommandLine;
 using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
@@ -24,6 +25,31 @@ public static class Program
             stdout.Write(Help.ForTool());
             return args.Length == 0 ? ExitCodes.UsageOrInput : ExitCodes.Success;
         }
+        if (args[0] is "--version")
+        {
+            stdout.WriteLine(VersionText);
+            return ExitCodes.Success;
+        }
+        if (Help.Verbs.FirstOrDefault(v => v.GetCustomAttribute<VerbAttribute>()!.Name == args[0]) is { } verbType)
+        {
+            try
+            {
+                switch (ArgumentCheck.Check(verbType, args))
+                {
+                    case ArgumentCheck.Outcome.Help:
+                        stdout.Write(Help.ForVerb(verbType));
+                        return ExitCodes.Success;
+                    case ArgumentCheck.Outcome.Version:
+                        stdout.WriteLine(VersionText);
+                        return ExitCodes.Success;
+                }
+            }
+            catch (UsageException e)
+            {
+                stderr.WriteLine($"digits: {e.Message}");
+                return ExitCodes.UsageOrInput;
+            }
+        }
         var result = parser.ParseArguments(args, Help.Verbs);
         if (result is NotParsed<object> notParsed) return ReportParseErrors(notParsed, args, stdout, stderr);
         try
@@ -40,6 +66,8 @@ public static class Program
                 ReportVerb v => new ReportCommand(v, stdout, stderr).Run(),
                 PredictVerb v => new PredictCommand(v, stdout, stderr).Run(),
                 ServeVerb v => new ServeCommand(v, stdout, stderr).Run(),
+                ExportVerb v => new ExportCommand(v, stdout).Run(),
+                ImportVerb v => new ImportCommand(v, stdout).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -62,6 +90,18 @@ public static class Program
         }
     }
 
+    /// <summary><c>digits --version</c>: "digits 0.1.0" (the package version, without a source revision).</summary>
+    public static string VersionText
+    {
+        get
+        {
+            string version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                             ?? typeof(Program).Assembly.GetName().Version?.ToString() ?? "?";
+            int plus = version.IndexOf('+');
+            return $"digits {(plus >= 0 ? version[..plus] : version)}";
+        }
+    }
+
     private static int ReportParseErrors(NotParsed<object> notParsed, string[] args, TextWriter stdout, TextWriter stderr)
     {
         var verbType = notParsed.TypeInfo.Current;
@@ -75,14 +115,14 @@ public static class Program
                     stdout.Write(Help.Verbs.Contains(helpVerb) ? Help.ForVerb(helpVerb) : Help.ForTool());
                     return ExitCodes.Success;
                 case VersionRequestedError:
-                    stdout.WriteLine($"digits {typeof(Program).Assembly.GetName().Version}");
+                    stdout.WriteLine(VersionText);
                     return ExitCodes.Success;
             }
         }
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",

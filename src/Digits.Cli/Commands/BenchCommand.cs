@@ -32,6 +32,8 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         var report = new Reporter(stdout, verb.Json, quiet: false);
         report.Info($"digits bench: {epochs} timed epoch(s) after {warmup} warm-up, {data.Train.Count} MNIST training images, " +
                     $"training time only; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        if (devices.Any(d => d.StartsWith("cpu", StringComparison.Ordinal)))
+            report.Info($"cpu peak: {FmaPeak.Measured.Method}");
         var rows = new List<Row>();
         foreach (var config in configs)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Digits.Cli.Verbs;
+using Digits.Cpu;
 
 namespace Digits.Cli.Commands;
 
@@ -19,6 +20,7 @@ internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
                 {
                     name = d.Name, kind = d.Kind, available = d.Available, hardware = d.Hardware,
                     reason = d.Available ? null : d.Reason, peak_gflops = d.PeakGflops,
+                    peak_method = d.Kind == "cpu" ? FmaPeak.Measured.Method : null,
                 }),
                 auto,
             }));
@@ -26,7 +28,10 @@ internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
         }
         foreach (var d in devices)
         {
-            string peak = d.PeakGflops is { } p ? $"; ~{p:0} GFLOP/s FP32 FMA peak" : "";
+            // The CPU's peak is measured (FmaPeak), and says how; a GPU's is computed from its SMs and clock.
+            string peak = d.PeakGflops is not { } p ? ""
+                : d.Kind == "cpu" ? $"; {p:0} GFLOP/s FP32 FMA peak ({FmaPeak.Measured.Method})"
+                : $"; ~{p:0} GFLOP/s FP32 FMA peak";
             stdout.WriteLine(d.Available ? $"  {d.Name,-10} {d.Hardware}{peak}" : $"  {d.Name,-10} unavailable: {d.Reason}");
         }
         stdout.WriteLine($"--device auto takes {auto} ({why})");

@@ -3,26 +3,32 @@ using Digits.Core.Data;
 
 namespace Digits.Cli.Commands;
 
-/// <summary><c>digits download</c>: fetches a named dataset's four files into the data folder, verified.</summary>
+/// <summary><c>digits download [NAME…]</c>: fetches each named dataset's four files into the data folder, verified
+/// (<c>--dataset NAME</c> names one too; with neither, mnist).</summary>
 internal sealed class DownloadCommand(DownloadVerb verb, TextWriter stdout, TextWriter stderr)
 {
     public int Run()
     {
-        string name = verb.Dataset ?? "mnist";
-        var info = DatasetCatalog.Find(name)
-                   ?? throw new UsageException($"--dataset: '{name}' cannot be downloaded; use mnist, fashion-mnist or kmnist");
+        var names = verb.Names.Concat(verb.Dataset is { } d ? [d] : []).Distinct().ToList();
+        if (names.Count == 0) names.Add("mnist");
+        // Every name is checked before anything is fetched.
+        var infos = names.Select(name => DatasetCatalog.Find(name) ?? throw new UsageException(
+            $"'{name}' cannot be downloaded; the datasets are mnist, fashion-mnist and kmnist")).ToList();
         var location = DataLocator.Resolve(verb.Data);
-        DatasetFiles files;
-        try
+        foreach (var info in infos)
         {
-            files = DatasetLoader.EnsureFiles(info, location, allowDownload: true, new DownloadReporter(stderr));
+            DatasetFiles files;
+            try
+            {
+                files = DatasetLoader.EnsureFiles(info, location, allowDownload: true, new DownloadReporter(stderr));
+            }
+            catch (DataUnavailableException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            foreach (var note in files.Notes) stdout.WriteLine(note);
+            stdout.WriteLine($"{info.Name}: all four files present in {location.DownloadFolder(info)}");
         }
-        catch (DataUnavailableException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        foreach (var note in files.Notes) stdout.WriteLine(note);
-        stdout.WriteLine($"{info.Name}: all four files present in {location.DownloadFolder(info)}");
         return ExitCodes.Success;
     }
 }

@@ -12,6 +12,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
     {
         var model = SavedModel.Load(verb.Model);
         var spec = SavedModel.Dataset(model, verb.Dataset);
+        SavedModel.WarnIfOtherDataset(model, verb.Model, spec, stderr);
         var report = new Reporter(stdout, verb.Json, verb.Quiet);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);

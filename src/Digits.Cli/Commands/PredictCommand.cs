@@ -58,7 +58,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             stdout.WriteLine(inputs[k].Name + (inputs[k].Label is { } l ? $" (true label {classNames[l]})" : ""));
             if (verb.Show) stdout.Write(MnistPreprocessor.ToAscii(inputs[k].Pixels));
             foreach (var (c, rank) in Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(3).Select((c, r) => (c, r)))
-                stdout.WriteLine($"  {rank + 1}. {c,2} {Truncate(classNames[c], 14),-14} {p[c],8:0.00%}");
+                stdout.WriteLine(TopLine(rank + 1, c, classNames[c], p[c]));
         }
         return ExitCodes.Success;
     }
@@ -207,6 +207,15 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         float sum = p.Sum();
         for (int c = 0; c < p.Length; c++) p[c] = sum > 0 ? p[c] / sum : 1f / p.Length;
         return p;
+    }
+
+    /// <summary>One line of the top-3: "  1. 7        99.98%" — the class name once, preceded by its index only where
+    /// the name is not the index ("  1. 9 Ankle boot     95.10%").</summary>
+    internal static string TopLine(int rank, int index, string name, float probability)
+    {
+        string label = name == index.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            ? name : $"{index} {Truncate(name, 14)}";
+        return $"  {rank}. {label,-17} {probability,8:0.00%}";
     }
 
     private static string Truncate(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";

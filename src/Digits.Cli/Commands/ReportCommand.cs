@@ -14,6 +14,7 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         CheckFolder(verb.Out, "--out");
         var model = SavedModel.Load(verb.Model);
         var spec = SavedModel.Dataset(model, verb.Dataset);
+        SavedModel.WarnIfOtherDataset(model, verb.Model, spec, stderr);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
         SavedModel.RequireFits(model, verb.Model, data.Test);
@@ -41,7 +42,10 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         var (evaluation, probabilities) = ReportData.Evaluate(backend, model, test);
         try
         {
-            return HtmlReport.Write(folder, new ReportData(name, model.Spec, history, evaluation, probabilities, test));
+            return HtmlReport.Write(folder, new ReportData(name, model.Spec, history, evaluation, probabilities, test)
+            {
+                Settings = ReportData.SettingsFromMetadata(model.Metadata),
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

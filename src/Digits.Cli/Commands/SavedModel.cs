@@ -11,13 +11,21 @@ internal static class SavedModel
     /// <exception cref="UsageException">the file is missing, unreadable or not a Digits model.</exception>
     public static MlpModel Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new UsageException($"--model: {path} is a folder; give the model file (e.g. {Path.Combine(path, "model.safetensors")})");
         try
         {
             return ModelFile.Load(path);
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
         {
-            throw new UsageException(e is FileNotFoundException ? $"--model: {path} not found" : e.Message);
+            throw new UsageException(e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => $"--model: {path} not found",
+                UnauthorizedAccessException => $"--model: cannot read {path} (permission denied)",
+                ModelFormatException => $"--model: {e.Message}",
+                _ => $"--model: cannot read {path} ({e.Message})",
+            });
         }
     }
 
@@ -44,6 +52,18 @@ internal static class SavedModel
         if (model.Spec.Inputs != side * side)
             throw new UsageException($"--model {modelPath}: the model ({model.Spec}) takes {model.Spec.Inputs} pixels " +
                                      $"per image but predict feeds it {side}×{side} = {side * side} (MNIST-style preprocessing)");
+    }
+
+    /// <summary>Warns on <paramref name="stderr"/> when <c>--dataset</c> names another dataset than the one the
+    /// model records it was trained on (its "dataset" metadata): the accuracy is then of a model on data it never saw,
+    /// usually near chance.</summary>
+    public static void WarnIfOtherDataset(MlpModel model, string modelPath, DatasetSpec spec, TextWriter stderr)
+    {
+        if (model.Metadata.GetValueOrDefault("dataset") is not { Length: > 0 } trained) return;
+        string asked = spec.ToString()!;
+        if (string.Equals(trained, asked, StringComparison.OrdinalIgnoreCase)) return;
+        stderr.WriteLine($"digits: warning: {Path.GetFileName(modelPath)} was trained on {trained}, not {asked}; " +
+                         $"its accuracy on {asked} measures a model on data it never learned (near chance is expected)");
     }
 
     /// <summary>The dataset named by <c>--dataset</c>, else the one the model was trained on, else MNIST.</summary>

@@ -22,24 +22,43 @@ internal static class Tables
         perClass.Caption($"macro-average F1 {macroF1:0.0000}");
         console.Write(perClass);
 
+        // Rows and columns are labelled by class index so that ten columns of counts fit in 80 columns; where the
+        // classes have names (Fashion-MNIST, KMNIST) a legend under the matrix says which index is which.
         int n = classNames.Count;
         var matrix = new Table().Border(TableBorder.Simple).Title("confusion matrix (rows: true class, columns: predicted)");
-        matrix.AddColumn("true ↓ predicted →");
-        for (int p = 0; p < n; p++) matrix.AddColumn(new TableColumn(Markup.Escape(Short(classNames[p], p))).RightAligned());
+        matrix.AddColumn("true");
+        for (int p = 0; p < n; p++) matrix.AddColumn(new TableColumn(p.ToString()).RightAligned());
         for (int t = 0; t < n; t++)
         {
-            var cells = new List<IRenderable> { new Markup(Markup.Escape(Label(classNames, t))) };
+            var cells = new List<IRenderable> { new Markup(t.ToString()) };
             for (int p = 0; p < n; p++)
                 cells.Add(new Markup(t == p ? $"[green]{confusion[t, p]}[/]" : confusion[t, p] == 0 ? "[grey]·[/]" : $"{confusion[t, p]}"));
             matrix.AddRow(cells);
         }
         console.Write(matrix);
+        if (Enumerable.Range(0, n).Any(k => classNames[k] != k.ToString()))
+            foreach (string line in Legend(classNames, 80)) output.WriteLine(line);
+    }
+
+    /// <summary>"classes: 0 T-shirt/top, 1 Trouser, …" wrapped to <paramref name="width"/> columns.</summary>
+    internal static IEnumerable<string> Legend(IReadOnlyList<string> classNames, int width)
+    {
+        string line = "classes:";
+        for (int k = 0; k < classNames.Count; k++)
+        {
+            string item = $" {k} {classNames[k]}" + (k + 1 < classNames.Count ? "," : "");
+            if (line.Length + item.Length > width)
+            {
+                yield return line;
+                line = "        ";
+            }
+            line += item;
+        }
+        yield return line;
     }
 
     private static string Label(IReadOnlyList<string> names, int index) =>
         names[index] == index.ToString() ? names[index] : $"{index} {names[index]}";
-
-    private static string Short(string name, int index) => name.Length <= 6 ? name : index.ToString();
 
     private static IAnsiConsole Console(TextWriter output)
     {

@@ -55,7 +55,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         var model = resume?.State.Model ?? MlpModel.Initialize(spec, options.Seed);
         report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
                     (settings.Preset is { } p ? $" (preset {p})" : ""));
-        report.Info($"training: {Describe(options)}, {options.Epochs} epochs, mini-batch {options.BatchSize}, " +
+        report.Info($"training: {Describe(options)}, {Plural(options.Epochs, "epoch")}, mini-batch {options.BatchSize}, " +
                     $"seed {options.Seed}");
         if (resume is not null)
             report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
@@ -138,7 +138,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                 summary = true, test_loss = test.Loss, test_accuracy = test.Accuracy, seconds = result.TrainingSeconds,
                 total_seconds = total.Elapsed.TotalSeconds,
                 images_per_second = data.Train.Count * (double)options.Epochs / result.TrainingSeconds,
-                epochs = options.Epochs, device = device.Backend.Name, model = settings.Output,
+                epochs = options.Epochs, device = device.Backend.Name, model = Path.GetFullPath(settings.Output),
             });
         else
         {
@@ -146,7 +146,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
             string before = resume is null ? ""
                 : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
             stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
-                             $"model saved to {settings.Output}" + (reportPath is null ? "" : $"; report in {reportPath}"));
+                             $"model saved to {Path.GetFullPath(settings.Output)}" + (reportPath is null ? "" : $"; report in {reportPath}"));
         }
         return ExitCodes.Success;
     }
@@ -165,6 +165,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                          $"{h[^1].TrainLoss:0.####} in epoch {h[^1].Epoch}; test accuracy {result.Test.Accuracy:0.00%}, " +
                          $"chance is {1.0 / classes:0%}); --lr {lr} may be too high: try --lr {lower}");
     }
+
+    /// <summary>"1 epoch", "3 epochs".</summary>
+    internal static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static string Describe(TrainingOptions o) => o.Optimizer switch
     {
@@ -193,6 +196,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         m["optimizer"] = Describe(o);
         m["validation"] = s.Validation.ToString(CultureInfo.InvariantCulture);
         m["device"] = device;
+        m["training_seconds"] = result.TrainingSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         m["test_accuracy"] = result.Test.Accuracy.ToString("R", CultureInfo.InvariantCulture);
         m["test_loss"] = result.Test.Loss.ToString("R", CultureInfo.InvariantCulture);
         m["history"] = JsonSerializer.Serialize(result.History.Select(r => new Dictionary<string, double?>

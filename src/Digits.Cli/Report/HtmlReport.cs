@@ -53,6 +53,13 @@ internal static class HtmlReport
         html.Append($"<p class=\"summary\" data-accuracy=\"{F(t.Accuracy)}\" data-loss=\"{F(t.Loss)}\" data-images=\"{t.Count}\">" +
                     $"{E(d.ModelName)} on <b>{E(t.Name)}</b>: accuracy <b>{t.Accuracy:0.00%}</b> ({t.Correct}/{t.Count}), " +
                     $"loss {t.Loss:0.0000}</p>");
+        if (d.Settings.Count > 0)
+        {
+            html.Append("<h2>Settings</h2><table class=\"settings\">");
+            foreach (var (label, value) in d.Settings)
+                html.Append($"<tr data-setting=\"{E(label)}\"><th>{E(label)}</th><td>{E(value)}</td></tr>");
+            html.Append("</table>");
+        }
         if (d.History.Count > 0)
         {
             html.Append("<h2>Training</h2><div class=\"charts\">");
@@ -112,10 +119,18 @@ internal static class HtmlReport
 
     private static string HeatMap(int[,] m, IReadOnlyList<string> names)
     {
-        int n = names.Count, cell = 44, label = 110, top = 100;
-        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + 70}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
+        // Column labels: upright when short (digits), else slanted at 45°, with exactly the room they need above
+        // the grid (about 6 px per character at 11 px, times sin 45°), so digit classes leave no blank band.
+        int n = names.Count, cell = 44, longest = names.Max(s => s.Length), label = Math.Max(48, 16 + 7 * longest);
+        bool slanted = longest > 3;
+        int top = slanted ? 20 + (int)Math.Ceiling(longest * 6.2 * 0.71) : 34;
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label + n * cell + (slanted ? 70 : 10)}\" height=\"{top + n * cell + 10}\" class=\"heatmap\">");
+        svg.Append($"<text x=\"{label + n * cell / 2}\" y=\"12\" text-anchor=\"middle\" class=\"axis\">predicted →</text>");
+        svg.Append($"<text x=\"{label - 6}\" y=\"{top - 6}\" text-anchor=\"end\" class=\"axis\">true ↓</text>");
         for (int p = 0; p < n; p++)
-            svg.Append($"<text transform=\"translate({label + p * cell + cell / 2 + 4},{top - 6}) rotate(-45)\">{E(names[p])}</text>");
+            svg.Append(slanted
+                ? $"<text transform=\"translate({label + p * cell + cell / 2 + 4},{top - 6}) rotate(-45)\">{E(names[p])}</text>"
+                : $"<text x=\"{label + p * cell + cell / 2 - 1}\" y=\"{top - 6}\" text-anchor=\"middle\">{E(names[p])}</text>");
         for (int t = 0; t < n; t++)
         {
             int rowTotal = Enumerable.Range(0, n).Sum(p => m[t, p]);
@@ -155,7 +170,9 @@ internal static class HtmlReport
     private const string Css = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}" +
         "h1{font-size:22px}h2{font-size:18px;margin-top:28px}.charts{display:flex;flex-wrap:wrap;gap:16px}" +
         "svg text{font-size:11px;fill:#333}svg .title{font-size:13px;font-weight:600}.grid{stroke:#e4e4e4}" +
-        ".heatmap .count{font-size:11px}.gallery{display:flex;flex-wrap:wrap;gap:10px}" +
+        ".heatmap .count{font-size:11px}.heatmap .axis{font-style:italic;fill:#666}" +
+        ".settings{border-collapse:collapse;font-size:13px}.settings th{text-align:left;font-weight:normal;color:#555;padding:2px 16px 2px 0}" +
+        ".settings td{padding:2px 0}.gallery{display:flex;flex-wrap:wrap;gap:10px}" +
         "figure{margin:0;width:96px;text-align:center;font-size:11px}figure img{width:84px;height:84px;image-rendering:pixelated;border:1px solid #ccc}";
 
     private static string E(string text) => SecurityElement.Escape(text);

@@ -15,6 +15,31 @@ internal sealed record EpochPoint(int Epoch, double TrainLoss, double TrainAccur
 internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<EpochPoint> History, Evaluation Test,
     float[] Probabilities, Dataset TestSet)
 {
+    /// <summary>The training settings shown in the report, as (label, value) rows in display order.</summary>
+    public IReadOnlyList<(string Label, string Value)> Settings { get; init; } = [];
+
+    /// <summary>The settings <c>digits train</c> records in a model's metadata, labelled for people; absent ones
+    /// (models from older versions) are left out.</summary>
+    public static IReadOnlyList<(string Label, string Value)> SettingsFromMetadata(IReadOnlyDictionary<string, string> m)
+    {
+        var rows = new List<(string, string)>();
+        void Add(string label, string key, Func<string, string>? format = null)
+        {
+            if (m.TryGetValue(key, out string? v) && v.Length > 0) rows.Add((label, format is null ? v : format(v)));
+        }
+        Add("dataset", "dataset");
+        Add("preset", "preset");
+        Add("optimizer", "optimizer"); // with learning rate, schedule and weight decay
+        Add("epochs", "epochs");
+        Add("mini-batch", "batch_size");
+        Add("validation images", "validation");
+        Add("seed", "seed");
+        Add("device", "device");
+        Add("training time", "training_seconds", v => $"{v} s");
+        Add("created", "created");
+        return rows;
+    }
+
     /// <summary>The history saved in a model file's metadata ("history", a JSON array written by digits train).</summary>
     public static IReadOnlyList<EpochPoint> HistoryFromMetadata(MlpModel model)
     {

@@ -5,12 +5,12 @@ namespace Digits.Cli.Verbs;
 [Verb("bench", HelpText = "Time training epochs per device for named configurations (images/s, GFLOP/s, launches per step, memory), or time to a target accuracy.")]
 internal sealed class BenchVerb
 {
-    [Option("devices", HelpText = "Comma-separated devices, e.g. cpu,opencl,cuda.")]
+    [Option("devices", HelpText = "Comma-separated devices, e.g. cpu,cuda (default: cpu and every GPU ILGPU can use).")]
     [Topic("Device", "every device that works")]
     public string? Devices { get; set; }
 
     [Option("threads", HelpText = "CPU threads for the cpu device (0 = every core).")]
-    [Topic("Device", "0")]
+    [Topic("Device", "0", Expected = "a whole number ≥ 0")]
     public int? Threads { get; set; }
 
     [Option("config", HelpText = "Comma-separated configurations: small (784-128-10 ReLU, Adam, batch 128), large (784-1024-1024-10, batch 256), nielsen (784-30-10 sigmoid, quadratic cost, SGD, batch 10).")]
@@ -26,7 +26,7 @@ internal sealed class BenchVerb
     public int? Warmup { get; set; }
 
     [Option("target-accuracy", HelpText = "Instead: train the speedrun preset until MNIST test accuracy reaches this many percent, checking after every epoch; report the training time to get there (evaluation shown apart).")]
-    [Topic("Training")]
+    [Topic("Training", Expected = "a percentage above 0 and below 100, e.g. 98")]
     public double? TargetAccuracy { get; set; }
 
     [Option("data", MetaValue = "DIR", HelpText = "Folder holding MNIST. Else $DIGITS_DATA, else ~/.cache/digits.")]

@@ -5,12 +5,12 @@ namespace Digits.Cli.Verbs;
 /// <summary>Flags shared by the verbs that run a model on a device.</summary>
 internal abstract class DeviceOptions
 {
-    [Option("device", MetaValue = "DEVICE", HelpText = "Where kernels run: auto, cpu, opencl[:N], cuda[:N]. auto picks CUDA, then an OpenCL GPU, then the CPU, and says why.")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Where kernels run: auto, cpu, cuda[:N], opencl[:N], ilgpu-cpu (the GPU kernels on ILGPU's CPU accelerator; slow, for checking) or reference. auto picks CUDA, then an OpenCL GPU ILGPU can use, then the CPU, and says why; `digits devices` lists them.")]
     [Topic("Device", "auto")]
     public string? Device { get; set; }
 
     [Option("threads", HelpText = "CPU threads for --device cpu (0 = every core).")]
-    [Topic("Device", "0")]
+    [Topic("Device", "0", Expected = "a whole number ≥ 0")]
     public int? Threads { get; set; }
 
     [Option("json", HelpText = "Print JSON lines instead of tables, for scripts.")]

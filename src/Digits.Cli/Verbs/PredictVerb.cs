@@ -14,12 +14,12 @@ internal sealed class PredictVerb : IDataOptions
         "Probabilities: the softmax of the logits for cross-entropy models; for mse models (sigmoid outputs) the " +
         "outputs divided by their sum, which ranks the same but is not a calibrated probability.";
 
-    [Option("device", MetaValue = "DEVICE", HelpText = "Where the model runs: auto, cpu, opencl[:N], cuda[:N] (a few images are fastest on the cpu).")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Where the model runs: auto, cpu, cuda[:N], opencl[:N], ilgpu-cpu (a few images are fastest on the cpu).")]
     [Topic("Device", "cpu")]
     public string? Device { get; set; }
 
     [Option("threads", HelpText = "CPU threads for --device cpu (0 = every core).")]
-    [Topic("Device", "0")]
+    [Topic("Device", "0", Expected = "a whole number ≥ 0")]
     public int? Threads { get; set; }
 
     [Option("json", HelpText = "Print one JSON object per image: file, predicted, name, probabilities (every class).")]
@@ -39,7 +39,7 @@ internal sealed class PredictVerb : IDataOptions
     public IEnumerable<string> Images { get; set; } = [];
 
     [Option("index", HelpText = "Also classify image N (0-based) of the model's dataset test set, with its true label.")]
-    [Topic("Data")]
+    [Topic("Data", Expected = "a whole number ≥ 0")]
     public int? Index { get; set; }
 
     [Option("number", HelpText = "Read each IMAGE as a written number (digits side by side with small gaps): prints the number and each digit's confidence.")]

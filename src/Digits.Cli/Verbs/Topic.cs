@@ -7,6 +7,9 @@ internal sealed class TopicAttribute(string name, string? defaultText = null) : 
 {
     public string Name { get; } = name;
     public string? DefaultText { get; } = defaultText;
+
+    /// <summary>What a value must be, for error messages ("a number > 0"); else the type says it.</summary>
+    public string? Expected { get; init; }
 }
 
 /// <summary>A command-line value that is out of range or malformed: printed as one line, exit code 2.</summary>

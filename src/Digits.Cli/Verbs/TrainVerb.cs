@@ -18,7 +18,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     public bool NoDownload { get; set; }
 
     [Option("validation", HelpText = "Hold out N training images (chosen with --seed) for per-epoch validation.")]
-    [Topic("Data", "0")]
+    [Topic("Data", "0", Expected = "a whole number ≥ 0")]
     public int? Validation { get; set; }
 
     [Option("preset", HelpText = "A known recipe; explicit flags override its values. Test accuracy measured on MNIST (seed 1, cpu): nielsen = 784-30-10 sigmoid, quadratic cost, SGD lr 3.0, batch 10, 30 epochs (Nielsen's book, ch. 1), 95.9 %; quick = 784-128-10, Adam lr 0.005, 3 epochs, 97.8 %; speedrun = 784-512-10, Adam lr 0.002 cosine, 8 epochs, 98.3 %; deep = 784-512-256-128-10, Adam lr 0.001 cosine, weight decay 1e-4, 20 epochs, 98.5 %.")]
@@ -38,11 +38,11 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     public string? Loss { get; set; }
 
     [Option("epochs", HelpText = "Passes over the training set.")]
-    [Topic("Training", "10")]
+    [Topic("Training", "10", Expected = "a whole number ≥ 1")]
     public int? Epochs { get; set; }
 
     [Option("batch-size", HelpText = "Images per mini-batch; at least the training set size means full-batch gradient descent.")]
-    [Topic("Training", "128")]
+    [Topic("Training", "128", Expected = "a whole number ≥ 1")]
     public int? BatchSize { get; set; }
 
     [Option("optimizer", HelpText = "sgd, momentum or adam.")]
@@ -50,7 +50,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     public string? Optimizer { get; set; }
 
     [Option("lr", HelpText = "Learning rate (the peak, before the schedule).")]
-    [Topic("Training", "0.001")]
+    [Topic("Training", "0.001", Expected = "a number > 0, e.g. 0.001")]
     public float? LearningRate { get; set; }
 
     [Option("lr-schedule", HelpText = "constant, step (×--lr-gamma every --lr-step-epochs) or cosine (annealed to 0 over the run).")]
@@ -58,19 +58,19 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     public string? Schedule { get; set; }
 
     [Option("lr-step-epochs", HelpText = "For --lr-schedule step: epochs between decays.")]
-    [Topic("Training", "10")]
+    [Topic("Training", "10", Expected = "a whole number ≥ 1")]
     public int? StepEpochs { get; set; }
 
     [Option("lr-gamma", HelpText = "For --lr-schedule step: the decay factor.")]
-    [Topic("Training", "0.1")]
+    [Topic("Training", "0.1", Expected = "a number > 0, e.g. 0.1")]
     public float? StepGamma { get; set; }
 
     [Option("momentum", HelpText = "Momentum μ for --optimizer momentum.")]
-    [Topic("Training", "0.9")]
+    [Topic("Training", "0.9", Expected = "a number in [0, 1), e.g. 0.9")]
     public float? Momentum { get; set; }
 
     [Option("weight-decay", HelpText = "L2 weight decay λ on weights (not biases).")]
-    [Topic("Training", "0")]
+    [Topic("Training", "0", Expected = "a number ≥ 0, e.g. 1e-4")]
     public float? WeightDecay { get; set; }
 
     [Option("seed", HelpText = "Seeds weights, shuffles and splits: same seed, device and threads give bit-identical CPU runs.")]
@@ -120,9 +120,12 @@ internal abstract class SavedModelOptions : DeviceOptions, IDataOptions
     public bool NoDownload { get; set; }
 }
 
-[Verb("download", HelpText = "Download a dataset's files and verify their checksums.")]
+[Verb("download", HelpText = "Download datasets' files and verify their checksums: digits download [NAME...] (default mnist).")]
 internal sealed class DownloadVerb
 {
+    [Value(0, MetaName = "NAME", HelpText = "Datasets to download: mnist, fashion-mnist, kmnist (as --dataset).")]
+    public IEnumerable<string> Names { get; set; } = [];
+
     [Option("dataset", HelpText = "mnist, fashion-mnist or kmnist.")]
     [Topic("Data", "mnist")]
     public string? Dataset { get; set; }
@@ -143,7 +146,7 @@ internal sealed class DevicesVerb
 [Verb("check", HelpText = "Run every kernel on a device against the CPU reference on random data, one line per kernel.")]
 internal sealed class CheckVerb
 {
-    [Option("device", MetaValue = "DEVICE", HelpText = "Device to check: cpu, opencl[:N], cuda[:N] or auto.")]
+    [Option("device", MetaValue = "DEVICE", HelpText = "Device to check: cpu, cuda[:N], opencl[:N], ilgpu-cpu (smaller sizes: it runs one OS thread per GPU thread) or auto.")]
     [Topic("Device", "auto")]
     public string? Device { get; set; }
 

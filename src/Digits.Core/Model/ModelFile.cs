@@ -37,14 +37,25 @@ public static class ModelFile
         SafeTensors.Write(path, tensors, metadata);
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/>, checking the metadata against the tensors.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/>, checking the metadata against the tensors; also a file in
+    /// PyTorch's nn.Sequential layout (<see cref="TorchSequential"/>) whose metadata names its activation.</summary>
     /// <exception cref="ModelFormatException">not a Digits model, its metadata and tensors disagree, or a parameter
     /// is NaN or infinite.</exception>
     /// <exception cref="FileNotFoundException">no such file.</exception>
     public static MlpModel Load(string path)
     {
         var (tensors, metadata) = SafeTensors.Read(path);
-        if (!metadata.TryGetValue("format", out var format))
+        var format = metadata.GetValueOrDefault("format");
+        if ((format is null || format == TorchSequential.Format) && TorchSequential.Looks(tensors))
+        {
+            // PyTorch's nn.Sequential layout ("0.weight", "0.bias", "2.weight", …): from Digits' torch-safetensors
+            // export, or from PyTorch itself when its metadata names the activation (else digits import says it).
+            var torch = TorchSequential.FromTensors(path, tensors, metadata);
+            CheckInputShape(path, metadata, torch.Spec);
+            CheckClassNames(path, metadata, torch.Spec);
+            return torch;
+        }
+        if (format is null)
             throw new ModelFormatException(path, "metadata has no 'format'; not a model saved by digits train");
         if (format != Format)
             throw new ModelFormatException(path, $"format is '{format}', this version reads '{Format}'" +

@@ -126,6 +126,37 @@ public static partial class OutputFile
     [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Stat(string path, ref byte status);
 
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to <paramref name="path"/> atomically, as <see cref="SafeTensors.Write"/> does:
+    /// a temporary file in the same folder, flushed to disk, renamed over the target, the folder synced. A crash
+    /// leaves the old file or the new one, never half of one.
+    /// </summary>
+    /// <exception cref="IOException">the folder cannot be written, or <paramref name="path"/> exists and is not a
+    /// regular file (never replaced).</exception>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        string full = Path.GetFullPath(path);
+        if (NotARegularFile(full) is { } kind)
+            throw new IOException($"{full} is {kind}, not a regular file; Digits writes only regular files and never replaces anything else");
+        string temp = TemporaryPath(full);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                ThrowIfFaultInjected(full);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+            DirectorySync.Flush(Path.GetDirectoryName(full)!);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
     /// <summary>For tests: when set (on the calling flow), <see cref="ThrowIfFaultInjected"/> throws what it returns
     /// for a path, as a full disk would, so writers' failure paths can be tested without filling a disk.</summary>
     public static readonly AsyncLocal<Func<string, Exception?>?> FaultForTests = new();

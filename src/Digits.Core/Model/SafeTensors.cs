@@ -21,7 +21,8 @@ public sealed record NamedTensor(string Name, int[] Shape, float[] Data);
 /// <summary>
 /// The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length
 /// N, N bytes of JSON mapping each tensor name to {dtype, shape, data_offsets} plus an optional
-/// "__metadata__" object of strings, then the raw little-endian tensor bytes. Only F32 is written or read.
+/// "__metadata__" object of strings, then the raw little-endian tensor bytes. Only F32 is written; F32 is read,
+/// and F16 and BF16 (as PyTorch often saves) are read and widened to float32 exactly. Other dtypes are refused.
 /// </summary>
 public static class SafeTensors
 {
@@ -112,18 +113,29 @@ public static class SafeTensors
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        // A safetensors file's JSON header starts right after its length: a file whose length does not fit and whose
+        // ninth byte is not '{' (a text file, an image) is not a safetensors file at all, and is called that.
+        bool jsonFollows = fileLength > 8 && stream.ReadByte() == '{';
+        stream.Position = 8;
+        string start = Describe(lengthBytes);
+        ModelFormatException NotSafetensors() => new(path,
+            $"not a safetensors file (one starts with 8 bytes giving the size of its JSON metadata, then '{{'; " +
+            $"this one starts with {start})");
         if (headerLength > (ulong)(fileLength - 8))
-            throw new ModelFormatException(path,
-                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated");
+            throw jsonFollows ? new ModelFormatException(path,
+                $"header length {headerLength} is larger than the file ({fileLength} bytes) allows; not a safetensors file or truncated")
+                : NotSafetensors();
         if (headerLength > MaxHeaderBytes)
             throw new ModelFormatException(path,
                 $"header length {headerLength:N0} bytes is more than the {MaxHeaderBytes:N0} bytes a safetensors header may hold");
+        if (!jsonFollows) throw NotSafetensors();
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
         var metadata = new Dictionary<string, string>();
-        var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
+        var dtypes = new Dictionary<string, string>();
+        var entries = new List<(string Name, int[] Shape, long Begin, long End, int Width)>();
         try
         {
             CheckCounts(path, headerBytes);
@@ -140,7 +152,9 @@ public static class SafeTensors
                             ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
                     continue;
                 }
-                entries.Add(ParseEntry(path, name, node, dataLength));
+                var entry = ParseEntry(path, name, node, dataLength);
+                dtypes[name] = entry.DType;
+                entries.Add((entry.Name, entry.Shape, entry.Begin, entry.End, entry.Width));
             }
         }
         catch (JsonException e)
@@ -164,8 +178,21 @@ public static class SafeTensors
         var tensors = new List<NamedTensor>(entries.Count);
         foreach (var e in entries)
         {
-            var data = new float[(e.End - e.Begin) / sizeof(float)];
+            var data = new float[(e.End - e.Begin) / e.Width];
             stream.Position = dataStart + e.Begin;
+            if (e.Width == 2)
+            {
+                var halves = new byte[e.End - e.Begin];
+                stream.ReadExactly(halves);
+                bool brain = dtypes[e.Name] == "BF16";
+                for (int k = 0; k < data.Length; k++)
+                {
+                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(halves.AsSpan(2 * k));
+                    data[k] = brain ? BitConverter.Int32BitsToSingle(bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
+                }
+                tensors.Add(new NamedTensor(e.Name, e.Shape, data));
+                continue;
+            }
             var bytes = MemoryMarshal.AsBytes(data.AsSpan());
             stream.ReadExactly(bytes);
             if (!BitConverter.IsLittleEndian)
@@ -230,12 +257,15 @@ public static class SafeTensors
                                                  $"(of {tensor.Data.Length:N0}); the file is damaged");
     }
 
-    private static (string, int[], long, long) ParseEntry(string path, string name, JsonNode? node, long dataLength)
+    private static (string Name, int[] Shape, long Begin, long End, int Width, string DType) ParseEntry(string path,
+        string name, JsonNode? node, long dataLength)
     {
         if (node is not JsonObject entry) throw new ModelFormatException(path, $"tensor '{name}' is not an object");
         string? dtype = entry["dtype"] is JsonValue d && d.TryGetValue(out string? s) ? s : null;
-        if (dtype != "F32")
-            throw new ModelFormatException(path, $"tensor '{name}' has dtype {dtype ?? "(none)"}; Digits reads F32 only");
+        int width = dtype switch { "F32" => 4, "F16" or "BF16" => 2, _ => 0 };
+        if (width == 0)
+            throw new ModelFormatException(path, $"tensor '{name}' has dtype {dtype ?? "(none)"}; Digits reads F32, and F16 " +
+                                                 "or BF16 widened to F32 (convert others, e.g. with tensor.float() in PyTorch)");
         if (entry["shape"] is not JsonArray shapeArray || entry["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
             throw new ModelFormatException(path, $"tensor '{name}' needs a shape array and two data_offsets");
         var shape = new int[shapeArray.Count];
@@ -251,10 +281,10 @@ public static class SafeTensors
         if (offsets[0] is not JsonValue bv || !bv.TryGetValue(out long begin) ||
             offsets[1] is not JsonValue ev || !ev.TryGetValue(out long end) || begin < 0 || end < begin || end > dataLength)
             throw new ModelFormatException(path, $"tensor '{name}' has data_offsets outside the {dataLength} data bytes");
-        if (end - begin != elements * sizeof(float))
+        if (end - begin != elements * width)
             throw new ModelFormatException(path,
-                $"tensor '{name}' of shape [{string.Join(',', shape)}] needs {elements * sizeof(float)} bytes, its offsets span {end - begin}");
-        return (name, shape, begin, end);
+                $"tensor '{name}' (dtype {dtype}, shape [{string.Join(',', shape)}]) needs {elements * width} bytes, its offsets span {end - begin}");
+        return (name, shape, begin, end, width, dtype!);
     }
 
     private static void WriteFloats(Stream stream, float[] data)
@@ -270,6 +300,14 @@ public static class SafeTensors
             BinaryPrimitives.WriteSingleLittleEndian(four, f);
             stream.Write(four);
         }
+    }
+
+    /// <summary>A file's first bytes for an error message: quoted text when printable ASCII, else hex.</summary>
+    private static string Describe(ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+            if (b is < 0x20 or > 0x7e) return Convert.ToHexString(bytes);
+        return $"\"{System.Text.Encoding.ASCII.GetString(bytes)}\"";
     }
 
     private static void TryDelete(string path)

@@ -171,65 +171,51 @@ internal static class LinearKernels
         return c;
     }
 
-    /// <summary>y = act(x·Wᵀ + bias): M = B, N = O, K = I; A = x and B(k,n) = W[n,k], both k-contiguous.</summary>
-    [Kernel(grouped: true)]
-    internal static void LinearForward(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> w,
-        ArrayView<Float4> w4, ArrayView<float> bias, ArrayView<float> y, GemmShape s)
+    /// <summary>
+    /// The tiled GEMM every kernel below is: C(M,N) = A(M,K)·B(K,N), A(m,k) read from <paramref name="a"/> with m
+    /// its rows and k contiguous when <paramref name="aKContiguous"/> (else m contiguous), rows
+    /// <paramref name="lda"/> apart; B(k,n) from <paramref name="b"/> likewise with n its rows. The flags are
+    /// constants at each call site, so ILGPU folds the branches away after inlining.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gemm(ArrayView<float> a, ArrayView<Float4> a4, bool aKContiguous, int lda, ArrayView<float> b,
+        ArrayView<Float4> b4, bool bKContiguous, int ldb, ArrayView<float> bias, bool fused, ArrayView<float> c,
+        in GemmShape s)
     {
         var at = SharedMemory.Allocate<float>(Depth * Row);
         var bt = SharedMemory.Allocate<float>(Depth * Row);
         int tid = Group.IdxY * Threads + Group.IdxX, m0 = Grid.IdxY * Block, n0 = Grid.IdxX * Block;
-        var c = default(Acc);
+        var acc = default(Acc);
         for (int k0 = 0; k0 < s.K; k0 += Depth)
         {
-            LoadKContiguous(x, x4, s.AVec, s.K, m0, s.M, k0, s.K, at, tid);
-            LoadKContiguous(w, w4, s.BVec, s.K, n0, s.N, k0, s.K, bt, tid);
+            if (aKContiguous) LoadKContiguous(a, a4, s.AVec, lda, m0, s.M, k0, s.K, at, tid);
+            else LoadRContiguous(a, a4, s.AVec, lda, m0, s.M, k0, s.K, at, tid);
+            if (bKContiguous) LoadKContiguous(b, b4, s.BVec, ldb, n0, s.N, k0, s.K, bt, tid);
+            else LoadRContiguous(b, b4, s.BVec, ldb, n0, s.N, k0, s.K, bt, tid);
             Group.Barrier();
-            c = Multiply(c, at, bt);
+            acc = Multiply(acc, at, bt);
             Group.Barrier();
         }
-        Store(c, y, bias, true, s);
+        Store(acc, c, bias, fused, s);
     }
+
+    /// <summary>y = act(x·Wᵀ + bias): M = B, N = O, K = I; A = x and B(k,n) = W[n,k], both k-contiguous.</summary>
+    [Kernel(grouped: true)]
+    internal static void LinearForward(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> w,
+        ArrayView<Float4> w4, ArrayView<float> bias, ArrayView<float> y, GemmShape s) =>
+        Gemm(x, x4, true, s.K, w, w4, true, s.K, bias, true, y, s);
 
     /// <summary>dx = dz·W: M = B, N = I, K = O; A = dz (k-contiguous), B = W (n-contiguous).</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardInput(ArrayView<float> dz, ArrayView<Float4> dz4, ArrayView<float> w,
-        ArrayView<Float4> w4, ArrayView<float> dx, GemmShape s)
-    {
-        var at = SharedMemory.Allocate<float>(Depth * Row);
-        var bt = SharedMemory.Allocate<float>(Depth * Row);
-        int tid = Group.IdxY * Threads + Group.IdxX, m0 = Grid.IdxY * Block, n0 = Grid.IdxX * Block;
-        var c = default(Acc);
-        for (int k0 = 0; k0 < s.K; k0 += Depth)
-        {
-            LoadKContiguous(dz, dz4, s.AVec, s.K, m0, s.M, k0, s.K, at, tid);
-            LoadRContiguous(w, w4, s.BVec, s.N, n0, s.N, k0, s.K, bt, tid);
-            Group.Barrier();
-            c = Multiply(c, at, bt);
-            Group.Barrier();
-        }
-        Store(c, dx, dx, false, s);
-    }
+        ArrayView<Float4> w4, ArrayView<float> dx, GemmShape s) =>
+        Gemm(dz, dz4, true, s.K, w, w4, false, s.N, dx, false, dx, s);
 
     /// <summary>dW = dzᵀ·x: M = O, N = I, K = B; A(m,k) = dz[k,m] (m-contiguous), B = x (n-contiguous).</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardWeight(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> dz,
-        ArrayView<Float4> dz4, ArrayView<float> dw, GemmShape s)
-    {
-        var at = SharedMemory.Allocate<float>(Depth * Row);
-        var bt = SharedMemory.Allocate<float>(Depth * Row);
-        int tid = Group.IdxY * Threads + Group.IdxX, m0 = Grid.IdxY * Block, n0 = Grid.IdxX * Block;
-        var c = default(Acc);
-        for (int k0 = 0; k0 < s.K; k0 += Depth)
-        {
-            LoadRContiguous(dz, dz4, s.AVec, s.M, m0, s.M, k0, s.K, at, tid);
-            LoadRContiguous(x, x4, s.BVec, s.N, n0, s.N, k0, s.K, bt, tid);
-            Group.Barrier();
-            c = Multiply(c, at, bt);
-            Group.Barrier();
-        }
-        Store(c, dw, dw, false, s);
-    }
+        ArrayView<Float4> dz4, ArrayView<float> dw, GemmShape s) =>
+        Gemm(dz, dz4, false, s.M, x, x4, false, s.N, dw, false, dw, s);
 
     internal static void Load(KernelSet k)
     {

@@ -8,7 +8,7 @@ namespace Digits.Tests.Data;
 
 /// <summary>
 /// The real dataset files under <c>$DIGITS_DATA</c>. Tests that need them skip with the reason when DIGITS_DATA is
-/// unset or lacks the files — except when CI=true, where missing data fails the test (CI sets DIGITS_DATA).
+/// unset (outside CI); a DIGITS_DATA that lacks the files fails the test, as does CI=true without them.
 /// </summary>
 internal static class RealData
 {
@@ -19,12 +19,11 @@ internal static class RealData
     {
         string? root = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(root))
-            Unavailable($"{Variable} is not set; run the tests with " +
-                $"{Variable}=/path/to/shared/data to test on the real {dataset} files");
+            DataRoot.Unavailable(DataRoot.NotSetReason);
         string folder = Path.Combine(root!, dataset);
         foreach (string name in DatasetCatalog.FileNames)
             if (!System.IO.File.Exists(Path.Combine(folder, name)))
-                Unavailable($"{Path.Combine(folder, name)} not found ({Variable}={root})");
+                DataRoot.Unavailable($"{Path.Combine(folder, name)} not found ({Variable}={root})");
         return folder;
     }
 
@@ -32,12 +31,6 @@ internal static class RealData
     public static string Root(string dataset) => Path.GetDirectoryName(Folder(dataset))!;
 
     public static string File(string dataset, string name) => Path.Combine(Folder(dataset), name);
-
-    private static void Unavailable(string reason)
-    {
-        if (TestBackends.IsCi) Assert.Fail($"real data is required when CI=true: {reason}");
-        Assert.Skip(reason);
-    }
 }
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>

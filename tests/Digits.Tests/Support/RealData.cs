@@ -3,14 +3,15 @@ using Xunit;
 
 namespace Digits.Tests.Support;
 
-/// <summary>Real MNIST from $DIGITS_DATA, loaded once. Skips with the reason when absent — except when CI=true,
-/// where the data must be there and its absence is a failure.</summary>
+/// <summary>Real MNIST from $DIGITS_DATA, loaded once. Skips with the reason when DIGITS_DATA is unset (outside CI);
+/// a DIGITS_DATA that does not hold the data, or CI=true without it, is a failure (see <see cref="DataRoot"/>).
+/// </summary>
 public static class RealData
 {
     private static readonly Lazy<(DatasetSplits? Splits, string Reason)> Mnist = new(() =>
     {
         string? root = Environment.GetEnvironmentVariable(DataLocator.EnvironmentVariable);
-        if (string.IsNullOrEmpty(root)) return (null, "DIGITS_DATA is not set (point it at ../shared/data)");
+        if (string.IsNullOrEmpty(root)) return (null, DataRoot.NotSetReason);
         try
         {
             return (DatasetLoader.Load(new DatasetSpec.Named(DatasetCatalog.Mnist), DataLocator.Resolve(root),
@@ -26,8 +27,7 @@ public static class RealData
     {
         var (splits, reason) = Mnist.Value;
         if (splits is not null) return splits;
-        if (TestBackends.IsCi) Assert.Fail($"MNIST is required when CI=true: {reason}");
-        Assert.Skip($"MNIST unavailable: {reason}");
+        DataRoot.Unavailable(reason);
         return null!;
     }
 }

@@ -76,7 +76,7 @@ public sealed class TrainingTests
         var spec = new MlpSpec([784, 16, 10], Activation.Relu, LossKind.CrossEntropy);
         long PerEpoch(int images)
         {
-            var (train, test) = Small(images, 100);
+            var (train, test) = Small(images, 32);
             var options = new TrainingOptions { Epochs = 3, BatchSize = 32, Optimizer = OptimizerKind.Adam, LearningRate = 1e-3f };
             var marks = new List<long>();
             var trainer = new Trainer(backend, options) { EvaluateEachEpoch = false };
@@ -86,9 +86,9 @@ public sealed class TrainingTests
             return marks[2] - marks[1];
         }
         // The permutation and the epoch's schedule uploads + the loss, correct-count and step-counter downloads,
-        // whether the epoch has 2 steps or 10.
+        // whether the epoch has 2 steps or 5 (few: ilgpu-cpu runs every GPU thread as an OS thread).
         Assert.Equal(5, PerEpoch(64));
-        Assert.Equal(5, PerEpoch(320));
+        Assert.Equal(5, PerEpoch(160));
     }
 
     [Fact]

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Digits.Core.Backends;
+
+namespace Digits.Core.Model;
+
+/// <summary>
+/// An MLP in the layout of PyTorch's <c>nn.Sequential</c> of <c>nn.Linear</c> layers with an activation module
+/// between them: tensors <c>"{i}.weight"</c> (out, in) and <c>"{i}.bias"</c> (out), where i is the Linear's index in
+/// the Sequential. Digits writes i = 0, 2, 4, … (Linear, activation, Linear, …), which is what
+/// <c>nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).state_dict()</c> holds and what
+/// <c>safetensors.torch.save_file</c> writes. A file read may use any increasing indices (a Dropout between layers
+/// shifts them), with F32, F16 or BF16 tensors (see <see cref="SafeTensors"/>).
+/// </summary>
+public static partial class TorchSequential
+{
+    /// <summary>The metadata <c>format</c> Digits writes into such a file (PyTorch ignores metadata).</summary>
+    public const string Format = "pytorch-sequential/1";
+
+    [GeneratedRegex(@"^(?<index>[0-9]{1,6})\.(?<kind>weight|bias)$")]
+    private static partial Regex TensorName();
+
+    /// <summary>The Sequential index of layer <paramref name="layer"/>'s Linear as Digits writes it: 2·layer.</summary>
+    public static int ModuleIndex(int layer) => 2 * layer;
+
+    /// <summary>True when every tensor is named like <c>"0.weight"</c> / <c>"0.bias"</c>: a PyTorch Sequential file.</summary>
+    public static bool Looks(IReadOnlyCollection<NamedTensor> tensors) =>
+        tensors.Count > 0 && tensors.All(t => TensorName().IsMatch(t.Name));
+
+    /// <summary>
+    /// Writes <paramref name="model"/> in PyTorch's layout, atomically (see <see cref="SafeTensors.Write"/>), with the
+    /// model's metadata, <c>format</c> set to <see cref="Format"/>, and <c>torch_modules</c> describing the matching
+    /// Sequential (e.g. <c>Linear(784, 256), ReLU(), Linear(256, 10)</c>).
+    /// </summary>
+    public static void Save(string path, MlpModel model)
+    {
+        var spec = model.Spec;
+        var layout = model.Layout;
+        var metadata = new Dictionary<string, string>(model.Metadata)
+        {
+            ["format"] = Format,
+            ["architecture"] = string.Join(',', spec.Widths),
+            ["activation"] = spec.Hidden.Name(),
+            ["loss"] = spec.Loss.Name(),
+            ["torch_modules"] = Modules(spec),
+        };
+        var tensors = new List<NamedTensor>();
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            tensors.Add(new NamedTensor($"{ModuleIndex(l)}.weight", [spec.Widths[l + 1], spec.Widths[l]],
+                model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l)).ToArray()));
+            tensors.Add(new NamedTensor($"{ModuleIndex(l)}.bias", [spec.Widths[l + 1]],
+                model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l)).ToArray()));
+        }
+        SafeTensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>The PyTorch modules of <paramref name="spec"/>, e.g. <c>Linear(784, 256), ReLU(), Linear(256, 10)</c>
+    /// (a final <c>Sigmoid()</c> for an mse model).</summary>
+    public static string Modules(MlpSpec spec)
+    {
+        var modules = new List<string>();
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            modules.Add($"Linear({spec.Widths[l]}, {spec.Widths[l + 1]})");
+            var a = spec.ActivationOf(l);
+            if (a != Activation.Identity) modules.Add(TorchName(a));
+        }
+        return string.Join(", ", modules);
+    }
+
+    private static string TorchName(Activation a) => a switch
+    {
+        Activation.Relu => "ReLU()",
+        Activation.Sigmoid => "Sigmoid()",
+        Activation.Tanh => "Tanh()",
+        _ => a.ToString(),
+    };
+
+    /// <summary>
+    /// Builds an <see cref="MlpModel"/> from a PyTorch Sequential's tensors. The hidden activation and loss come from
+    /// <paramref name="activation"/> and <paramref name="loss"/> when given, else from the metadata keys
+    /// <c>activation</c> and <c>loss</c> (loss defaults to cross-entropy: a Sequential ending in a Linear gives logits).
+    /// </summary>
+    /// <exception cref="ModelFormatException">a tensor that is not a Linear's weight or bias, a Linear without a bias,
+    /// shapes that do not chain, no activation known, or a NaN or infinite value.</exception>
+    public static MlpModel FromTensors(string path, IReadOnlyList<NamedTensor> tensors,
+        IReadOnlyDictionary<string, string> metadata, Activation? activation = null, LossKind? loss = null)
+    {
+        var layers = new SortedDictionary<int, (NamedTensor? Weight, NamedTensor? Bias)>();
+        foreach (var t in tensors)
+        {
+            var match = TensorName().Match(t.Name);
+            if (!match.Success)
+                throw new ModelFormatException(path, $"tensor '{t.Name}' is not a Linear layer's 'N.weight' or 'N.bias'; " +
+                                                     "Digits reads an nn.Sequential of nn.Linear layers and activations only");
+            int index = int.Parse(match.Groups["index"].Value, CultureInfo.InvariantCulture);
+            var entry = layers.GetValueOrDefault(index);
+            layers[index] = match.Groups["kind"].Value == "weight" ? (t, entry.Bias) : (entry.Weight, t);
+        }
+        if (layers.Count == 0) throw new ModelFormatException(path, "file holds no tensors");
+        var widths = new List<int>();
+        var ordered = layers.ToList();
+        foreach (var (index, (weight, bias)) in ordered)
+        {
+            if (weight is null)
+                throw new ModelFormatException(path, $"module {index} has a bias but no '{index}.weight'");
+            if (bias is null)
+                throw new ModelFormatException(path, $"module {index} ('{index}.weight') has no '{index}.bias'; Digits " +
+                                                     "needs every Linear to have a bias (nn.Linear(..., bias=True))");
+            if (weight.Shape.Length != 2 || bias.Shape.Length != 1 || bias.Shape[0] != weight.Shape[0] || weight.Shape[0] < 1 ||
+                weight.Shape[1] < 1)
+                throw new ModelFormatException(path, $"module {index}: weight [{string.Join(',', weight.Shape)}] and bias " +
+                                                     $"[{string.Join(',', bias.Shape)}] are not a Linear's (out, in) and (out)");
+            if (widths.Count == 0) widths.Add(weight.Shape[1]);
+            else if (widths[^1] != weight.Shape[1])
+                throw new ModelFormatException(path, $"module {index} takes {weight.Shape[1]} inputs but the layer before it " +
+                                                     $"gives {widths[^1]}; not a chain of Linear layers");
+            widths.Add(weight.Shape[0]);
+        }
+        string? activationText = metadata.GetValueOrDefault("activation");
+        Activation hidden;
+        if (activation is { } a) hidden = a;
+        else if (widths.Count == 2) hidden = Activation.Relu; // one Linear: no hidden layer, the choice is moot
+        else if (activationText is null)
+            throw new ModelFormatException(path, "the file does not say which activation sits between its Linear layers " +
+                                                 "(no 'activation' metadata); name it: digits import --activation relu|sigmoid|tanh");
+        else if (!ActivationNames.TryParseActivation(activationText, out hidden) || hidden == Activation.Identity)
+            throw new ModelFormatException(path, $"metadata activation '{activationText}' is not relu, sigmoid or tanh");
+        LossKind kind = LossKind.CrossEntropy;
+        if (loss is { } l) kind = l;
+        else if (metadata.TryGetValue("loss", out var lossText) && !ActivationNames.TryParseLoss(lossText, out kind))
+            throw new ModelFormatException(path, $"metadata loss '{lossText}' is not a loss Digits knows");
+        MlpSpec spec;
+        ParameterLayout layout;
+        try
+        {
+            spec = new MlpSpec(widths, hidden, kind);
+            layout = new ParameterLayout(spec);
+        }
+        catch (OverflowException)
+        {
+            throw new ModelFormatException(path, $"architecture {string.Join(',', widths)} has more parameters than one buffer holds");
+        }
+        var parameters = new float[layout.Count];
+        for (int k = 0; k < ordered.Count; k++)
+        {
+            var (weight, bias) = ordered[k].Value;
+            SafeTensors.RequireFinite(path, weight!);
+            SafeTensors.RequireFinite(path, bias!);
+            weight!.Data.CopyTo(parameters, layout.WeightOffset(k));
+            bias!.Data.CopyTo(parameters, layout.BiasOffset(k));
+        }
+        var kept = new Dictionary<string, string>(metadata);
+        kept.Remove("format");
+        kept.Remove("torch_modules");
+        kept["architecture"] = string.Join(',', widths);
+        kept["activation"] = hidden.Name();
+        kept["loss"] = kind.Name();
+        return new MlpModel(spec, parameters, kept);
+    }
+}
