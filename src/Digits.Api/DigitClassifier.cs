@@ -107,7 +107,7 @@ public sealed class DigitClassifier : IDisposable
         return ProbabilitiesOf(images, images.Length / Inputs).Select(ToPrediction).ToArray();
     }
 
-    /// <summary>Decodes an image file (PNG, PGM or PBM, recognized by its bytes) and classifies it after the same
+    /// <summary>Decodes an image file (PNG, JPEG, WebP, GIF, BMP, ICO, PGM or PBM, recognized by its bytes) and classifies it after the same
     /// preprocessing as <c>digits predict</c> (<see cref="LoadImage"/>).</summary>
     /// <exception cref="FileNotFoundException">no such file.</exception>
     /// <exception cref="Digits.Core.Data.DataFormatException">not a supported or a malformed image.</exception>
@@ -121,7 +121,7 @@ public sealed class DigitClassifier : IDisposable
     }
 
     /// <summary>
-    /// An image file made MNIST-like, as <c>digits predict</c> does: decoded (PNG, PGM, PBM), turned to gray, inverted
+    /// An image file made MNIST-like, as <c>digits predict</c> does: decoded (PNG, JPEG, WebP, GIF, BMP, ICO, PGM, PBM), turned to gray, inverted
     /// when its border is light, cropped to the ink, scaled to 20 pixels, centered by mass in 28×28.
     /// </summary>
     /// <returns>784 floats, row-major, in [0, 1], 1 = ink.</returns>
