@@ -144,10 +144,13 @@ public sealed class OnnxExportTests(QuickModel quick) : IClassFixture<QuickModel
     {
         string onnx = Path.Combine(_dir, "atomic.onnx");
         File.WriteAllText(onnx, "old");
-        OutputFile.FaultForTests.Value = _ => new IOException("No space left on device");
+        string model = quick.Path; // trained and saved (once, lazily) before the disk "fills"
+        // Only this test's folder is full: the fault must not reach another writer on this flow.
+        OutputFile.FaultForTests.Value = path =>
+            path.StartsWith(_dir, StringComparison.Ordinal) ? new IOException("No space left on device") : null;
         try
         {
-            var (code, _, err) = DigitsCli.Run("export", "--model", quick.Path, "--format", "onnx", "--output", onnx);
+            var (code, _, err) = DigitsCli.Run("export", "--model", model, "--format", "onnx", "--output", onnx);
             Assert.Equal(1, code);
             Assert.Contains("the disk is full", err);
         }
