@@ -171,21 +171,7 @@ public sealed class DigitClassifier : IDisposable
     }
 
     /// <summary>Softmax of logits (cross-entropy); sigmoid outputs divided by their sum (mse).</summary>
-    internal static float[] Normalize(ReadOnlySpan<float> outputs, LossKind loss)
-    {
-        var p = new float[outputs.Length];
-        if (loss == LossKind.CrossEntropy)
-        {
-            float max = float.NegativeInfinity;
-            foreach (float v in outputs) max = Math.Max(max, v);
-            for (int c = 0; c < p.Length; c++) p[c] = MathF.Exp(outputs[c] - max);
-        }
-        else
-            for (int c = 0; c < p.Length; c++) p[c] = Math.Max(outputs[c], 0);
-        float sum = p.Sum();
-        for (int c = 0; c < p.Length; c++) p[c] = sum > 0 ? p[c] / sum : 1f / p.Length;
-        return p;
-    }
+    internal static float[] Normalize(ReadOnlySpan<float> outputs, LossKind loss) => OutputProbabilities.From(outputs, loss);
 
     private static string[] ClassNamesOf(MlpModel model)
     {

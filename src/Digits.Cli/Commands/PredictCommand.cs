@@ -193,21 +193,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     }
 
     /// <summary>Softmax of logits (cross-entropy); sigmoid outputs divided by their sum (mse).</summary>
-    public static float[] Probabilities(ReadOnlySpan<float> outputs, LossKind loss)
-    {
-        var p = new float[outputs.Length];
-        if (loss == LossKind.CrossEntropy)
-        {
-            float max = float.NegativeInfinity;
-            foreach (float v in outputs) max = Math.Max(max, v);
-            for (int c = 0; c < p.Length; c++) p[c] = MathF.Exp(outputs[c] - max);
-        }
-        else
-            for (int c = 0; c < p.Length; c++) p[c] = Math.Max(outputs[c], 0);
-        float sum = p.Sum();
-        for (int c = 0; c < p.Length; c++) p[c] = sum > 0 ? p[c] / sum : 1f / p.Length;
-        return p;
-    }
+    public static float[] Probabilities(ReadOnlySpan<float> outputs, LossKind loss) => OutputProbabilities.From(outputs, loss);
 
     /// <summary>One line of the top-3: "  1. 7        99.98%" — the class name once, preceded by its index only where
     /// the name is not the index ("  1. 9 Ankle boot     95.10%").</summary>
