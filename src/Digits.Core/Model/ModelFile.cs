@@ -15,29 +15,38 @@ public static class ModelFile
     public const string Format = "digits-mlp/1";
 
     /// <summary>Writes <paramref name="model"/> atomically (see <see cref="SafeTensors.Write"/>).</summary>
-    public static void Save(string path, MlpModel model)
+    public static void Save(string path, MlpModel model) =>
+        Save(path, model, Format, ParameterLayout.WeightName, ParameterLayout.BiasName);
+
+    /// <summary>Writes <paramref name="model"/> atomically with its metadata (architecture, activation, loss,
+    /// <paramref name="format"/> and <paramref name="extra"/> entries) and layer l's weight (O, I) and bias (O) under
+    /// the names <paramref name="weightName"/>(l) and <paramref name="biasName"/>(l): the one writer behind the Digits
+    /// layout and PyTorch's (<see cref="TorchSequential"/>).</summary>
+    internal static void Save(string path, MlpModel model, string format, Func<int, string> weightName,
+        Func<int, string> biasName, IReadOnlyDictionary<string, string>? extra = null)
     {
         var spec = model.Spec;
         var layout = model.Layout;
         var metadata = new Dictionary<string, string>(model.Metadata)
         {
-            ["format"] = Format,
+            ["format"] = format,
             ["architecture"] = string.Join(',', spec.Widths),
             ["activation"] = spec.Hidden.Name(),
             ["loss"] = spec.Loss.Name(),
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) metadata[key] = value;
         var tensors = new List<NamedTensor>();
         for (int l = 0; l < spec.Layers; l++)
         {
-            tensors.Add(new NamedTensor(ParameterLayout.WeightName(l), [spec.Widths[l + 1], spec.Widths[l]],
+            tensors.Add(new NamedTensor(weightName(l), [spec.Widths[l + 1], spec.Widths[l]],
                 model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l)).ToArray()));
-            tensors.Add(new NamedTensor(ParameterLayout.BiasName(l), [spec.Widths[l + 1]],
+            tensors.Add(new NamedTensor(biasName(l), [spec.Widths[l + 1]],
                 model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l)).ToArray()));
         }
         SafeTensors.Write(path, tensors, metadata);
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/>, checking the metadata against the tensors; also a file in
+    /// <summary>Loads a model saved by <see cref="Save(string, MlpModel)"/>, checking the metadata against the tensors; also a file in
     /// PyTorch's nn.Sequential layout (<see cref="TorchSequential"/>) whose metadata names its activation.</summary>
     /// <exception cref="ModelFormatException">not a Digits model, its metadata and tensors disagree, or a parameter
     /// is NaN or infinite.</exception>

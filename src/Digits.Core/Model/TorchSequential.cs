@@ -32,28 +32,9 @@ public static partial class TorchSequential
     /// model's metadata, <c>format</c> set to <see cref="Format"/>, and <c>torch_modules</c> describing the matching
     /// Sequential (e.g. <c>Linear(784, 256), ReLU(), Linear(256, 10)</c>).
     /// </summary>
-    public static void Save(string path, MlpModel model)
-    {
-        var spec = model.Spec;
-        var layout = model.Layout;
-        var metadata = new Dictionary<string, string>(model.Metadata)
-        {
-            ["format"] = Format,
-            ["architecture"] = string.Join(',', spec.Widths),
-            ["activation"] = spec.Hidden.Name(),
-            ["loss"] = spec.Loss.Name(),
-            ["torch_modules"] = Modules(spec),
-        };
-        var tensors = new List<NamedTensor>();
-        for (int l = 0; l < spec.Layers; l++)
-        {
-            tensors.Add(new NamedTensor($"{ModuleIndex(l)}.weight", [spec.Widths[l + 1], spec.Widths[l]],
-                model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l)).ToArray()));
-            tensors.Add(new NamedTensor($"{ModuleIndex(l)}.bias", [spec.Widths[l + 1]],
-                model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l)).ToArray()));
-        }
-        SafeTensors.Write(path, tensors, metadata);
-    }
+    public static void Save(string path, MlpModel model) =>
+        ModelFile.Save(path, model, Format, l => $"{ModuleIndex(l)}.weight", l => $"{ModuleIndex(l)}.bias",
+            new Dictionary<string, string> { ["torch_modules"] = Modules(model.Spec) });
 
     /// <summary>The PyTorch modules of <paramref name="spec"/>, e.g. <c>Linear(784, 256), ReLU(), Linear(256, 10)</c>
     /// (a final <c>Sigmoid()</c> for an mse model).</summary>

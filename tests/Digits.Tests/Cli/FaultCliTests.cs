@@ -27,8 +27,8 @@ public sealed class FaultCliTests : IDisposable
         // 1000 MNIST images to train on and 200 to test: two epochs of a small network take well under a second.
         var mnist = RealData.RequireMnist();
         string train = Path.Combine(_dir, "train.csv"), test = Path.Combine(_dir, "test.csv");
-        WriteCsv(train, mnist.Train, 1000);
-        WriteCsv(test, mnist.Test, 200);
+        KaggleCsv.Write(train, mnist.Train, 1000);
+        KaggleCsv.Write(test, mnist.Test, 200);
         _dataset = $"csv:{train},{test}";
     }
 
@@ -36,20 +36,6 @@ public sealed class FaultCliTests : IDisposable
     {
         OutputFile.FaultForTests.Value = null;
         Directory.Delete(_dir, recursive: true);
-    }
-
-    private static void WriteCsv(string path, Core.Data.Dataset data, int count)
-    {
-        var text = new StringBuilder("label");
-        for (int k = 0; k < 784; k++) text.Append(",pixel").Append(k);
-        text.Append('\n');
-        for (int i = 0; i < count; i++)
-        {
-            text.Append(data.Labels[i]);
-            foreach (float v in data.Image(i)) text.Append(',').Append((int)MathF.Round(v * 255));
-            text.Append('\n');
-        }
-        File.WriteAllText(path, text.ToString());
     }
 
     private string[] Train(string output, params string[] more) =>

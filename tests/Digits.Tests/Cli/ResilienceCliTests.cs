@@ -29,25 +29,11 @@ public sealed partial class ResilienceCliTests : IDisposable
         var mnist = RealData.RequireMnist();
         _train = Path.Combine(_dir, "train.csv");
         _test = Path.Combine(_dir, "test.csv");
-        WriteCsv(_train, mnist.Train, 6000);
-        WriteCsv(_test, mnist.Test, 300);
+        KaggleCsv.Write(_train, mnist.Train, 6000);
+        KaggleCsv.Write(_test, mnist.Test, 300);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static void WriteCsv(string path, Core.Data.Dataset data, int count)
-    {
-        var text = new StringBuilder("label");
-        for (int k = 0; k < 784; k++) text.Append(",pixel").Append(k);
-        text.Append('\n');
-        for (int i = 0; i < count; i++)
-        {
-            text.Append(data.Labels[i]);
-            foreach (float v in data.Image(i)) text.Append(',').Append((int)MathF.Round(v * 255));
-            text.Append('\n');
-        }
-        File.WriteAllText(path, text.ToString());
-    }
 
     private string[] Run(string output, params string[] more) =>
     [
