@@ -63,6 +63,23 @@ public abstract class HostBackend : BackendBase
         BufferView<float> v, BufferView<float> parameters) =>
         AdamStepCore(gradients, count, decayCount, Adam(adam, schedule, counter), m, v, parameters);
 
+    protected override void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
+        int count, BufferView<float> y) =>
+        DropoutCore(x, counter.Span()[1], dropout, count, y);
+
+    protected override void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y) =>
+        AugmentCore(x, counter.Span()[1], augment, batch, gaussian, field, y);
+
+    /// <summary>Dropout with the global step on the host (see <see cref="IBackend.Dropout"/>). x, y (count); y may
+    /// be x.</summary>
+    protected abstract void DropoutCore(BufferView<float> x, int step, in DropoutParameters dropout, int count,
+        BufferView<float> y);
+
+    /// <summary>Augmentation with the global step on the host (see <see cref="IBackend.Augment"/>).</summary>
+    protected abstract void AugmentCore(BufferView<float> x, int step, in AugmentParameters augment, int batch,
+        BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
+
     /// <summary>The gather with the start row on the host: x[r,:] = images[indices[start+r],:],
     /// y[r] = labels[indices[start+r]]. images (N,I), labels (N), indices (≥ start+B), x (B,I), y (B).</summary>
     /// <exception cref="ArgumentOutOfRangeException">an index is outside the dataset's rows.</exception>

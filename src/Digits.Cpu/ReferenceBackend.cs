@@ -212,4 +212,93 @@ public class ReferenceBackend : HostBackend
                     (MathF.Sqrt(vs[k] * adam.Correction2) + adam.Epsilon);
         }
     }
+
+    /// <summary>Per element, straight from the definition: one Philox block per element (see
+    /// <see cref="DropoutParameters.Keep(int, int)"/>).</summary>
+    protected override void DropoutCore(BufferView<float> x, int step, in DropoutParameters dropout, int count,
+        BufferView<float> y)
+    {
+        Span<float> xs = x.Span(), ys = y.Span();
+        for (int e = 0; e < count; e++)
+            ys[e] = dropout.Keep(e, step) ? xs[e] * dropout.Scale : 0f;
+    }
+
+    protected override void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm)
+    {
+        Span<float> w = weight.Span();
+        for (int o = 0; o < outputs; o++)
+        {
+            var row = w.Slice(o * inputs, inputs);
+            float sum = 0f;
+            for (int i = 0; i < inputs; i++) sum += row[i] * row[i];
+            float norm = MathF.Sqrt(sum);
+            if (!(norm > maxNorm)) continue;
+            float factor = maxNorm / norm;
+            for (int i = 0; i < inputs; i++) row[i] *= factor;
+        }
+    }
+
+    /// <summary>Image by image, as <see cref="AugmentParameters"/> defines it: the raw field, its horizontal then
+    /// vertical Gaussian pass (taps outside the image skipped), then the affine map plus α times the field,
+    /// sampled bilinearly.</summary>
+    protected override void AugmentCore(BufferView<float> x, int step, in AugmentParameters augment, int batch,
+        BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
+    {
+        for (int r = 0; r < batch; r++) AugmentImage(x.Span(), step, augment, batch, r, gaussian.Span(), field.Span(), y.Span());
+    }
+
+    /// <summary>One image of <see cref="AugmentCore"/>: image r of x into image r of y, its fields in field's
+    /// slices r (raw, then smoothed) and B + r (the horizontal pass).</summary>
+    internal static void AugmentImage(ReadOnlySpan<float> x, int step, in AugmentParameters a, int batch, int r,
+        ReadOnlySpan<float> gaussian, Span<float> field, Span<float> y)
+    {
+        int h = a.Height, w = a.Width, pixels = h * w, radius = a.ElasticRadius;
+        var image = x.Slice(r * pixels, pixels);
+        var output = y.Slice(r * pixels, pixels);
+        Span<float> smooth = default;
+        if (radius > 0)
+        {
+            var raw = field.Slice(r * 2 * pixels, 2 * pixels);
+            var across = field.Slice((batch + r) * 2 * pixels, 2 * pixels);
+            for (int e = 0; e < 2 * pixels; e++) raw[e] = Augmentation.RawField(a, r, step, e);
+            for (int c = 0; c < 2; c++)
+                for (int v = 0; v < h; v++)
+                    for (int u = 0; u < w; u++)
+                    {
+                        float sum = 0f;
+                        for (int k = -radius; k <= radius; k++)
+                            if (u + k >= 0 && u + k < w)
+                                sum += gaussian[k + radius] * raw[c * pixels + v * w + u + k];
+                        across[c * pixels + v * w + u] = sum;
+                    }
+            for (int c = 0; c < 2; c++)
+                for (int v = 0; v < h; v++)
+                    for (int u = 0; u < w; u++)
+                    {
+                        float sum = 0f;
+                        for (int k = -radius; k <= radius; k++)
+                            if (v + k >= 0 && v + k < h)
+                                sum += gaussian[k + radius] * across[c * pixels + (v + k) * w + u];
+                        raw[c * pixels + v * w + u] = sum;
+                    }
+            smooth = raw;
+        }
+        var map = Augmentation.Map(a, r, step);
+        for (int v = 0; v < h; v++)
+            for (int u = 0; u < w; u++)
+            {
+                float sx = Augmentation.SourceX(map, u, v), sy = Augmentation.SourceY(map, u, v);
+                if (radius > 0)
+                {
+                    sx += a.ElasticAlpha * smooth[v * w + u];
+                    sy += a.ElasticAlpha * smooth[pixels + v * w + u];
+                }
+                int x0 = Augmentation.Floor(sx, w), y0 = Augmentation.Floor(sy, h);
+                float fx = sx - x0, fy = sy - y0;
+                float Pixel(ReadOnlySpan<float> img, int i, int j) =>
+                    i >= 0 && i < w && j >= 0 && j < h ? img[j * w + i] : 0f;
+                output[v * w + u] = Augmentation.Bilinear(Pixel(image, x0, y0), Pixel(image, x0 + 1, y0),
+                    Pixel(image, x0, y0 + 1), Pixel(image, x0 + 1, y0 + 1), fx, fy);
+            }
+    }
 }

@@ -230,6 +230,16 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
     protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum) =>
         Guard("AdvanceStep", () => OptimizerKernels.LaunchAdvanceStep(_kernels, _stream, V(counter), V(lossSum)));
 
+    protected override void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
+        int count, BufferView<float> y) => throw new NotSupportedException("Dropout: kernel not written yet");
+
+    protected override void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm) =>
+        throw new NotSupportedException("MaxNorm: kernel not written yet");
+
+    protected override void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y) =>
+        throw new NotSupportedException("Augment: kernel not written yet");
+
     // --- CUDA graphs -------------------------------------------------------------------------------------------
 
     /// <summary>On CUDA, unless <c>DIGITS_CUDA_GRAPHS=0</c>.</summary>

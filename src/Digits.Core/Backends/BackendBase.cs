@@ -248,6 +248,58 @@ public abstract class BackendBase : IBackend
         AdamStepCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
     }
 
+    public void Dropout(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout, int count,
+        BufferView<float> y)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Need(x, count, nameof(x));
+        Need(y, count, nameof(y));
+        Need(counter, 2, nameof(counter));
+        if (dropout.Threshold < 0 || dropout.Threshold > 65535 || !(dropout.Scale >= 1) || !float.IsFinite(dropout.Scale))
+            throw new ArgumentException("dropout threshold must be in [0, 65535] and scale ≥ 1", nameof(dropout));
+        if (count == 0) return;
+        Launches++;
+        DropoutCore(x, counter, dropout, count, y);
+    }
+
+    public void MaxNorm(BufferView<float> weight, int outputs, int inputs, float maxNorm)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outputs);
+        ArgumentOutOfRangeException.ThrowIfNegative(inputs);
+        if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "the max-norm must be a positive number");
+        Need(weight, (long)outputs * inputs, nameof(weight));
+        if (outputs == 0 || inputs == 0) return;
+        Launches++;
+        MaxNormCore(weight, outputs, inputs, maxNorm);
+    }
+
+    public void Augment(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment, int batch,
+        BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (augment.Height < 1 || augment.Width < 1)
+            throw new ArgumentException($"image size {augment.Height}×{augment.Width} must be positive", nameof(augment));
+        if (augment.ElasticRadius < 0) throw new ArgumentException("the elastic radius must be ≥ 0", nameof(augment));
+        if (!(augment.ScaleMin > 0) || !(augment.ScaleMax > 0))
+            throw new ArgumentException("scales must be positive", nameof(augment));
+        if (!(Math.Abs(augment.RotationMin) <= MathF.PI && Math.Abs(augment.RotationMax) <= MathF.PI))
+            throw new ArgumentException("rotations must be within ±π", nameof(augment));
+        if (!(Math.Abs(augment.ShearMin) <= MathF.PI / 3 && Math.Abs(augment.ShearMax) <= MathF.PI / 3))
+            throw new ArgumentException("shears must be within ±π/3", nameof(augment));
+        if (!float.IsFinite(augment.TranslateMin) || !float.IsFinite(augment.TranslateMax) || !float.IsFinite(augment.ElasticAlpha))
+            throw new ArgumentException("translations and α must be finite", nameof(augment));
+        long pixels = (long)augment.Height * augment.Width;
+        Need(x, batch * pixels, nameof(x));
+        Need(y, batch * pixels, nameof(y));
+        Need(counter, 2, nameof(counter));
+        Need(gaussian, 2L * augment.ElasticRadius + 1, nameof(gaussian));
+        Need(field, augment.FieldLength(batch), nameof(field));
+        if (batch == 0) return;
+        Launches++;
+        AugmentCore(x, counter, augment, batch, gaussian, field, y);
+    }
+
     public void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum)
     {
         Need(counter, 3, nameof(counter));
@@ -304,6 +356,11 @@ public abstract class BackendBase : IBackend
     protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
         in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
         BufferView<float> v, BufferView<float> parameters);
+    protected abstract void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
+        int count, BufferView<float> y);
+    protected abstract void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm);
+    protected abstract void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
     protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
 
     /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>

@@ -165,6 +165,31 @@ public interface IBackend : IDisposable
         BufferView<float> parameters);
 
     /// <summary>
+    /// Inverted dropout (Srivastava et al. 2014, JMLR) at global step t = counter[1], read on the device:
+    /// y[e] = keep(e, t) ? x[e]·scale : 0, with keep and scale given by <paramref name="dropout"/> (a counter-based
+    /// Philox draw per element, the same on every backend). Used forward on a layer's output and backward on the
+    /// gradient flowing into it (same stream and step → same mask). x, y (count); y may be x. counter (≥ 2).
+    /// </summary>
+    void Dropout(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout, int count,
+        BufferView<float> y);
+
+    /// <summary>
+    /// Max-norm constraint on each unit's incoming weights (Srebro &amp; Shraibman 2005; paired with dropout by
+    /// Srivastava et al. 2014): for each row o of weight (O,I), n = √(Σᵢ W[o,i]²) summed in index order; if
+    /// n &gt; <paramref name="maxNorm"/>, W[o,:] *= maxNorm / n. weight (O,I) updated in place.
+    /// </summary>
+    void MaxNorm(BufferView<float> weight, int outputs, int inputs, float maxNorm);
+
+    /// <summary>
+    /// Data augmentation on the device at global step t = counter[1] (see <see cref="AugmentParameters"/> and
+    /// <see cref="Augmentation"/>): each image r of x is resampled through its own random affine map and elastic
+    /// field into y[r]. x, y (B, H·W), y must not overlap x; gaussian (2R + 1) the smoothing weights (R =
+    /// <see cref="AugmentParameters.ElasticRadius"/>); field (<see cref="AugmentParameters.FieldLength"/>) scratch.
+    /// </summary>
+    void Augment(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment, int batch,
+        BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
+
+    /// <summary>
     /// Ends a step on the device (one launch): if counter[2] &lt; 0 and lossSum[0] is NaN or ±∞, counter[2] =
     /// counter[1] (the step that just ran); then counter[0] += 1, counter[1] += 1. counter (≥ 3), lossSum (≥ 1).
     /// </summary>

@@ -62,6 +62,18 @@ public sealed record TrainingOptions
     /// <summary>Seeds weights, shuffles and splits.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>Drop probabilities of the hidden layers' outputs during training (inverted dropout); null = none.</summary>
+    public DropoutRates? Dropout { get; init; }
+
+    /// <summary>Drop probability of the input pixels during training; 0 = none.</summary>
+    public float InputDropout { get; init; }
+
+    /// <summary>Max-norm constraint c on each unit's incoming weight vector, applied after every step; 0 = none.</summary>
+    public float MaxNorm { get; init; }
+
+    /// <summary>Training-image augmentation; null = none.</summary>
+    public AugmentOptions? Augment { get; init; }
+
     /// <summary>Checks the options, with the flag each one comes from in the message.</summary>
     /// <exception cref="ArgumentException">a value is out of range.</exception>
     public void Validate()
