@@ -87,6 +87,32 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             StepEpochs = PickV(v => v.StepEpochs, 10),
             StepGamma = PickV(v => v.StepGamma, 0.1f),
             Seed = PickV(v => v.Seed, 1UL),
+            InputDropout = PickV(v => v.InputDropout, 0f),
+            MaxNorm = PickV(v => v.MaxNorm, 0f),
+        };
+        string? PickS(Func<TrainVerb, string?> get) => get(flags) ?? (preset is null ? null : get(preset));
+        float? PickF(Func<TrainVerb, float?> get) => get(flags) ?? (preset is null ? null : get(preset));
+        if (PickS(v => v.Dropout) is { } dropoutText)
+        {
+            DropoutRates rates;
+            try
+            {
+                rates = DropoutRates.Parse(dropoutText);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message.StartsWith("--dropout", StringComparison.Ordinal) ? e.Message : $"--dropout: {e.Message}");
+            }
+            if (rates.Values.Count != 1 && rates.Values.Count != hidden.Length)
+                throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hidden.Length} hidden layers; give one rate, or one per hidden layer");
+            if (hidden.Length == 0 && rates.Values.Any(r => r > 0))
+                throw new UsageException("--dropout needs hidden layers (--layers); use --input-dropout for the input");
+            if (rates.Values.Any(r => r > 0)) training = training with { Dropout = rates };
+        }
+        training = training with
+        {
+            Augment = AugmentFlags.Build(PickS(v => v.Augment), PickF(v => v.Rotate), PickF(v => v.Scale), PickF(v => v.Shear),
+                PickF(v => v.Translate), PickF(v => v.ElasticSigma), PickF(v => v.ElasticAlpha)),
         };
         try
         {
@@ -110,7 +136,8 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     private static readonly string[] RunFlags =
     [
         "dataset", "validation", "layers", "activation", "loss", "epochs", "batch-size", "optimizer", "lr",
-        "lr-schedule", "lr-step-epochs", "lr-gamma", "momentum", "weight-decay", "seed",
+        "lr-schedule", "lr-step-epochs", "lr-gamma", "momentum", "weight-decay", "seed", "dropout", "input-dropout",
+        "max-norm", "augment", "rotate", "scale", "shear", "translate", "elastic-sigma", "elastic-alpha",
     ];
 
     /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>.</summary>
@@ -135,8 +162,21 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             ["momentum"] = F(o.Momentum),
             ["weight-decay"] = F(o.WeightDecay),
             ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            ["input-dropout"] = F(o.InputDropout),
+            ["max-norm"] = F(o.MaxNorm),
             ["output"] = Output,
         };
+        if (o.Dropout is not null) flags["dropout"] = o.Dropout.ToString();
+        if (o.Augment is { } a)
+        {
+            flags["augment"] = a.Kinds;
+            flags["rotate"] = F(a.RotationDegrees);
+            flags["scale"] = F(a.Scale);
+            flags["shear"] = F(a.ShearDegrees);
+            flags["translate"] = F(a.TranslatePixels);
+            flags["elastic-sigma"] = F(a.ElasticSigma);
+            flags["elastic-alpha"] = F(a.ElasticAlpha);
+        }
         if (Preset is not null) flags["preset"] = Preset;
         return JsonSerializer.Serialize(flags);
     }

@@ -73,6 +73,46 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Training", "0", Expected = "a number ≥ 0, e.g. 1e-4")]
     public float? WeightDecay { get; set; }
 
+    [Option("dropout", MetaValue = "P[,P…]", HelpText = "Inverted dropout on the hidden layers' outputs while training (Srivastava et al. 2014): each output is zeroed with probability P and the rest scaled by 1/(1−P); off at evaluation. One rate for every hidden layer, or one per layer. The masks are drawn by Philox4x32-10 from (seed, step, layer, element): the same on every device.")]
+    [Topic("Regularization", "0 (off)", Expected = "rates in [0, 1), e.g. 0.5 or 0.5,0.3")]
+    public string? Dropout { get; set; }
+
+    [Option("input-dropout", HelpText = "Dropout on the input pixels while training (the dropout paper uses 0.2).")]
+    [Topic("Regularization", "0 (off)", Expected = "a number in [0, 1), e.g. 0.2")]
+    public float? InputDropout { get; set; }
+
+    [Option("max-norm", HelpText = "After every step, rescale each unit's incoming weight vector to L2 norm C when it is longer (the dropout paper pairs it with dropout, C = 3–4).")]
+    [Topic("Regularization", "0 (off)", Expected = "a number ≥ 0, e.g. 3.5")]
+    public float? MaxNorm { get; set; }
+
+    [Option("augment", MetaValue = "KINDS", HelpText = "Distort every training image afresh each epoch, on the device: affine (random rotation, scale, shear, shift), elastic (Simard et al. 2003: a random displacement field smoothed by a Gaussian of width --elastic-sigma, scaled by --elastic-alpha), affine,elastic, or none. digits augment shows what the flags do.")]
+    [Topic("Augmentation", "none")]
+    public string? Augment { get; set; }
+
+    [Option("rotate", MetaValue = "DEG", HelpText = "Affine: rotation drawn uniformly in ±DEG degrees.")]
+    [Topic("Augmentation", "15", Expected = "degrees in [0, 180]")]
+    public float? Rotate { get; set; }
+
+    [Option("scale", HelpText = "Affine: scale drawn uniformly in [1−S, 1+S].")]
+    [Topic("Augmentation", "0.15", Expected = "a number in [0, 1), e.g. 0.15")]
+    public float? Scale { get; set; }
+
+    [Option("shear", MetaValue = "DEG", HelpText = "Affine: horizontal shear angle drawn uniformly in ±DEG degrees.")]
+    [Topic("Augmentation", "10", Expected = "degrees in [0, 45]")]
+    public float? Shear { get; set; }
+
+    [Option("translate", MetaValue = "PX", HelpText = "Affine: shift drawn uniformly in ±PX pixels on each axis.")]
+    [Topic("Augmentation", "2", Expected = "pixels in [0, 28]")]
+    public float? Translate { get; set; }
+
+    [Option("elastic-sigma", MetaValue = "PX", HelpText = "Elastic: width σ of the Gaussian that smooths the displacement field (larger = smoother, more global bends).")]
+    [Topic("Augmentation", "6", Expected = "pixels in (0, 10]")]
+    public float? ElasticSigma { get; set; }
+
+    [Option("elastic-alpha", MetaValue = "PX", HelpText = "Elastic: strength α, the factor on the smoothed field (Simard 2003 used 34 with σ = 4).")]
+    [Topic("Augmentation", "36", Expected = "pixels in [0, 100]")]
+    public float? ElasticAlpha { get; set; }
+
     [Option("seed", HelpText = "Seeds weights, shuffles and splits: same seed, device and threads give bit-identical CPU runs.")]
     [Topic("Training", "1")]
     public ulong? Seed { get; set; }
