@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Digits.Core.Backends;
 using Digits.Cpu.Threading;
@@ -97,18 +98,111 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>Ranges of whole images through the reference's per-image code.</summary>
+    /// <summary>Ranges of whole images. Per image: the raw field from one Philox block per 4 elements, the two
+    /// Gaussian passes vectorized across a row (each lane sums its taps in the reference's order; a tap outside the
+    /// image adds an exact zero where the reference skips it, which changes no bit), then the reference's warp.</summary>
     private sealed class AugmentWork : ParallelWork
     {
         public BufferView<float> X, Gaussian, Field, Y;
         public int Step, Batch;
         public AugmentParameters Parameters;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int chunk, int chunks, int thread)
         {
             int from = (int)((long)Batch * chunk / chunks), to = (int)((long)Batch * (chunk + 1) / chunks);
+            var a = Parameters;
+            int h = a.Height, w = a.Width, pixels = h * w, radius = a.ElasticRadius;
+            ReadOnlySpan<float> x = X.Span(), g = Gaussian.Span();
+            Span<float> field = Field.Span(), y = Y.Span();
+            int width = Vector<float>.Count;
+            int padded = (w + 4 * width - 1) / (4 * width) * (4 * width);
+            // Per thread: one zero-padded line, the horizontal pass (2H lines of `padded`), one result row.
+            Span<float> row = radius > 0 ? stackalloc float[padded + 2 * radius] : default;
+            Span<float> across = radius > 0 && 2 * h * padded <= 16384 ? stackalloc float[2 * h * padded] : default;
+            if (radius > 0 && across.IsEmpty) across = new float[2 * h * padded];
+            Span<float> result = radius > 0 ? stackalloc float[4 * width] : default;
+            row.Clear();
             for (int r = from; r < to; r++)
-                ReferenceBackend.AugmentImage(X.Span(), Step, Parameters, Batch, r, Gaussian.Span(), Field.Span(), Y.Span());
+            {
+                Span<float> smooth = default;
+                if (radius > 0)
+                {
+                    var raw = field.Slice(r * 2 * pixels, 2 * pixels);
+                    for (int e = 0; e < 2 * pixels; e += 4)
+                    {
+                        var block = Philox.Block((uint)e >> 2, (uint)Step, (uint)r, Philox.PurposeElastic, a.SeedLow, a.SeedHigh);
+                        for (int j = 0; j < 4 && e + j < 2 * pixels; j++) raw[e + j] = 2f * Philox.Unit(block.Word(j)) - 1f;
+                    }
+                    // Horizontal: each line zero-padded by R on both sides, four vector accumulators in registers.
+                    for (int line = 0; line < 2 * h; line++)
+                    {
+                        raw.Slice(line * w, w).CopyTo(row.Slice(radius, w));
+                        for (int u = 0; u < padded; u += 4 * width)
+                        {
+                            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                            for (int k = 0; k <= 2 * radius; k++)
+                            {
+                                var tap = new Vector<float>(g[k]);
+                                var at = row.Slice(u + k);
+                                s0 += tap * new Vector<float>(at);
+                                s1 += tap * new Vector<float>(at.Slice(width));
+                                s2 += tap * new Vector<float>(at.Slice(2 * width));
+                                s3 += tap * new Vector<float>(at.Slice(3 * width));
+                            }
+                            var into = across.Slice(line * padded + u);
+                            s0.CopyTo(into);
+                            s1.CopyTo(into.Slice(width));
+                            s2.CopyTo(into.Slice(2 * width));
+                            s3.CopyTo(into.Slice(3 * width));
+                        }
+                    }
+                    // Vertical: taps outside the image skipped, as the reference does.
+                    for (int c = 0; c < 2; c++)
+                        for (int v = 0; v < h; v++)
+                            for (int u = 0; u < padded; u += 4 * width)
+                            {
+                                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                                for (int k = Math.Max(-radius, -v); k <= radius && v + k < h; k++)
+                                {
+                                    var tap = new Vector<float>(g[k + radius]);
+                                    var at = across.Slice((c * h + v + k) * padded + u);
+                                    s0 += tap * new Vector<float>(at);
+                                    s1 += tap * new Vector<float>(at.Slice(width));
+                                    s2 += tap * new Vector<float>(at.Slice(2 * width));
+                                    s3 += tap * new Vector<float>(at.Slice(3 * width));
+                                }
+                                s0.CopyTo(result);
+                                s1.CopyTo(result.Slice(width));
+                                s2.CopyTo(result.Slice(2 * width));
+                                s3.CopyTo(result.Slice(3 * width));
+                                int n = Math.Min(4 * width, w - u);
+                                result.Slice(0, n).CopyTo(raw.Slice(c * pixels + v * w + u, n));
+                            }
+                    smooth = raw;
+                }
+                var image = x.Slice(r * pixels, pixels);
+                var output = y.Slice(r * pixels, pixels);
+                var map = Augmentation.Map(a, r, Step);
+                for (int v = 0; v < h; v++)
+                    for (int u = 0; u < w; u++)
+                    {
+                        float sx = Augmentation.SourceX(map, u, v), sy = Augmentation.SourceY(map, u, v);
+                        if (radius > 0)
+                        {
+                            sx += a.ElasticAlpha * smooth[v * w + u];
+                            sy += a.ElasticAlpha * smooth[pixels + v * w + u];
+                        }
+                        int x0 = Augmentation.Floor(sx, w), y0 = Augmentation.Floor(sy, h);
+                        float fx = sx - x0, fy = sy - y0;
+                        bool left = (uint)x0 < (uint)w, right = (uint)(x0 + 1) < (uint)w;
+                        bool top = (uint)y0 < (uint)h, bottom = (uint)(y0 + 1) < (uint)h;
+                        int at = y0 * w + x0;
+                        output[v * w + u] = Augmentation.Bilinear(
+                            top && left ? image[at] : 0f, top && right ? image[at + 1] : 0f,
+                            bottom && left ? image[at + w] : 0f, bottom && right ? image[at + w + 1] : 0f, fx, fy);
+                    }
+            }
         }
     }
 }

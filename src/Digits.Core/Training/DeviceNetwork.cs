@@ -15,11 +15,30 @@ public sealed class DeviceNetwork : IDisposable
     private readonly DeviceBuffer<float>[] _activations;
     private readonly DeviceBuffer<float>[] _deltas;
     private long _step;
+    private readonly DropoutParameters?[] _dropout = [];
+    private readonly DeviceBuffer<float>?[] _dropped = [];
+    private readonly DropoutParameters? _inputDropout;
+    private readonly DeviceBuffer<float>? _droppedInput;
+    private readonly float _maxNorm;
 
     /// <summary>Allocates the network's buffers on <paramref name="backend"/> and uploads
     /// <paramref name="model"/>'s parameters.</summary>
     public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, OptimizerKind optimizer)
+        : this(backend, model, maxBatch, new TrainingOptions { Optimizer = optimizer })
     {
+    }
+
+    /// <summary>Allocates the network's buffers for training with <paramref name="options"/>' optimizer and
+    /// regularization (dropout buffers when it drops anything), and uploads <paramref name="model"/>'s parameters.</summary>
+    /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers.</exception>
+    public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, TrainingOptions options)
+    {
+        var optimizer = options.Optimizer;
+        int hiddenLayers = model.Spec.Layers - 1;
+        if (options.Dropout is { } rates && rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
+            throw new ArgumentException($"{rates.Values.Count} dropout rates for {hiddenLayers} hidden layers");
+        if (options.Dropout is not null && hiddenLayers == 0)
+            throw new ArgumentException("dropout on hidden layers needs hidden layers");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         foreach (int width in model.Spec.Widths)
             if ((long)maxBatch * width > int.MaxValue)
@@ -46,6 +65,20 @@ public sealed class DeviceNetwork : IDisposable
                 _activations[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
                 _deltas[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
             }
+            _dropout = new DropoutParameters?[spec.Layers];
+            _dropped = new DeviceBuffer<float>?[spec.Layers];
+            for (int l = 0; l < spec.Layers - 1; l++)
+                if (options.Dropout?.For(l) is > 0f and var rate)
+                {
+                    _dropout[l] = DropoutParameters.For(options.Seed, l + 1, rate);
+                    _dropped[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
+                }
+            if (options.InputDropout > 0)
+            {
+                _inputDropout = DropoutParameters.For(options.Seed, 0, options.InputDropout);
+                _droppedInput = Own(backend.Allocate<float>(checked(maxBatch * spec.Inputs)));
+            }
+            _maxNorm = options.MaxNorm;
             LossSum = Own(backend.Allocate<float>(1));
             Correct = Own(backend.Allocate<int>(1));
             backend.Upload<float>(model.Parameters, Parameters.View());
@@ -115,6 +148,37 @@ public sealed class DeviceNetwork : IDisposable
         }
     }
 
+    /// <summary>Whether training steps drop anything (then <see cref="TrainStep"/> uses the dropout forward and
+    /// backward).</summary>
+    public bool HasDropout => _inputDropout is not null || _dropout.Any(d => d is not null);
+
+    /// <summary>The input layer <paramref name="layer"/> consumed in the last training forward pass: the network's
+    /// input or its dropped copy for layer 0, else the previous layer's (dropped) output.</summary>
+    private BufferView<float> LayerInput(BufferView<float> x, int layer, int batch, bool training)
+    {
+        if (layer == 0)
+            return training && _droppedInput is not null ? _droppedInput.View(0, batch * Spec.Inputs) : x;
+        return training && _dropped[layer - 1] is { } d ? d.View(0, batch * Spec.Widths[layer]) : Activations(layer - 1, batch);
+    }
+
+    /// <summary>Training forward pass at the step counter[1] gives: as <see cref="Forward"/>, with inverted dropout
+    /// on the input and on each hidden layer's output where the options ask for it (the undropped outputs stay in
+    /// <see cref="Activations"/> for the activation's derivative).</summary>
+    private void ForwardTraining(BufferView<float> x, int batch, BufferView<int> counter)
+    {
+        var spec = Spec;
+        if (_inputDropout is { } inputDrop)
+            Backend.Dropout(x, counter, inputDrop, batch * spec.Inputs, _droppedInput!.View(0, batch * spec.Inputs));
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            var y = Activations(l, batch);
+            Backend.LinearForward(LayerInput(x, l, batch, true), Layout.Weight(Parameters, l), Layout.Bias(Parameters, l),
+                spec.ActivationOf(l), batch, spec.Widths[l], spec.Widths[l + 1], y);
+            if (_dropout[l] is { } drop)
+                Backend.Dropout(y, counter, drop, batch * spec.Widths[l + 1], _dropped[l]!.View(0, batch * spec.Widths[l + 1]));
+        }
+    }
+
     /// <summary>Adds the loss of the last <see cref="Forward"/> (and the count of correct predictions) to the
     /// accumulators, and writes the output layer's delta (gradient w.r.t. its pre-activation) scaled by
     /// <paramref name="scale"/>.</summary>
@@ -131,20 +195,26 @@ public sealed class DeviceNetwork : IDisposable
 
     /// <summary>Backward pass from the output delta written by <see cref="Loss"/>: every parameter gradient is
     /// overwritten in <see cref="Gradients"/>. x is the same input given to <see cref="Forward"/>.</summary>
-    public void Backward(BufferView<float> x, int batch)
+    public void Backward(BufferView<float> x, int batch) => Backward(x, batch, default, training: false);
+
+    /// <summary>Backward pass; with <paramref name="training"/>, through the dropout masks of the last
+    /// <see cref="ForwardTraining"/> (redrawn from the same step and stream: the gradient into a dropped output is
+    /// dropped and scaled the same way).</summary>
+    private void Backward(BufferView<float> x, int batch, BufferView<int> counter, bool training)
     {
         var spec = Spec;
         for (int l = spec.Layers - 1; l >= 0; l--)
         {
             int inputs = spec.Widths[l], outputs = spec.Widths[l + 1];
             var delta = _deltas[l].View(0, batch * outputs);
-            var input = l == 0 ? x : Activations(l - 1, batch);
+            var input = LayerInput(x, l, batch, training);
             Backend.LinearBackwardWeight(input, delta, batch, inputs, outputs, Layout.Weight(Gradients, l));
             Backend.BiasBackward(delta, batch, outputs, Layout.Bias(Gradients, l));
             if (l == 0) break;
             var below = _deltas[l - 1].View(0, batch * inputs);
             Backend.LinearBackwardInput(delta, Layout.Weight(Parameters, l), batch, inputs, outputs, below);
-            Backend.ActivationBackward(input, below, spec.ActivationOf(l - 1), batch * inputs, below);
+            if (training && _dropout[l - 1] is { } drop) Backend.Dropout(below, counter, drop, batch * inputs, below);
+            Backend.ActivationBackward(Activations(l - 1, batch), below, spec.ActivationOf(l - 1), batch * inputs, below);
         }
     }
 
@@ -158,10 +228,7 @@ public sealed class DeviceNetwork : IDisposable
     /// </summary>
     public void TrainStep(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
     {
-        var x = Input.View(0, batch * Spec.Inputs);
-        Forward(x, batch);
-        Loss(Targets.View(0, batch), batch, 1f / batch);
-        Backward(x, batch);
+        TrainingGradients(batch, counter);
         var g = Gradients.View();
         int count = Layout.Count, decay = Layout.WeightCount;
         switch (Optimizer)
@@ -180,6 +247,21 @@ public sealed class DeviceNetwork : IDisposable
                     Parameters.View());
                 break;
         }
+        if (_maxNorm > 0)
+            for (int l = 0; l < Spec.Layers; l++)
+                Backend.MaxNorm(Layout.Weight(Parameters, l), Spec.Widths[l + 1], Spec.Widths[l], _maxNorm);
+    }
+
+    /// <summary>The first half of <see cref="TrainStep"/>: forward with dropout at the step counter[1] gives, the mean
+    /// loss over the batch (added to <see cref="LossSum"/>), and backward through the same masks into
+    /// <see cref="Gradients"/>, for the batch in <see cref="Input"/>/<see cref="Targets"/>.</summary>
+    public void TrainingGradients(int batch, BufferView<int> counter)
+    {
+        CheckBatch(batch);
+        var x = Input.View(0, batch * Spec.Inputs);
+        ForwardTraining(x, batch, counter);
+        Loss(Targets.View(0, batch), batch, 1f / batch);
+        Backward(x, batch, counter, training: true);
     }
 
     /// <summary>Counts one optimizer step taken by <see cref="TrainStep"/> (or a replay of it).</summary>

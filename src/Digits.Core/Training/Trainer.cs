@@ -161,7 +161,13 @@ public sealed class Trainer
         using var trainData = new DeviceDataset(_backend, train);
         using var evalData = validation is null ? null : new DeviceDataset(_backend, validation);
         using var testData = new DeviceDataset(_backend, test);
-        using var network = new DeviceNetwork(_backend, initial, Math.Max(batchSize, EvaluationBatch), _options.Optimizer);
+        using var network = new DeviceNetwork(_backend, initial, Math.Max(batchSize, EvaluationBatch), _options);
+        // Augmentation: the gather fills a raw mini-batch, and the augment op writes the distorted one into the
+        // network's input, both on the device.
+        using var augmenter = _options.Augment is { } augment
+            ? new DeviceAugmenter(_backend, augment, _options.Seed, train.Height, train.Width, batchSize)
+            : null;
+        using var raw = augmenter is null ? null : _backend.Allocate<float>(checked(batchSize * train.Features));
         if (resume is not null)
             network.RestoreOptimizerState(resume.OptimizerState1, resume.OptimizerState2, resume.StepsTaken);
         using var indices = _backend.Allocate<int>(train.Count);
@@ -180,9 +186,11 @@ public sealed class Trainer
         bool warmedUp = false;
         void Step(int batch)
         {
+            var x = network.Input.View(0, batch * train.Features);
             _backend.GatherBatch(trainData.Images.View(), trainData.Labels.View(), indices.View(), counter.View(),
-                batchSize, batch, train.Features, network.Input.View(0, batch * train.Features),
+                batchSize, batch, train.Features, raw is null ? x : raw.View(0, batch * train.Features),
                 network.Targets.View(0, batch));
+            if (augmenter is not null) augmenter.Apply(raw!.View(0, batch * train.Features), counter.View(), batch, x);
             network.TrainStep(batch, _options, schedule.View(), counter.View());
             _backend.AdvanceStep(counter.View(), network.LossSum.View());
         }
