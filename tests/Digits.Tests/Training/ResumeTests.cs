@@ -125,6 +125,28 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(expected.Test.Correct, resumed.Test.Correct);
     }
 
+    [Theory]
+    [InlineData(1, 20)]
+    [InlineData(2, 9)]
+    public void With_dropout_max_norm_and_augmentation_a_resumed_cpu_run_is_bit_identical(int epoch, int step)
+    {
+        var backend = TestBackends.Get("cpu");
+        var options = Options(OptimizerKind.Adam) with
+        {
+            Dropout = new DropoutRates([0.5f, 0.25f]), InputDropout = 0.2f, MaxNorm = 2f,
+            Augment = new AugmentOptions { Affine = true, Elastic = true },
+        };
+        var expected = Uninterrupted(backend, options);
+        var resumed = Interrupted(backend, options, (epoch, step));
+        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(resumed.Model.Parameters),
+            $"weights differ after stopping in epoch {epoch} at step {step}");
+        for (int e = 0; e < expected.History.Count; e++)
+            Assert.Equal(expected.History[e].TrainLoss, resumed.History[e].TrainLoss);
+        // The regularizers were really on: the same run without them ends elsewhere.
+        var plain = Uninterrupted(backend, Options(OptimizerKind.Adam));
+        Assert.False(plain.Model.Parameters.AsSpan().SequenceEqual(expected.Model.Parameters));
+    }
+
     [Fact]
     public void A_run_stopped_three_times_still_ends_bit_identical()
     {
