@@ -231,14 +231,25 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
         Guard("AdvanceStep", () => OptimizerKernels.LaunchAdvanceStep(_kernels, _stream, V(counter), V(lossSum)));
 
     protected override void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
-        int count, BufferView<float> y) => throw new NotSupportedException("Dropout: kernel not written yet");
+        int count, BufferView<float> y)
+    {
+        var d = dropout;
+        Guard("Dropout", () => RegularizationKernels.LaunchDropout(_kernels, _stream, V(x).SubView(0, count), V(counter),
+            d, count, V(y).SubView(0, count)));
+    }
 
     protected override void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm) =>
-        throw new NotSupportedException("MaxNorm: kernel not written yet");
+        Guard("MaxNorm", () => RegularizationKernels.LaunchMaxNorm(_kernels, _stream,
+            V(weight).SubView(0, (long)outputs * inputs), outputs, inputs, maxNorm));
 
     protected override void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
-        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y) =>
-        throw new NotSupportedException("Augment: kernel not written yet");
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
+    {
+        var a = augment;
+        long pixels = (long)batch * a.Height * a.Width;
+        Guard("Augment", () => RegularizationKernels.LaunchAugment(_kernels, _stream, V(x).SubView(0, pixels),
+            V(counter), a, batch, V(gaussian), V(field).SubView(0, a.FieldLength(batch)), V(y).SubView(0, pixels)));
+    }
 
     // --- CUDA graphs -------------------------------------------------------------------------------------------
 

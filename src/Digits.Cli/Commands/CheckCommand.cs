@@ -75,6 +75,26 @@ internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter
             failures += Compare("adam_step", (2e-6, 5e-5), be =>
                 Run(be, [g, m, v, schedule], [[1]], p.Length, (t, l, y) =>
                     be.AdamStep(t[0], p.Length, 3000, adam, t[3], l[0], t[1], t[2], y), initial: p));
+            // Dropout at global step t = counter[1] = 3, rate 0.5: the masks must be identical (one multiply per kept
+            // element); max-norm at the rows' typical norm √(I/3), so about half the rows are scaled.
+            var dropout = DropoutParameters.For((ulong)(verb.Seed ?? 1), 1, 0.5f);
+            failures += Compare("dropout", (0, 0), be =>
+                Run(be, [hidden], [[0, 3, -1]], B * O, (t, l, y) => be.Dropout(t[0], l[0], dropout, B * O, y)));
+            failures += Compare("max_norm", Elementwise, be =>
+                Run(be, [], [], O * I, (t, _, y) => be.MaxNorm(y, O, I, MathF.Sqrt(I / 3f)), initial: w));
+            // Augmentation of min(B, 16) 28×28 images, affine and elastic (σ = 2, α = 4) at step 3. The same float
+            // operations everywhere; a GPU may contract multiply-adds into FMAs (a few ulps on positions of ~30 px).
+            int n = Math.Min(B, 16);
+            float[] gaussian = AugmentParameters.GaussianTaps(2f), images = Uniform(n * 784, 0, 1);
+            var augment = new AugmentParameters
+            {
+                SeedLow = 7, SeedHigh = 9, Height = 28, Width = 28, RotationMin = -0.3f, RotationMax = 0.3f,
+                ScaleMin = 0.85f, ScaleMax = 1.15f, ShearMin = -0.25f, ShearMax = 0.25f, TranslateMin = -2.5f,
+                TranslateMax = 2.5f, ElasticAlpha = 4f, ElasticRadius = gaussian.Length / 2,
+            };
+            failures += Compare("augment", (1e-4, 1e-4), be =>
+                Run(be, [images, gaussian, new float[augment.FieldLength(n)]], [[0, 3, -1]], n * 784, (t, l, y) =>
+                    be.Augment(t[0], l[0], augment, n, t[1], t[2], y)));
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Digits.Core.Backends;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -35,6 +36,7 @@ internal sealed class KernelSet
         MetricsKernels.Load(this);
         GatherKernels.Load(this);
         OptimizerKernels.Load(this);
+        RegularizationKernels.Load(this);
     }
 
     public Accelerator Accelerator { get; }
@@ -55,6 +57,12 @@ internal sealed class KernelSet
     public Action<AcceleratorStream, Index1D, ArrayView<float>, OptimizerShape, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>> MomentumStep = null!;
     public Action<AcceleratorStream, Index1D, ArrayView<float>, OptimizerShape, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>> AdamStep = null!;
     public Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<float>> AdvanceStep = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, DropoutParameters, int, ArrayView<float>> Dropout = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, int, float> MaxNorm = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<int>, AugmentParameters, ArrayView<float>> AugmentRawField = null!;
+    public Action<AcceleratorStream, Index1D, AugmentParameters, int, ArrayView<float>, ArrayView<float>> AugmentSmoothX = null!;
+    public Action<AcceleratorStream, Index1D, AugmentParameters, int, ArrayView<float>, ArrayView<float>> AugmentSmoothY = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, AugmentParameters, ArrayView<float>, ArrayView<float>> AugmentWarp = null!;
 
     /// <summary>Every kernel method, for the offline PTX compile test and <c>digits check</c>'s count.</summary>
     public static IReadOnlyList<(MethodInfo Method, bool Grouped)> All { get; } = typeof(KernelSet).Assembly.GetTypes()

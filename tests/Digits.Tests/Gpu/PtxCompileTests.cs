@@ -55,7 +55,8 @@ public sealed class PtxCompileTests
         // Every IBackend op's kernel is there (the list is found by reflection over [Kernel] methods).
         foreach (string kernel in new[] { "Fill", "LinearForward", "LinearBackwardInput", "LinearBackwardWeight",
                      "ActivationBackward", "BiasBackward", "SoftmaxCrossEntropy", "QuadraticCost", "Argmax",
-                     "CountCorrect", "GatherBatch", "SgdStep", "MomentumStep", "AdamStep", "AdvanceStep" })
+                     "CountCorrect", "GatherBatch", "SgdStep", "MomentumStep", "AdamStep", "AdvanceStep", "Dropout",
+                     "MaxNorm", "AugmentRawField", "AugmentSmoothX", "AugmentSmoothY", "AugmentWarp" })
         {
             Assert.True(ptx.ContainsKey(kernel), $"no kernel {kernel} in KernelSet.All");
             Assert.Contains(".entry ", ptx[kernel]);

@@ -11,7 +11,7 @@ namespace Digits.Tests.Kernels;
 /// per backend (DESIGN.md §5): awkward sizes (0, 1, 7, 31, 257, 784 and sizes that are not a multiple of any
 /// tile), batch 1, batches larger than one work-group, views at non-zero offsets with sentinels around them.
 /// </summary>
-public abstract class KernelTests
+public abstract partial class KernelTests
 {
     /// <summary>The device under test, as <c>--device</c> spells it.</summary>
     protected abstract string Device { get; }
