@@ -181,7 +181,8 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, output + err);
         foreach (string kernel in new[] { "linear_forward (relu)", "linear_backward_input", "linear_backward_weight",
                      "bias_backward", "activation_backward (tanh)", "softmax_cross_entropy", "quadratic_cost",
-                     "gather_batch", "argmax", "count_correct", "sgd_step", "momentum_step", "adam_step" })
+                     "gather_batch", "argmax", "count_correct", "sgd_step", "momentum_step", "adam_step", "dropout", "max_norm",
+                     "augment" })
             Assert.Contains(kernel, output);
         Assert.Contains("all kernels agree with the reference", output);
         Assert.DoesNotContain("FAIL", output);
