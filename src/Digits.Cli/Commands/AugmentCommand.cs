@@ -40,15 +40,19 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
         string output = verb.Output ?? DefaultOutput;
         ExportCommand.RequireWritable(output, "augment");
 
-        var train = DataLoading.Load(new DatasetSpec.Named(info), verb.Data, !verb.NoDownload, 0, seed, stderr,
-            CancellationToken.None).Train;
-        int[] picked = Pick(count, train.Count, seed);
-        float[] originals = train.Subset(picked, train.Name).Images;
-        float[] distorted;
+        // The device is opened first, so a device that is not there is refused before the data is read.
+        float[] originals, distorted;
+        int[] picked;
+        Dataset train;
         string deviceName;
         using (var device = DeviceSelector.Open(verb.Device ?? DefaultDevice, null))
         {
             deviceName = device.Backend.Name;
+            train = DataLoading.Load(new DatasetSpec.Named(info), verb.Data, !verb.NoDownload, 0, seed, stderr,
+                CancellationToken.None).Train;
+            picked = Pick(count, train.Count, seed);
+            count = picked.Length;
+            originals = train.Subset(picked, train.Name).Images;
             distorted = Distort(device.Backend, options, seed, originals, count, variants, train.Height, train.Width);
         }
 
