@@ -94,7 +94,7 @@ internal static class Help
     public static IEnumerable<(string Name, string Topic, string? Default, string Help, bool IsSwitch, bool Required,
         string ValueName, PropertyInfo Property)> Options(Type verb)
     {
-        string[] order = ["Data", "Model", "Training", "Device", "Output", "Checkpoints"];
+        string[] order = ["Data", "Model", "Training", "Regularization", "Augmentation", "Device", "Output", "Checkpoints"];
         return verb.GetProperties()
             .Select(p => (Property: p, Option: p.GetCustomAttribute<OptionAttribute>(), Topic: p.GetCustomAttribute<TopicAttribute>()))
             .Where(x => x.Option is not null)

@@ -33,7 +33,8 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
         ulong seed = verb.Seed ?? DefaultSeed;
         var options = AugmentFlags.Build(verb.Augment ?? DefaultKinds, verb.Rotate, verb.Scale, verb.Shear,
                           verb.Translate, verb.ElasticSigma, verb.ElasticAlpha)
-                      ?? throw new UsageException($"--augment {verb.Augment}: nothing to show; use affine, elastic or affine,elastic");
+                      ?? throw new UsageException($"--augment {verb.Augment}: nothing to show; use affine, elastic " +
+                                                  "or affine,elastic");
         string datasetName = verb.Dataset ?? "mnist";
         var info = DatasetCatalog.Find(datasetName)
                    ?? throw new UsageException($"--dataset: '{datasetName}' is not mnist, fashion-mnist or kmnist");
@@ -110,7 +111,8 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
         }
         catch (NotSupportedException e)
         {
-            throw new UsageException($"--device {backend.Name}: {e.Message}");
+            throw new UsageException($"--device {backend.Name}: the augmentation op does not run on this device yet " +
+                                     $"({e.Message}); --device cpu runs it");
         }
         var result = new float[repeated.Length];
         backend.Download(y.View(), result);

@@ -25,7 +25,8 @@ public sealed class AugmentCliTests : IDisposable
 
     private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
-    /// <summary>Runs augment on MNIST (with the CPU unless <paramref name="more"/> names a device) into <paramref name="name"/>; fails with stderr unless it succeeds.</summary>
+    /// <summary>Runs augment on MNIST (with the CPU unless <paramref name="more"/> names a device) into
+    /// <paramref name="name"/>; fails with stderr unless it succeeds.</summary>
     private (string Path, string Out) Augment(string name, params string[] more)
     {
         RealData.RequireMnist();
@@ -36,7 +37,7 @@ public sealed class AugmentCliTests : IDisposable
         return (path, output);
     }
 
-    /// <summary>The PNG as (width, height, gray level of the red channel per pixel, RGBA per pixel).</summary>
+    /// <summary>The PNG's width, height and pixels.</summary>
     private static (int Width, int Height, SKColor[] Pixels) Decode(string path)
     {
         using var bitmap = SKBitmap.Decode(path);
@@ -254,8 +255,12 @@ public sealed class AugmentCliTests : IDisposable
         Assert.Equal(ExitCodes.Success, code);
         Assert.StartsWith("digits augment — Show what the augmentation flags do", output);
         foreach (var option in Help.Options(typeof(AugmentVerb))) Assert.Contains($"--{option.Name}", output);
-        foreach (string topic in new[] { "\nData\n", "\nAugmentation\n", "\nDevice\n", "\nOutput\n" })
-            Assert.Contains(topic, output.ReplaceLineEndings("\n"));
+        // Topics in this order: what is shown, how it is distorted, where, and what is written.
+        string text = output.ReplaceLineEndings("\n");
+        int[] at = new[] { "\nData\n", "\nAugmentation\n", "\nDevice\n", "\nOutput\n" }
+            .Select(t => text.IndexOf(t, StringComparison.Ordinal)).ToArray();
+        Assert.DoesNotContain(-1, at);
+        Assert.Equal(at.Order(), at);
         Assert.Contains("white digits on black", output);
         Assert.Contains("augment", Help.ForTool());
 
