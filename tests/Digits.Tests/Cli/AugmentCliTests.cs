@@ -77,7 +77,7 @@ public sealed class AugmentCliTests : IDisposable
             Assert.Equal(AugmentGrid.OriginalsSeparator, png.Pixels[y * png.Width + cell]);
         if (variants > 1) Assert.Equal(AugmentGrid.Separator, png.Pixels[2 * cell + scaleUp]);
         if (count > 1) Assert.Equal(AugmentGrid.Separator, png.Pixels[cell * png.Width]);
-        Assert.StartsWith($"wrote {path}: {count} mnist training digits", output.TrimEnd().Split('\n')[^1]);
+        Assert.StartsWith($"wrote {path}: {count} mnist training images", output.TrimEnd().Split('\n')[^1]);
     }
 
     [Fact]
