@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb), typeof(AugmentVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
@@ -38,6 +38,7 @@ internal static class Help
         text.AppendLine("  digits evaluate --model model.safetensors      test accuracy, per class");
         text.AppendLine("  digits predict --model m.safetensors 7.png     classify your own digit picture (--show to see it)");
         text.AppendLine("  digits export --model m.safetensors --format onnx --output m.onnx   for ONNX Runtime");
+        text.AppendLine("  digits augment --show                          what train --augment does to the digits (augment.png)");
         text.AppendLine("  digits devices                                 what hardware each backend sees");
         text.AppendLine("  digits bench --devices cpu,cuda                epoch times, images/s, GFLOP/s per device");
         text.AppendLine();
@@ -74,6 +75,11 @@ internal static class Help
             text.AppendLine();
             text.AppendLine(ExportVerb.Notes);
         }
+        if (verb == typeof(AugmentVerb))
+        {
+            text.AppendLine();
+            text.AppendLine(Wrap(AugmentVerb.Notes, 120, ""));
+        }
         if (verb == typeof(ServeVerb))
         {
             text.AppendLine();
@@ -88,7 +94,7 @@ internal static class Help
     public static IEnumerable<(string Name, string Topic, string? Default, string Help, bool IsSwitch, bool Required,
         string ValueName, PropertyInfo Property)> Options(Type verb)
     {
-        string[] order = ["Data", "Model", "Training", "Device", "Output", "Checkpoints"];
+        string[] order = ["Data", "Model", "Training", "Regularization", "Augmentation", "Device", "Output", "Checkpoints"];
         return verb.GetProperties()
             .Select(p => (Property: p, Option: p.GetCustomAttribute<OptionAttribute>(), Topic: p.GetCustomAttribute<TopicAttribute>()))
             .Where(x => x.Option is not null)

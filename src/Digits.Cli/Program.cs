@@ -68,6 +68,7 @@ public static class Program
                 ServeVerb v => new ServeCommand(v, stdout, stderr).Run(),
                 ExportVerb v => new ExportCommand(v, stdout).Run(),
                 ImportVerb v => new ImportCommand(v, stdout).Run(),
+                AugmentVerb v => new AugmentCommand(v, stdout, stderr).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -122,7 +123,7 @@ public static class Program
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import, augment",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",
