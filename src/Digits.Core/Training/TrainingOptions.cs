@@ -89,6 +89,11 @@ public sealed record TrainingOptions
             throw new ArgumentException($"Adam's betas must be in [0, 1), got {Beta1} and {Beta2}");
         if (!(Epsilon > 0)) throw new ArgumentException($"Adam's epsilon must be positive, got {Epsilon}");
         if (StepEpochs < 1) throw new ArgumentException($"--lr-step-epochs must be at least 1, got {StepEpochs}");
+        if (!(InputDropout >= 0 && InputDropout < 1))
+            throw new ArgumentException($"--input-dropout must be in [0, 1), got {InputDropout}");
+        if (!(MaxNorm >= 0) || !float.IsFinite(MaxNorm)) throw new ArgumentException($"--max-norm must be ≥ 0, got {MaxNorm}");
+        Augment?.Validate();
+        if (Dropout is not null) _ = new DropoutRates(Dropout.Values);
         if (!(StepGamma > 0 && StepGamma <= 1)) throw new ArgumentException($"--lr-gamma must be in (0, 1], got {StepGamma}");
     }
 
