@@ -85,4 +85,8 @@ step bench 150 "${digits[@]}" bench --devices cpu,cuda --json
 step bench-no-graphs 90 env DIGITS_CUDA_GRAPHS=0 "${digits[@]}" bench --devices cuda --json
 # The PyTorch twin on CUDA (same configurations, TF32 off; needs a CUDA build of torch on this machine).
 step twin-cuda 120 python3 "$root/benchmarks/pytorch/twin.py" --device cuda --epochs 3 --warmup 1 --json
+# The regularized presets on CUDA (issue 14 asks how long `augmented` takes on a GPU); last, so the budget decides
+# whether they fit: `run-all.sh best-cuda augmented-cuda` runs them alone.
+step best-cuda 150 "${digits[@]}" train --device cuda --preset best --output /tmp/digits-best-cuda.safetensors
+step augmented-cuda 200 "${digits[@]}" train --device cuda --preset augmented --output /tmp/digits-augmented-cuda.safetensors
 echo "total $(( $(date +%s) - began )) s of the ${budget} s budget" | tee -a "$out/steps.txt"

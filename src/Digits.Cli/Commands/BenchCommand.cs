@@ -35,17 +35,27 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         if (devices.Any(d => d.StartsWith("cpu", StringComparison.Ordinal)))
             report.Info($"cpu peak: {FmaPeak.Measured.Method}");
         var rows = new List<Row>();
+        var profiles = new List<(string Config, string Device, IReadOnlyList<ProfilingBackend.Entry> Entries, double Seconds, long Steps)>();
         foreach (var config in configs)
         {
             foreach (string device in devices)
             {
                 stderr.WriteLine($"bench: {config.Name} on {device} ...");
                 using var open = DeviceSelector.Open(device, verb.Threads);
-                var trainer = new Trainer(open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
+                var profiler = verb.Profile
+                    ? new ProfilingBackend(open.Backend, synchronizeEachOp: open.Backend is not HostBackend) { Recording = false }
+                    : null;
+                var trainer = new Trainer(profiler ?? open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
                 {
                     EvaluateEachEpoch = false,
                 };
                 trainer.Notice += n => stderr.WriteLine($"bench: {n}");
+                if (profiler is not null)
+                {
+                    // Time the timed epochs only: from the start of the first after the warm-up to the end of the last.
+                    trainer.EpochStarting += e => profiler.Recording = e >= warmup;
+                    trainer.EpochCompleted += r => profiler.Recording = false;
+                }
                 var result = trainer.Train(MlpModel.Initialize(config.Spec, 1), data.Train, null, data.Test);
                 var timed = result.History.Skip(warmup).Select(r => r.Seconds).Order().ToArray();
                 double median = timed.Length % 2 == 1 ? timed[timed.Length / 2]
@@ -56,6 +66,9 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
                 rows.Add(new Row(open.Backend.Name, config.Name, median, timed[0], timed[^1], imagesPerSecond, gflops, peak,
                     peak is { } p ? gflops / p : null, result.LaunchesPerStep, open.Backend.PeakAllocatedBytes, null,
                     result.Test.Accuracy, epochs, open.Backend.Description));
+                if (profiler is not null)
+                    profiles.Add((config.Name, open.Backend.Name, profiler.Entries,
+                        result.History.Skip(warmup).Sum(r => r.Seconds), epochs * StepsPerEpoch(data.Train.Count, config.Options.BatchSize)));
             }
         }
         rows = rows.Select(r => r with
@@ -66,6 +79,16 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         if (verb.Json)
         {
             foreach (var row in rows) report.Object(row);
+            foreach (var (configName, device, entries, seconds, steps) in profiles)
+                report.Object(new
+                {
+                    Profile = configName, Device = device, TimedSeconds = seconds, Steps = steps,
+                    Ops = entries.Select(e => new
+                    {
+                        e.Op, e.Shape, CallsPerStep = e.Calls / (double)steps, MillisecondsPerStep = 1000 * e.Seconds / steps,
+                        Share = e.Seconds / seconds, Gflops = e.FlopsPerCall > 0 ? e.Calls * e.FlopsPerCall / e.Seconds / 1e9 : (double?)null,
+                    }),
+                });
             return ExitCodes.Success;
         }
         stdout.WriteLine("config   device      median s    min s    max s     images/s   GFLOP/s  peak GFLOP/s  % peak  launches/step  peak MiB  vs cpu  test acc");
@@ -76,7 +99,37 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
                              $"{(r.SpeedupVsCpu is { } s ? s.ToString("0.00") + "×" : "-"),7} {r.TestAccuracy,9:0.00%}");
         foreach (var d in rows.Select(r => (r.Device, r.Description)).Distinct())
             stdout.WriteLine($"{d.Device}: {d.Description}");
+        foreach (var (configName, device, entries, seconds, steps) in profiles)
+            WriteProfile(configName, device, entries, seconds, steps);
         return ExitCodes.Success;
+    }
+
+    private static long StepsPerEpoch(int images, int batch) => (images + Math.Min(batch, images) - 1) / Math.Min(batch, images);
+
+    /// <summary>One configuration's op-by-op breakdown: per training step, slowest first, and what no op accounts for
+    /// (the host loop, the per-epoch reads).</summary>
+    private void WriteProfile(string config, string device, IReadOnlyList<ProfilingBackend.Entry> entries, double seconds,
+        long steps)
+    {
+        stdout.WriteLine();
+        stdout.WriteLine($"profile: {config} on {device}, {steps:N0} steps in {seconds:0.000} s of timed epochs ({1000 * seconds / steps:0.000} ms per step)");
+        stdout.WriteLine("op                     shape                 calls/step   ms/step   share   GFLOP/s");
+        double timed = 0;
+        int small = 0;
+        foreach (var e in entries)
+        {
+            timed += e.Seconds;
+            if (e.Seconds < 0.001 * seconds)
+            {
+                small++;
+                continue;
+            }
+            string gflops = e.FlopsPerCall > 0 ? (e.Calls * e.FlopsPerCall / e.Seconds / 1e9).ToString("0.0") : "";
+            stdout.WriteLine($"{e.Op,-22} {e.Shape,-20} {e.Calls / (double)steps,11:0.00} {1000 * e.Seconds / steps,9:0.000} {e.Seconds / seconds,7:0.0%} {gflops,9}");
+        }
+        if (small > 0) stdout.WriteLine($"({small} more op/shape pairs under 0.1 % each, e.g. the epoch's last, partial mini-batch)");
+        double rest = seconds - timed;
+        stdout.WriteLine($"{"(outside the ops)",-22} {"",-20} {"",11} {1000 * rest / steps,9:0.000} {rest / seconds,7:0.0%}");
     }
 
     private int Speedrun(IReadOnlyList<string> devices, DatasetSplits data, double target, int warmup)

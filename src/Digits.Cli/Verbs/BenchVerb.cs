@@ -33,6 +33,10 @@ internal sealed class BenchVerb
     [Topic("Data", "$DIGITS_DATA or ~/.cache/digits")]
     public string? Data { get; set; }
 
+    [Option("profile", HelpText = "Also time every op of the timed epochs, per op and shape: a table per configuration and device of calls, milliseconds and share of the epoch, and GFLOP/s for the GEMMs (where an epoch's time goes). On a GPU each op is then synchronized and CUDA graphs are off, so profiled epochs are slower than plain ones.")]
+    [Topic("Output", "off")]
+    public bool Profile { get; set; }
+
     [Option("json", HelpText = "One JSON object per device and configuration.")]
     [Topic("Output", "off")]
     public bool Json { get; set; }

@@ -83,6 +83,9 @@ public sealed class Trainer
     /// could not be used and plain launches are).</summary>
     public event Action<string>? Notice;
 
+    /// <summary>Called as each epoch begins, with its 0-based index, before its clock starts.</summary>
+    public event Action<int>? EpochStarting;
+
     /// <summary>Called after each epoch with its figures.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
@@ -244,6 +247,7 @@ public sealed class Trainer
                 // A run resumed inside this epoch redraws the same permutation and carries on from its step.
                 bool resumedInside = resume is not null && epoch == resume.Epoch && !resume.AtEpochBoundary;
                 int firstStep = resumedInside ? resume!.StepInEpoch : 0;
+                EpochStarting?.Invoke(epoch);
                 double earlierSeconds = resumedInside ? resume!.EpochSeconds : 0;
                 var clock = Stopwatch.StartNew();
                 ulong[] shuffleAtEpochStart = shuffle.State;

@@ -18,7 +18,8 @@ public sealed class PresetTests
         Assert.Equal(new DropoutRates([0.5f]), s.Training.Dropout);
         Assert.Equal(0.2f, s.Training.InputDropout);
         Assert.Null(s.Training.Augment);
-        Assert.Equal(60, s.Training.Epochs);
+        Assert.Equal(3.5f, s.Training.MaxNorm);
+        Assert.Equal(100, s.Training.Epochs);
     }
 
     [Fact]
