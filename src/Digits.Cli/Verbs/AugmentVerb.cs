@@ -46,7 +46,7 @@ internal sealed class AugmentVerb
     [Topic("Augmentation", "15", Expected = "degrees in [0, 180]")]
     public float? Rotate { get; set; }
 
-    [Option("scale", HelpText = "Affine: scale drawn uniformly in [1−S, 1+S].")]
+    [Option("scale", MetaValue = "S", HelpText = "Affine: scale drawn uniformly in [1−S, 1+S].")]
     [Topic("Augmentation", "0.15", Expected = "a number in [0, 1), e.g. 0.15")]
     public float? Scale { get; set; }
 

@@ -77,11 +77,11 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Regularization", "0 (off)", Expected = "rates in [0, 1), e.g. 0.5 or 0.5,0.3")]
     public string? Dropout { get; set; }
 
-    [Option("input-dropout", HelpText = "Dropout on the input pixels while training (the dropout paper uses 0.2).")]
+    [Option("input-dropout", MetaValue = "P", HelpText = "Dropout on the input pixels while training (the dropout paper uses 0.2).")]
     [Topic("Regularization", "0 (off)", Expected = "a number in [0, 1), e.g. 0.2")]
     public float? InputDropout { get; set; }
 
-    [Option("max-norm", HelpText = "After every step, rescale each unit's incoming weight vector to L2 norm C when it is longer (the dropout paper pairs it with dropout, C = 3–4).")]
+    [Option("max-norm", MetaValue = "C", HelpText = "After every step, rescale each unit's incoming weight vector to L2 norm C when it is longer (the dropout paper pairs it with dropout, C = 3–4).")]
     [Topic("Regularization", "0 (off)", Expected = "a number ≥ 0, e.g. 3.5")]
     public float? MaxNorm { get; set; }
 
@@ -93,7 +93,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Augmentation", "15", Expected = "degrees in [0, 180]")]
     public float? Rotate { get; set; }
 
-    [Option("scale", HelpText = "Affine: scale drawn uniformly in [1−S, 1+S].")]
+    [Option("scale", MetaValue = "S", HelpText = "Affine: scale drawn uniformly in [1−S, 1+S].")]
     [Topic("Augmentation", "0.15", Expected = "a number in [0, 1), e.g. 0.15")]
     public float? Scale { get; set; }
 
