@@ -179,7 +179,26 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         ScheduleKind.Constant => "",
         ScheduleKind.Step => $" (×{o.StepGamma} every {o.StepEpochs} epochs)",
         _ => " (cosine to 0)",
-    } + (o.WeightDecay > 0 ? $", weight decay {o.WeightDecay}" : "");
+    } + (o.WeightDecay > 0 ? $", weight decay {o.WeightDecay}" : "") + Regularization(o);
+
+    /// <summary>", dropout 0.5 (input 0.2), max-norm 3.5, augment affine,elastic (rotate ±15°, …)" or "".</summary>
+    internal static string Regularization(TrainingOptions o)
+    {
+        string F(float x) => x.ToString(CultureInfo.InvariantCulture);
+        var parts = new List<string>();
+        if (o.Dropout is not null || o.InputDropout > 0)
+            parts.Add($"dropout {(o.Dropout is { } d ? d.ToString() : "0")}" + (o.InputDropout > 0 ? $" (input {F(o.InputDropout)})" : ""));
+        if (o.MaxNorm > 0) parts.Add($"max-norm {F(o.MaxNorm)}");
+        if (o.Augment is { } a)
+        {
+            var ranges = new List<string>();
+            if (a.Affine)
+                ranges.Add($"rotate ±{F(a.RotationDegrees)}°, scale ±{F(a.Scale)}, shear ±{F(a.ShearDegrees)}°, shift ±{F(a.TranslatePixels)} px");
+            if (a.Elastic) ranges.Add($"elastic σ {F(a.ElasticSigma)} px, α {F(a.ElasticAlpha)} px");
+            parts.Add($"augment {a.Kinds} ({string.Join("; ", ranges)})");
+        }
+        return parts.Count == 0 ? "" : ", " + string.Join(", ", parts);
+    }
 
     private static void AddMetadata(MlpModel model, TrainSettings s, DatasetSplits data, TrainingResult result,
         string device)
