@@ -14,12 +14,11 @@ public sealed class PresetTests
     public void Best_is_two_wide_layers_with_dropout_and_no_augmentation()
     {
         var s = Resolve(new TrainVerb { Preset = "best" });
-        Assert.Equal([1024, 1024], s.Hidden);
+        Assert.Equal([2048, 2048], s.Hidden);
         Assert.Equal(new DropoutRates([0.5f]), s.Training.Dropout);
         Assert.Equal(0.2f, s.Training.InputDropout);
         Assert.Null(s.Training.Augment);
-        Assert.Equal(3.5f, s.Training.MaxNorm);
-        Assert.Equal(100, s.Training.Epochs);
+        Assert.Equal(60, s.Training.Epochs);
     }
 
     [Fact]
