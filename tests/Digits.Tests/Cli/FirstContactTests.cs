@@ -192,10 +192,22 @@ public sealed class FirstContactTests : IDisposable
     [Fact]
     public void A_relative_DIGITS_DATA_means_the_folder_the_command_was_typed_in()
     {
-        Assert.Equal("/work/shared/data", DataRoot.Resolve("../shared/data", "/work/wt11", "/work/wt11/tests/bin"));
-        Assert.Equal("/work/wt11/tests/shared/data", DataRoot.Resolve("../shared/data", null, "/work/wt11/tests/bin"));
-        Assert.Equal("/abs/data", DataRoot.Resolve("/abs/data", "/work/wt11", "/elsewhere"));
-        Assert.Null(DataRoot.Resolve("", "/work/wt11", "/elsewhere"));
+        // The typed-in folder must exist (a stale $PWD is ignored), so use one that does, whatever the machine.
+        string typed = Directory.CreateTempSubdirectory("digits-typed-in-").FullName;
+        try
+        {
+            string parent = Path.GetDirectoryName(typed)!;
+            Assert.Equal(Path.Combine(parent, "shared", "data"), DataRoot.Resolve("../shared/data", typed, "/work/repo/tests/bin"));
+            Assert.Equal("/work/repo/tests/shared/data", DataRoot.Resolve("../shared/data", null, "/work/repo/tests/bin"));
+            Assert.Equal("/work/repo/tests/shared/data",
+                DataRoot.Resolve("../shared/data", "/no/such/folder/anywhere", "/work/repo/tests/bin"));
+            Assert.Equal("/abs/data", DataRoot.Resolve("/abs/data", typed, "/elsewhere"));
+            Assert.Null(DataRoot.Resolve("", typed, "/elsewhere"));
+        }
+        finally
+        {
+            Directory.Delete(typed);
+        }
         // And the process's own DIGITS_DATA has been made absolute before any test ran.
         if (Environment.GetEnvironmentVariable("DIGITS_DATA") is { Length: > 0 } value)
             Assert.True(Path.IsPathRooted(value), value);

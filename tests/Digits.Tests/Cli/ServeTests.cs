@@ -63,7 +63,7 @@ public sealed class ServeTests(QuickModel quick) : IClassFixture<QuickModel>
         var (app, url) = Serve();
         await using var _ = app;
         await using var browser = await Chromium.Start(url + "/", cancel);
-        var limit = TimeSpan.FromSeconds(20);
+        var limit = TimeSpan.FromSeconds(60); // generous: Chromium on a loaded 2-core machine can stall for many seconds
         await browser.WaitFor("document.readyState === 'complete' && document.getElementById('pad')", limit, cancel);
         var rect = (await browser.Evaluate(
             "(() => { const r = document.getElementById('pad').getBoundingClientRect(); return [r.left, r.top]; })()", cancel))!.AsArray();
