@@ -174,4 +174,21 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
 
     protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum) =>
         Run(() => base.AdvanceStepCore(counter, lossSum));
+
+    protected override void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
+        int count, BufferView<float> y)
+    {
+        var d = dropout;
+        Run(() => base.DropoutCore(x, counter, d, count, y));
+    }
+
+    protected override void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm) =>
+        Run(() => base.MaxNormCore(weight, outputs, inputs, maxNorm));
+
+    protected override void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
+    {
+        var a = augment;
+        Run(() => base.AugmentCore(x, counter, a, batch, gaussian, field, y));
+    }
 }

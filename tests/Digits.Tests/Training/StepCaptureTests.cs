@@ -83,6 +83,28 @@ public sealed class StepCaptureTests
             $"{graphed.LaunchesPerStep:0.00} launches per step with the graph, {expected.LaunchesPerStep:0.00} without");
     }
 
+    [Fact]
+    public void With_dropout_max_norm_and_augmentation_a_recorded_step_still_equals_plain_launches_bit_for_bit()
+    {
+        // The regularizers read the step from the device counter and move nothing between host and device inside a
+        // step (the recording backend refuses host traffic while recording, as CUDA capture does).
+        var options = Options(OptimizerKind.Adam) with
+        {
+            Dropout = new DropoutRates([0.5f]), InputDropout = 0.2f, MaxNorm = 2f,
+            Augment = new AugmentOptions { Affine = true, Elastic = true },
+        };
+        using var plain = new ReferenceBackend();
+        var expected = Train(plain, options);
+        using var recording = new RecordingBackend();
+        var notices = new List<string>();
+        var graphed = Train(recording, options, notices);
+        Assert.Empty(notices);
+        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(graphed.Model.Parameters),
+            "replaying one recorded step changed the weights: a regularizer takes a per-step value from the host");
+        Assert.Equal(1, recording.Recordings);
+        Assert.Equal(59, recording.Replays);
+    }
+
     [Theory]
     [InlineData(true, "step graphs unavailable (this test backend refuses to record); using plain launches")]
     [InlineData(false, "recording the step as a graph failed (this test backend fails its recordings); using plain launches")]
