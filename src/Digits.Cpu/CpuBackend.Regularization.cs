@@ -100,7 +100,7 @@ public sealed partial class CpuBackend
 
     /// <summary>Ranges of whole images. Per image: the raw field from one Philox block per 4 elements, the two
     /// Gaussian passes vectorized across a row (each lane sums its taps in the reference's order; a tap outside the
-    /// image adds an exact zero where the reference skips it, which changes no bit), then the reference's warp.</summary>
+    /// image adds an exact zero where the reference skips it, which changes no bit), then the reference's warp (<see cref="ReferenceBackend.Warp"/>).</summary>
     private sealed class AugmentWork : ParallelWork
     {
         public BufferView<float> X, Gaussian, Field, Y;
@@ -181,27 +181,8 @@ public sealed partial class CpuBackend
                             }
                     smooth = raw;
                 }
-                var image = x.Slice(r * pixels, pixels);
-                var output = y.Slice(r * pixels, pixels);
-                var map = Augmentation.Map(a, r, Step);
-                for (int v = 0; v < h; v++)
-                    for (int u = 0; u < w; u++)
-                    {
-                        float sx = Augmentation.SourceX(map, u, v), sy = Augmentation.SourceY(map, u, v);
-                        if (radius > 0)
-                        {
-                            sx += a.ElasticAlpha * smooth[v * w + u];
-                            sy += a.ElasticAlpha * smooth[pixels + v * w + u];
-                        }
-                        int x0 = Augmentation.Floor(sx, w), y0 = Augmentation.Floor(sy, h);
-                        float fx = sx - x0, fy = sy - y0;
-                        bool left = (uint)x0 < (uint)w, right = (uint)(x0 + 1) < (uint)w;
-                        bool top = (uint)y0 < (uint)h, bottom = (uint)(y0 + 1) < (uint)h;
-                        int at = y0 * w + x0;
-                        output[v * w + u] = Augmentation.Bilinear(
-                            top && left ? image[at] : 0f, top && right ? image[at + 1] : 0f,
-                            bottom && left ? image[at + w] : 0f, bottom && right ? image[at + w + 1] : 0f, fx, fy);
-                    }
+                ReferenceBackend.Warp(x.Slice(r * pixels, pixels), a, Augmentation.Map(a, r, Step), smooth,
+                    y.Slice(r * pixels, pixels));
             }
         }
     }

@@ -283,22 +283,31 @@ public class ReferenceBackend : HostBackend
                     }
             smooth = raw;
         }
-        var map = Augmentation.Map(a, r, step);
+        Warp(image, a, Augmentation.Map(a, r, step), smooth, output);
+    }
+
+    /// <summary>The last stage of <see cref="AugmentCore"/> for one image (shared with the CPU backend): each output
+    /// pixel samples <paramref name="image"/> bilinearly at its affine source plus α times the smoothed field
+    /// (<paramref name="smooth"/>: x then y components, H·W each; empty without an elastic distortion), zeros outside.</summary>
+    internal static void Warp(ReadOnlySpan<float> image, in AugmentParameters a, in AffineMap map,
+        ReadOnlySpan<float> smooth, Span<float> output)
+    {
+        int h = a.Height, w = a.Width, pixels = h * w;
         for (int v = 0; v < h; v++)
             for (int u = 0; u < w; u++)
             {
                 float sx = Augmentation.SourceX(map, u, v), sy = Augmentation.SourceY(map, u, v);
-                if (radius > 0)
+                if (a.ElasticRadius > 0)
                 {
                     sx += a.ElasticAlpha * smooth[v * w + u];
                     sy += a.ElasticAlpha * smooth[pixels + v * w + u];
                 }
                 int x0 = Augmentation.Floor(sx, w), y0 = Augmentation.Floor(sy, h);
                 float fx = sx - x0, fy = sy - y0;
-                float Pixel(ReadOnlySpan<float> img, int i, int j) =>
-                    i >= 0 && i < w && j >= 0 && j < h ? img[j * w + i] : 0f;
                 output[v * w + u] = Augmentation.Bilinear(Pixel(image, x0, y0), Pixel(image, x0 + 1, y0),
                     Pixel(image, x0, y0 + 1), Pixel(image, x0 + 1, y0 + 1), fx, fy);
             }
+
+        float Pixel(ReadOnlySpan<float> img, int i, int j) => (uint)i < (uint)w && (uint)j < (uint)h ? img[j * w + i] : 0f;
     }
 }
