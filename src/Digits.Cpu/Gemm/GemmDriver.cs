@@ -12,8 +12,11 @@ namespace Digits.Cpu.Gemm;
 /// every element of C is computed by the same operations in the same order whatever the thread count.</para>
 /// <para>Threads: C is cut into a tm × tn grid of chunks of whole panels, <see cref="ChunksPerThread"/> per
 /// thread so that a thread the OS deschedules holds up little (the pool hands chunks to whichever thread is
-/// free). Each chunk packs its own blocks (no barrier); a split along N repacks A once per extra grid column
-/// and a split along M repacks B, so the grid that repacks least is chosen. Products under
+/// free). A split op first packs all of A once, every thread taking a share of its panels, into one buffer the
+/// chunks share (a second dispatch; before, each chunk packed its own A, so a split along N repacked A once per
+/// grid column — 4× at the large shapes, which held the forward and backward-input GEMMs near 70 % of peak);
+/// each chunk then packs only its B blocks, and a split along M repacks B, so the grid with the fewest rows
+/// (tm) is chosen. Products under
 /// <see cref="MinFlopsPerPart"/> per thread stay on the caller: at the nielsen shapes (batch 10) a dispatch
 /// would cost more than it saves.</para>
 /// </summary>
@@ -28,6 +31,13 @@ internal sealed unsafe class GemmDriver : ParallelWork
     private readonly GemmWorkspace[] _workspaces;
     private GemmProblem _p;
     private int _tm, _tn;
+
+    // The shared pack of all of A (split runs): every k block's MR-row panels, packed once by all threads before
+    // the product starts, so no chunk repacks A. Block kb starts at kb·_sharedStride.
+    private float[] _sharedArray = [];
+    private float* _shared;
+    private long _sharedStride;
+    private bool _packing;
 
     public GemmDriver(SimdLevel simd, int threads, GemmBlocking blocking)
     {
@@ -70,13 +80,27 @@ internal sealed unsafe class GemmDriver : ParallelWork
             if (ChooseGrid(chunks, p, panelsM, panelsN)) break;
         // Any thread may claim any chunk, so every thread that can take part gets buffers for the largest chunk
         // now, on the caller: they grow on a shape's first call and never inside a worker.
-        int kcEach = KBlock(p.K).KcEach;
+        var (blocksK, kcEach) = KBlock(p.K);
         int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
         long aFloats = (long)Math.Min(Blocking.Mc, rows) * kcEach;
         long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
         for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
             _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
         _p = p;
+        if (chunks > 1)
+        {
+            // Split: all threads pack A once into the shared buffer, then compute; chunks read A from there.
+            _sharedStride = (long)panelsM * Mr * kcEach;
+            if (_sharedStride * blocksK > _sharedArray.Length - 16)
+                _shared = GemmWorkspace.Grow(ref _sharedArray, _sharedStride * blocksK);
+            _packing = true;
+            pool.Run(this, Math.Min(chunks, blocksK * panelsM));
+            _packing = false;
+        }
+        else
+        {
+            _sharedStride = 0;
+        }
         pool.Run(this, chunks);
         _p = default;
     }
@@ -93,11 +117,36 @@ internal sealed unsafe class GemmDriver : ParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int chunks, int thread)
     {
+        if (_packing)
+        {
+            PackShared(chunk, chunks);
+            return;
+        }
         int im = chunk / _tn, jn = chunk % _tn;
         int panelsM = (_p.M + Mr - 1) / Mr, panelsN = (_p.N + Nr - 1) / Nr;
         int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
         int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
         if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
+    }
+
+    /// <summary>Packs part <paramref name="chunk"/> of <paramref name="chunks"/> of the (k block, MR-row panel)
+    /// pairs of A into the shared buffer, in the layout <see cref="Packing.PackA"/> gives one block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PackShared(int chunk, int chunks)
+    {
+        var (blocksK, kcEach) = KBlock(_p.K);
+        int panelsM = (_p.M + Mr - 1) / Mr;
+        long total = (long)blocksK * panelsM;
+        int first = (int)(total * chunk / chunks), end = (int)(total * (chunk + 1) / chunks);
+        while (first < end)
+        {
+            int kb = first / panelsM, panel = first % panelsM;
+            int count = Math.Min(end - first, panelsM - panel);
+            int k0 = kb * kcEach, kc = Math.Min(kcEach, _p.K - k0), m0 = panel * Mr;
+            Packing.PackA(_p.A, _p.Lda, _p.TransA, m0, Math.Min(count * Mr, _p.M - m0), k0, kc, Mr,
+                _shared + kb * _sharedStride + (nint)m0 * kc);
+            first += count;
+        }
     }
 
     /// <summary>Picks the tm × tn = chunks grid (each chunk at least one panel) that repacks the fewest
@@ -111,7 +160,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
             if (chunks % tm != 0) continue;
             int tn = chunks / tm;
             if (tm > panelsM || tn > panelsN) continue;
-            long repacked = (long)tn * p.M * p.K + (long)tm * p.K * p.N;
+            long repacked = (long)tm * p.K * p.N; // A is packed once, shared; B once per grid row
             if (repacked < best) (best, _tm, _tn) = (repacked, tm, tn);
         }
         return best != long.MaxValue;
@@ -134,8 +183,17 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 for (int ic = m0; ic < m1; ic += Blocking.Mc)
                 {
                     int mc = Math.Min(Blocking.Mc, m1 - ic);
-                    Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A);
-                    MacroKernel(p, ws, ic, mc, jc, nc, kc, epilogue);
+                    float* a;
+                    if (_sharedStride != 0)
+                    {
+                        a = _shared + kb * _sharedStride + (nint)ic * kc;
+                    }
+                    else
+                    {
+                        Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A);
+                        a = ws.A;
+                    }
+                    MacroKernel(p, ws, a, ic, mc, jc, nc, kc, epilogue);
                 }
             }
         }
@@ -143,7 +201,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
 
     /// <summary>All MR×NR tiles of one packed MC×KC block of A times one packed KC×NC block of B.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, int ic, int mc, int jc, int nc, int kc,
+    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, float* packedA, int ic, int mc, int jc, int nc, int kc,
         in TileEpilogue epilogue)
     {
         for (int q = 0; q * Nr < nc; q++)
@@ -154,7 +212,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
             for (int r = 0; r * Mr < mc; r++)
             {
                 int mr = Math.Min(Mr, mc - r * Mr);
-                float* a = ws.A + (nint)r * Mr * kc, c = p.C + (nint)(ic + r * Mr) * p.Ldc + n;
+                float* a = packedA + (nint)r * Mr * kc, c = p.C + (nint)(ic + r * Mr) * p.Ldc + n;
                 if (Simd == SimdLevel.Avx512)
                 {
                     if (w == Nr) MicroKernel512.Kernel12x32(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);

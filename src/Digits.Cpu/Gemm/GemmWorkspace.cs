@@ -33,7 +33,7 @@ internal sealed unsafe class GemmWorkspace
         if (tileFloats > _tile.Length - Align) Tile = Grow(ref _tile, tileFloats);
     }
 
-    private static float* Grow(ref float[] array, long floats)
+    internal static float* Grow(ref float[] array, long floats)
     {
         // 16 floats of slack at the end too, for vector stores that run past a narrow panel's last row.
         array = GC.AllocateUninitializedArray<float>(checked((int)(floats + 2 * Align)), pinned: true);
