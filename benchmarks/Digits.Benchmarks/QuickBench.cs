@@ -39,8 +39,8 @@ internal static class QuickBench
         using var backend = new CpuBackend(threads, simd, blocking);
         Console.WriteLine($"{backend.Description}; {CpuInfo.ModelName}; blocking {backend.Gemm.Blocking}");
         int cores = Math.Min(backend.Threads, Environment.ProcessorCount);
-        Console.WriteLine($"FMA peak {backend.PeakGflops:F1} GFLOP/s = {cores} cores × {CpuInfo.FmaPipes} pipes × " +
-                          $"{CpuInfo.FmaPipeBits / 32} lanes × 2 × {CpuInfo.ClockSource}");
+        Console.WriteLine($"FMA peak {backend.PeakGflops:F1} GFLOP/s for {cores} thread{(cores == 1 ? "" : "s")} " +
+                          $"({backend.Peak.Method}); every % below is of this figure");
         foreach (var op in Enum.GetValues<GemmOp>()) GemmRunner.CheckAgainstReference(backend, op);
         Console.WriteLine("checked against the reference: forward, backward-input, backward-weight");
         Console.WriteLine();

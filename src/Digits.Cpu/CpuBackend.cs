@@ -80,9 +80,14 @@ public sealed partial class CpuBackend : HostBackend
     /// <summary>Floats per vector register of the GEMM micro-kernel: 16 (512-bit) or 8 (256-bit).</summary>
     public int SimdWidth => Simd == SimdLevel.Avx512 ? 16 : 8;
 
-    /// <summary>FMA peak of the cores used, GFLOP/s: min(threads, cores) × FMA pipes × lanes × 2 × clock (see
-    /// <see cref="CpuInfo"/> for where each factor comes from). The first read measures the clock (~10 ms).</summary>
-    public double PeakGflops => CpuInfo.PeakGflops(Math.Min(Threads, Environment.ProcessorCount));
+    /// <summary>FMA peak of the cores used, GFLOP/s, measured by <see cref="FmaPeak"/> at this backend's vector
+    /// width (512-bit, or 256-bit when the AVX2 kernels run) for min(threads, cores) threads; the first read runs
+    /// the probe (~0.2 s).</summary>
+    public double PeakGflops => Peak.Gflops(Math.Min(Threads, Environment.ProcessorCount));
+
+    /// <summary>The FMA probe's measurement at this backend's vector width (<see cref="FmaPeak.MeasuredAt"/>).
+    /// </summary>
+    public FmaPeak.Result Peak => FmaPeak.MeasuredAt(Math.Min(SimdWidth * 32, FmaPeak.VectorBits));
 
     /// <summary>Bytes held by the GEMM's per-thread pack buffers.</summary>
     public long WorkspaceBytes => _gemm.WorkspaceBytes;

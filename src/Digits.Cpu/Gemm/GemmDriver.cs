@@ -144,7 +144,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
             int count = Math.Min(end - first, panelsM - panel);
             int k0 = kb * kcEach, kc = Math.Min(kcEach, _p.K - k0), m0 = panel * Mr;
             Packing.PackA(_p.A, _p.Lda, _p.TransA, m0, Math.Min(count * Mr, _p.M - m0), k0, kc, Mr,
-                _shared + kb * _sharedStride + (nint)m0 * kc);
+                _shared + kb * _sharedStride + (nint)m0 * kc, Simd == SimdLevel.Avx512);
             first += count;
         }
     }
@@ -179,7 +179,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 bool last = kb == blocksK - 1;
                 var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null,
                     last ? p.Activation : Activation.Identity);
-                Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B);
+                Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B, Simd == SimdLevel.Avx512);
                 for (int ic = m0; ic < m1; ic += Blocking.Mc)
                 {
                     int mc = Math.Min(Blocking.Mc, m1 - ic);
@@ -190,7 +190,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
                     }
                     else
                     {
-                        Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A);
+                        Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A, Simd == SimdLevel.Avx512);
                         a = ws.A;
                     }
                     MacroKernel(p, ws, a, ic, mc, jc, nc, kc, epilogue);

@@ -25,7 +25,7 @@ internal static unsafe class Packing
     /// A(m,k) = a[m·lda + k], or a[k·lda + m] when <paramref name="transposed"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool transposed, int m0, int rows, int k0, int kc, int mr,
-        float* dst)
+        float* dst, bool wide = true)
     {
         for (int p = 0; p * mr < rows; p++)
         {
@@ -39,7 +39,7 @@ internal static unsafe class Packing
             else
             {
                 float* s = a + (nint)(m0 + p * mr) * lda + k0;
-                Transpose.Pack(s, lda, h, kc, d, mr);
+                Transpose.Pack(s, lda, h, kc, d, mr, wide);
             }
         }
     }
@@ -49,7 +49,7 @@ internal static unsafe class Packing
     /// <paramref name="transposed"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool transposed, int k0, int kc, int n0, int cols, int nr,
-        float* dst)
+        float* dst, bool wide = true)
     {
         for (int q = 0; q * nr < cols; q++)
         {
@@ -58,7 +58,7 @@ internal static unsafe class Packing
             if (transposed)
             {
                 float* s = b + (nint)(n0 + q * nr) * ldb + k0;
-                Transpose.Pack(s, ldb, h, kc, d, w);
+                Transpose.Pack(s, ldb, h, kc, d, w, wide);
             }
             else
             {

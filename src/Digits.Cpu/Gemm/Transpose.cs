@@ -7,22 +7,32 @@ namespace Digits.Cpu.Gemm;
 /// <summary>
 /// The transposing copy behind packing a k-contiguous operand (A of the forward and backward-input GEMMs, W in
 /// the forward). With AVX-512 it moves 16×16 blocks through registers (4 rounds of 16 shuffles, ≈ 0.3 cycles
-/// per element against ≈ 2.5 for the scalar loop, whose strided stores miss L1).
+/// per element against ≈ 2.5 for the scalar loop, whose strided stores miss L1); with AVX2 (and for the AVX2
+/// kernels' 6- and 8-wide panels) 8×8 blocks (3 rounds of 8 shuffles). Panels narrower than a block are written
+/// with masked stores.
 /// </summary>
 internal static unsafe class Transpose
 {
     /// <summary>dst[k·w + r] = src[r·lds + k] for r &lt; rows, k &lt; cols; dst[k·w + r] = 0 for
-    /// rows ≤ r &lt; w. Requires rows ≤ w.</summary>
+    /// rows ≤ r &lt; w. Requires rows ≤ w. <paramref name="wide"/> = false keeps to 256-bit instructions (the
+    /// AVX2 kernels' path, also when forced on an AVX-512 CPU).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Pack(float* src, int lds, int rows, int cols, float* dst, int w)
+    public static void Pack(float* src, int lds, int rows, int cols, float* dst, int w, bool wide = true)
     {
         int k = 0;
-        if (Avx512F.IsSupported && cols >= 16)
+        if (wide && Avx512F.IsSupported && cols >= 16)
         {
             for (; k + 16 <= cols; k += 16)
                 for (int r0 = 0; r0 < w; r0 += 16)
                     Block16(src + (nint)r0 * lds + k, lds, Math.Clamp(rows - r0, 0, 16), dst + (nint)k * w + r0, w,
                         Math.Min(16, w - r0));
+        }
+        else if (Avx.IsSupported && cols >= 8)
+        {
+            for (; k + 8 <= cols; k += 8)
+                for (int r0 = 0; r0 < w; r0 += 8)
+                    Block8(src + (nint)r0 * lds + k, lds, Math.Clamp(rows - r0, 0, 8), dst + (nint)k * w + r0, w,
+                        Math.Min(8, w - r0));
         }
         for (int r = 0; r < rows; r++)
         {
@@ -85,6 +95,48 @@ internal static unsafe class Transpose
         }
     }
 
+    /// <summary>8 columns of up to 8 rows (missing rows read as zero), transposed with 256-bit shuffles; writes
+    /// <paramref name="width"/> floats of each of the 8 output rows (stride <paramref name="ldd"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block8(float* s, int lds, int rows, float* d, int ldd, int width)
+    {
+        Vector256<float> r0 = Row8(s, lds, 0, rows), r1 = Row8(s, lds, 1, rows), r2 = Row8(s, lds, 2, rows),
+            r3 = Row8(s, lds, 3, rows), r4 = Row8(s, lds, 4, rows), r5 = Row8(s, lds, 5, rows),
+            r6 = Row8(s, lds, 6, rows), r7 = Row8(s, lds, 7, rows);
+        // Round 1: interleave row pairs within each 128-bit lane.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // Round 2: pairs of pairs; u lane L holds columns 4L + c of rows 0–3 (u0..u3) or 4–7 (u4..u7).
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Round 3: lane 0 of both halves is column c, lane 1 column 4 + c.
+        var mask = width == 8 ? default : Vector256.LessThan(Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f),
+            Vector256.Create((float)width));
+        Store8(d + 0 * (nint)ldd, Avx.Permute2x128(u0, u4, 0x20), width, mask);
+        Store8(d + 1 * (nint)ldd, Avx.Permute2x128(u1, u5, 0x20), width, mask);
+        Store8(d + 2 * (nint)ldd, Avx.Permute2x128(u2, u6, 0x20), width, mask);
+        Store8(d + 3 * (nint)ldd, Avx.Permute2x128(u3, u7, 0x20), width, mask);
+        Store8(d + 4 * (nint)ldd, Avx.Permute2x128(u0, u4, 0x31), width, mask);
+        Store8(d + 5 * (nint)ldd, Avx.Permute2x128(u1, u5, 0x31), width, mask);
+        Store8(d + 6 * (nint)ldd, Avx.Permute2x128(u2, u6, 0x31), width, mask);
+        Store8(d + 7 * (nint)ldd, Avx.Permute2x128(u3, u7, 0x31), width, mask);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row8(float* s, int lds, int r, int rows) =>
+        r < rows ? Vector256.Load(s + (nint)r * lds) : Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(float* d, Vector256<float> v, int width, Vector256<float> mask)
+    {
+        if (width == 8) v.Store(d);
+        else Avx.MaskStore(d, mask, v);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Row(float* s, int lds, int r, int rows) =>
         r < rows ? Vector512.Load(s + (nint)r * lds) : Vector512<float>.Zero;
@@ -112,7 +164,8 @@ internal static unsafe class Transpose
         }
         else
         {
-            for (int j = 0; j < width; j++) d[j] = v.GetElement(j);
+            var iota = Vector512.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f);
+            Avx512F.MaskStore(d, Vector512.LessThan(iota, Vector512.Create((float)width)), v);
         }
     }
 }

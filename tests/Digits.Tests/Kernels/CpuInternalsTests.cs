@@ -10,9 +10,13 @@ namespace Digits.Tests.Kernels;
 /// <summary>The CPU backend's building blocks: the SIMD transposing pack, the worker pool, the peak estimate.</summary>
 public sealed class CpuInternalsTests
 {
-    [Fact]
-    public unsafe void Transposing_pack_matches_the_definition()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public unsafe void Transposing_pack_matches_the_definition(bool wide)
     {
+        // wide: the AVX-512 16×16 blocks; not wide: the 256-bit 8×8 blocks the AVX2 kernels use (on a CPU without
+        // AVX2 both take the scalar loop, which this checks too).
         var random = new Random(4);
         foreach (int w in new[] { 6, 8, 12, 16, 32 })
             for (int rows = 0; rows <= w; rows += rows < 3 ? 1 : 5)
@@ -22,7 +26,7 @@ public sealed class CpuInternalsTests
                     float[] src = TestData.Uniform(random, Math.Max(1, rows) * lds);
                     float[] dst = new float[cols * w + 32];
                     Array.Fill(dst, float.NaN);
-                    fixed (float* s = src, d = dst) Transpose.Pack(s, lds, rows, cols, d, w);
+                    fixed (float* s = src, d = dst) Transpose.Pack(s, lds, rows, cols, d, w, wide);
                     for (int k = 0; k < cols; k++)
                         for (int r = 0; r < w; r++)
                         {
