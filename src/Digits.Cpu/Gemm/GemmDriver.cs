@@ -37,7 +37,15 @@ internal sealed unsafe class GemmDriver : ParallelWork
     private float[] _sharedArray = [];
     private float* _shared;
     private long _sharedStride;
-    private bool _packing;
+    private Mode _mode;
+    private bool _smallKByRows;
+
+    private enum Mode
+    {
+        Blocked,
+        PackA,
+        SmallK,
+    }
 
     public GemmDriver(SimdLevel simd, int threads, GemmBlocking blocking)
     {
@@ -59,6 +67,10 @@ internal sealed unsafe class GemmDriver : ParallelWork
 
     public GemmBlocking Blocking { get; }
 
+    /// <summary>Whether short-k products take <see cref="SmallK512"/> (on by default; the tests turn it off to
+    /// compare it with the packed path bit for bit).</summary>
+    internal bool SmallKEnabled { get; set; } = true;
+
     /// <summary>Bytes held by the pack buffers of every thread.</summary>
     public long WorkspaceBytes => _workspaces.Sum(w => w.Bytes);
 
@@ -75,6 +87,22 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
         int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
         int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
+        if (SmallKEnabled && Simd == SimdLevel.Avx512 && SmallK512.Applies(p))
+        {
+            // Short k, B k-major: no packing (bit-identical to the packed path). Chunks are bands of whole
+            // 4-row tiles, or of 64-column tiles when there are too few rows to go round.
+            _p = p;
+            _smallKByRows = p.M >= 4 * chunks;
+            if (chunks == 1) SmallK512.Compute(p, 0, p.M, 0, p.N);
+            else
+            {
+                _mode = Mode.SmallK;
+                pool.Run(this, chunks);
+                _mode = Mode.Blocked;
+            }
+            _p = default;
+            return;
+        }
         (_tm, _tn) = (1, 1);
         for (; chunks > 1; chunks--)
             if (ChooseGrid(chunks, p, panelsM, panelsN)) break;
@@ -93,9 +121,9 @@ internal sealed unsafe class GemmDriver : ParallelWork
             _sharedStride = (long)panelsM * Mr * kcEach;
             if (_sharedStride * blocksK > _sharedArray.Length - 16)
                 _shared = GemmWorkspace.Grow(ref _sharedArray, _sharedStride * blocksK);
-            _packing = true;
+            _mode = Mode.PackA;
             pool.Run(this, Math.Min(chunks, blocksK * panelsM));
-            _packing = false;
+            _mode = Mode.Blocked;
         }
         else
         {
@@ -117,9 +145,25 @@ internal sealed unsafe class GemmDriver : ParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int chunks, int thread)
     {
-        if (_packing)
+        if (_mode == Mode.PackA)
         {
             PackShared(chunk, chunks);
+            return;
+        }
+        if (_mode == Mode.SmallK)
+        {
+            if (_smallKByRows)
+            {
+                int tiles = (_p.M + 3) / 4;
+                SmallK512.Compute(_p, tiles * chunk / chunks * 4, Math.Min(_p.M, tiles * (chunk + 1) / chunks * 4), 0,
+                    _p.N);
+            }
+            else
+            {
+                int tiles = (_p.N + 63) / 64;
+                SmallK512.Compute(_p, 0, _p.M, tiles * chunk / chunks * 64,
+                    Math.Min(_p.N, tiles * (chunk + 1) / chunks * 64));
+            }
             return;
         }
         int im = chunk / _tn, jn = chunk % _tn;

@@ -39,6 +39,47 @@ public sealed class CpuInternalsTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public unsafe void Short_k_products_equal_the_packed_path_bit_for_bit(int threads)
+    {
+        // SmallK512 (K ≤ 16, B k-major: no packing) promises the packed micro-kernels' exact FMA chain, so turning
+        // it off must not change a single bit: NN and TN, partial tiles in both directions, bias and activations.
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            Assert.Skip("SmallK512 needs AVX-512; this CPU takes the packed path for every K");
+        using var backend = new CpuBackend(threads, SimdLevel.Avx512);
+        var random = new Random(11);
+        var shapes = new (int M, int N, int K)[]
+        {
+            (1, 1, 1), (3, 10, 10), (10, 30, 10), (30, 784, 10), (256, 1024, 10), (128, 128, 10), (7, 100, 16),
+            (5, 63, 3), (257, 65, 2), (4, 64, 16),
+        };
+        foreach (var (m, n, k) in shapes)
+            foreach (bool transA in new[] { false, true })
+                foreach (var act in new[] { Activation.Identity, Activation.Relu, Activation.Sigmoid })
+                {
+                    float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n),
+                        bias = TestData.Uniform(random, n);
+                    float[] Run(bool smallK)
+                    {
+                        var c = new float[m * n + 16];
+                        Array.Fill(c, float.NaN);
+                        backend.Gemm.SmallKEnabled = smallK;
+                        fixed (float* ap = a, bp = b, cp = c, zp = bias)
+                            backend.Gemm.Multiply(backend.Pool, new GemmProblem(m, n, k, ap, transA ? m : k, transA,
+                                bp, n, false, cp, n, act == Activation.Identity ? null : zp, act));
+                        return c;
+                    }
+                    float[] packed = Run(false), direct = Run(true);
+                    for (int i = 0; i < m * n; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(direct[i]),
+                            $"{m}×{n}×{k} transA={transA} {act}: C[{i / n},{i % n}] = {direct[i]}, packed path {packed[i]}");
+                    Assert.True(float.IsNaN(direct[m * n]), $"{m}×{n}×{k}: wrote past C");
+                }
+        backend.Gemm.SmallKEnabled = true;
+    }
+
+    [Theory]
     [InlineData(false, false, Activation.Identity)]
     [InlineData(true, true, Activation.Relu)]
     [InlineData(true, true, Activation.Sigmoid)]
