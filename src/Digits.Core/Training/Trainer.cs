@@ -59,7 +59,17 @@ public sealed class Trainer
 
     /// <summary>Where the run is, for error messages: "allocating buffers", "epoch 3, step 120 of 469",
     /// "evaluating after epoch 3".</summary>
-    public string Phase { get; private set; } = "not started";
+    public string Phase
+    {
+        get => _stepEpoch > 0 ? $"epoch {_stepEpoch}, step {_step} of {_steps}" : _phase;
+        private set => (_phase, _stepEpoch) = (value, 0);
+    }
+
+    private string _phase = "not started";
+
+    // The step being taken, kept as numbers: the string is built only when someone asks (an error message), not
+    // formatted and allocated on every step (a nielsen epoch takes 6000 steps of under 20 µs).
+    private int _stepEpoch, _step, _steps;
 
     /// <summary>Whether to evaluate after every epoch (default). Benchmarks turn it off: the epoch reports then
     /// carry NaN test figures, and only the final test evaluation runs.</summary>
@@ -288,7 +298,7 @@ public sealed class Trainer
                         }
                         throw new OperationCanceledException(cancellation);
                     }
-                    Phase = $"epoch {epoch + 1}, step {s + 1} of {stepsPerEpoch}";
+                    (_stepEpoch, _step, _steps) = (epoch + 1, s + 1, stepsPerEpoch);
                     int start = s * batchSize, batch = Math.Min(batchSize, train.Count - start);
                     lr = scheduleHost[3 * s];
                     if (batch < batchSize)
