@@ -45,7 +45,6 @@ internal sealed unsafe class GemmDriver : ParallelWork
         Blocked,
         PackA,
         SmallK,
-        SmallM,
     }
 
     public GemmDriver(SimdLevel simd, int threads, GemmBlocking blocking)
@@ -88,21 +87,6 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
         int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
         int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
-        if (Simd == SimdLevel.Avx512 && SmallM512.Applies(p))
-        {
-            // A forward pass of a few rows: dot products, no packing. Chunks are bands of 4-column tiles.
-            _p = p;
-            chunks = Math.Min(chunks, (p.N + 3) / 4);
-            if (chunks <= 1) SmallM512.Compute(p, 0, p.N);
-            else
-            {
-                _mode = Mode.SmallM;
-                pool.Run(this, chunks);
-                _mode = Mode.Blocked;
-            }
-            _p = default;
-            return;
-        }
         if (SmallKEnabled && Simd == SimdLevel.Avx512 && SmallK512.Applies(p))
         {
             // Short k, B k-major: no packing (bit-identical to the packed path). Chunks are bands of whole
@@ -164,12 +148,6 @@ internal sealed unsafe class GemmDriver : ParallelWork
         if (_mode == Mode.PackA)
         {
             PackShared(chunk, chunks);
-            return;
-        }
-        if (_mode == Mode.SmallM)
-        {
-            int tiles = (_p.N + 3) / 4;
-            SmallM512.Compute(_p, tiles * chunk / chunks * 4, Math.Min(_p.N, tiles * (chunk + 1) / chunks * 4));
             return;
         }
         if (_mode == Mode.SmallK)
