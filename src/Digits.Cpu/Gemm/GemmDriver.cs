@@ -38,7 +38,6 @@ internal sealed unsafe class GemmDriver : ParallelWork
     private float* _shared;
     private long _sharedStride;
     private Mode _mode;
-    private bool _smallKByRows;
 
     private enum Mode
     {
@@ -67,6 +66,9 @@ internal sealed unsafe class GemmDriver : ParallelWork
 
     public GemmBlocking Blocking { get; }
 
+    /// <summary>The AVX-512 kernels (and packs) run; else the 256-bit ones.</summary>
+    private bool Wide => Simd == SimdLevel.Avx512;
+
     /// <summary>Whether short-k products take <see cref="SmallK512"/> (on by default; the tests turn it off to
     /// compare it with the packed path bit for bit).</summary>
     internal bool SmallKEnabled { get; set; } = true;
@@ -92,7 +94,6 @@ internal sealed unsafe class GemmDriver : ParallelWork
             // Short k, B k-major: no packing (bit-identical to the packed path). Chunks are bands of whole
             // 4-row tiles, or of 64-column tiles when there are too few rows to go round.
             _p = p;
-            _smallKByRows = p.M >= 4 * chunks;
             if (chunks == 1) SmallK512.Compute(p, 0, p.M, 0, p.N);
             else
             {
@@ -110,7 +111,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
         // now, on the caller: they grow on a shape's first call and never inside a worker.
         var (blocksK, kcEach) = KBlock(p.K);
         int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
-        long aFloats = (long)Math.Min(Blocking.Mc, rows) * kcEach;
+        long aFloats = chunks > 1 ? 0 : (long)Math.Min(Blocking.Mc, rows) * kcEach; // split: A is packed shared
         long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
         for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
             _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
@@ -152,7 +153,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
         }
         if (_mode == Mode.SmallK)
         {
-            if (_smallKByRows)
+            if (_p.M >= 4 * chunks) // enough 4-row tiles to go round, else bands of 64-column tiles
             {
                 int tiles = (_p.M + 3) / 4;
                 SmallK512.Compute(_p, tiles * chunk / chunks * 4, Math.Min(_p.M, tiles * (chunk + 1) / chunks * 4), 0,
@@ -188,7 +189,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
             int count = Math.Min(end - first, panelsM - panel);
             int k0 = kb * kcEach, kc = Math.Min(kcEach, _p.K - k0), m0 = panel * Mr;
             Packing.PackA(_p.A, _p.Lda, _p.TransA, m0, Math.Min(count * Mr, _p.M - m0), k0, kc, Mr,
-                _shared + kb * _sharedStride + (nint)m0 * kc, Simd == SimdLevel.Avx512);
+                _shared + kb * _sharedStride + (nint)m0 * kc, Wide);
             first += count;
         }
     }
@@ -223,7 +224,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 bool last = kb == blocksK - 1;
                 var epilogue = new TileEpilogue(kb > 0, last ? p.Bias : null,
                     last ? p.Activation : Activation.Identity);
-                Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B, Simd == SimdLevel.Avx512);
+                Packing.PackB(p.B, p.Ldb, p.TransB, k0, kc, jc, nc, Nr, ws.B, Wide);
                 for (int ic = m0; ic < m1; ic += Blocking.Mc)
                 {
                     int mc = Math.Min(Blocking.Mc, m1 - ic);
@@ -234,7 +235,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
                     }
                     else
                     {
-                        Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A, Simd == SimdLevel.Avx512);
+                        Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A, Wide);
                         a = ws.A;
                     }
                     MacroKernel(p, ws, a, ic, mc, jc, nc, kc, epilogue);

@@ -65,14 +65,8 @@ public sealed class StepCaptureTests
     [InlineData(OptimizerKind.Sgd)]
     public void Training_with_a_recorded_step_equals_plain_launches_bit_for_bit(OptimizerKind optimizer)
     {
-        var options = Options(optimizer);
-        using var plain = new ReferenceBackend();
-        var expected = Train(plain, options);
         using var recording = new RecordingBackend();
-        var notices = new List<string>();
-        var graphed = Train(recording, options, notices);
-        Assert.Empty(notices);
-        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(graphed.Model.Parameters),
+        var (expected, graphed) = PlainAndRecorded(recording, Options(optimizer),
             "replaying one recorded step changed the weights: some op of the step takes a per-step value from the host");
         Assert.Equal(expected.History[^1].TrainLoss, graphed.History[^1].TrainLoss);
         // 3 epochs of 20 full steps and a partial one: the first full step warms up, one is recorded (then replayed),
@@ -81,6 +75,21 @@ public sealed class StepCaptureTests
         Assert.Equal(59, recording.Replays);
         Assert.True(graphed.LaunchesPerStep < expected.LaunchesPerStep / 3,
             $"{graphed.LaunchesPerStep:0.00} launches per step with the graph, {expected.LaunchesPerStep:0.00} without");
+    }
+
+    /// <summary>Trains with <paramref name="options"/> on the reference backend and on <paramref name="recording"/>,
+    /// and asserts that the recorded run printed no notice and ended on the plain run's weights bit for bit
+    /// (<paramref name="because"/> otherwise).</summary>
+    private static (TrainingResult Plain, TrainingResult Recorded) PlainAndRecorded(RecordingBackend recording,
+        TrainingOptions options, string because)
+    {
+        using var plain = new ReferenceBackend();
+        var expected = Train(plain, options);
+        var notices = new List<string>();
+        var graphed = Train(recording, options, notices);
+        Assert.Empty(notices);
+        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(graphed.Model.Parameters), because);
+        return (expected, graphed);
     }
 
     [Fact]
@@ -93,13 +102,8 @@ public sealed class StepCaptureTests
             Dropout = new DropoutRates([0.5f]), InputDropout = 0.2f, MaxNorm = 2f,
             Augment = new AugmentOptions { Affine = true, Elastic = true },
         };
-        using var plain = new ReferenceBackend();
-        var expected = Train(plain, options);
         using var recording = new RecordingBackend();
-        var notices = new List<string>();
-        var graphed = Train(recording, options, notices);
-        Assert.Empty(notices);
-        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(graphed.Model.Parameters),
+        PlainAndRecorded(recording, options,
             "replaying one recorded step changed the weights: a regularizer takes a per-step value from the host");
         Assert.Equal(1, recording.Recordings);
         Assert.Equal(59, recording.Replays);
