@@ -1,9 +1,4 @@
-using Digits.Gpu.Kernels;
-using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
+using Digits.Gpu.Inspection;
 using Xunit;
 
 namespace Digits.Tests.Gpu;
@@ -16,35 +11,10 @@ namespace Digits.Tests.Gpu;
 /// </summary>
 public sealed class PtxCompileTests
 {
-    private static readonly Lazy<Context> Shared = new(() =>
-        Context.Create(b => b.EnableAlgorithms().Optimize(OptimizationLevel.O2)));
-
     public static TheoryData<string> Architectures => new() { "sm_80", "sm_90" };
 
-    private static Dictionary<string, string> CompileAll(string architecture, out List<string> failures)
-    {
-        var arch = architecture == "sm_90" ? CudaArchitecture.SM_90 : CudaArchitecture.SM_80;
-        using var backend = new PTXBackend(Shared.Value, new CudaCapabilityContext(arch), arch,
-            CudaInstructionSet.ISA_80, null);
-        var ptx = new Dictionary<string, string>();
-        failures = [];
-        foreach (var (method, grouped) in KernelSet.All)
-        {
-            string name = $"{method.DeclaringType!.Name}.{method.Name}";
-            try
-            {
-                var entry = grouped
-                    ? EntryPointDescription.FromExplicitlyGroupedKernel(method)
-                    : EntryPointDescription.FromImplicitlyGroupedKernel(method);
-                ptx[method.Name] = ((PTXCompiledKernel)backend.Compile(entry, default)).PTXAssembly;
-            }
-            catch (Exception e)
-            {
-                failures.Add($"{name}: {e.GetType().Name}: {e.Message}{(e.InnerException is null ? "" : " (" + e.InnerException.Message + ")")}");
-            }
-        }
-        return ptx;
-    }
+    private static Dictionary<string, string> CompileAll(string architecture, out IReadOnlyList<string> failures) =>
+        OfflinePtx.CompileAll(architecture, out failures).ToDictionary(k => k.Name, k => k.Ptx);
 
     [Theory]
     [MemberData(nameof(Architectures))]
