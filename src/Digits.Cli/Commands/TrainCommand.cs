@@ -86,7 +86,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         var spec = settings.Spec(data.Train.Features, data.Train.Classes);
         var options = settings.Training;
-        if (resume?.State is { } saved && (saved.Model.Spec.ToString() != spec.ToString() || saved.TrainImages != data.Train.Count))
+        if (resume?.State is { } saved &&
+            (saved.Model.Spec.ToString() != spec.ToString() || saved.TrainImages != data.Train.Count))
             throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
                                      $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
                                      $"{data.Train.Count}");
@@ -129,8 +130,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }
         catch (TrainingDivergedException e)
         {
-            throw new RuntimeFailureException($"{e.Description}; try a smaller {Lr} (e.g. {Lr} " +
-                $"{e.SuggestedLearningRate.ToString("g3", CultureInfo.InvariantCulture)}); no model was saved{Unchanged(output)}");
+            string lower = e.SuggestedLearningRate.ToString("g3", CultureInfo.InvariantCulture);
+            throw new RuntimeFailureException($"{e.Description}; try a smaller {Lr} (e.g. {Lr} {lower}); no model was " +
+                                              $"saved{Unchanged(output)}");
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
@@ -148,7 +150,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         if (checkpoints?.InterruptCheckpoint is var (file, position))
         {
-            stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was saved{Unchanged(output)}");
+            stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was " +
+                             $"saved{Unchanged(output)}");
             stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
         }
         else

@@ -44,9 +44,9 @@ public static class DataLocator
     /// <summary><see cref="DataLocation.Source"/> when the folder was given to <see cref="Resolve"/>.</summary>
     public const string GivenFolder = $"{nameof(DataLocator)}.{nameof(Resolve)}(folder)";
 
-    /// <summary>The root for this run: <paramref name="folder"/> when given. <paramref name="environment"/> and <paramref name="windows"/> replace the
-    /// process environment and OS for tests. Relative paths are made absolute against the working directory.
-    /// </summary>
+    /// <summary>The root for this run: <paramref name="folder"/> when given. <paramref name="environment"/> and
+    /// <paramref name="windows"/> replace the process environment and OS for tests. Relative paths are made absolute
+    /// against the working directory.</summary>
     public static DataLocation Resolve(string? folder, Func<string, string?>? environment = null,
         bool? windows = null)
     {

@@ -172,7 +172,8 @@ public sealed class Trainer
 
         Phase = $"evaluating after epoch {epoch}";
         var evalClock = Stopwatch.StartNew();
-        var valEval = run.Validation is null || !EvaluateEachEpoch ? null : Evaluator.Evaluate(run.Network, run.Validation, false);
+        var valEval = run.Validation is null || !EvaluateEachEpoch
+            ? null : Evaluator.Evaluate(run.Network, run.Validation, withPredictions: false);
         var testEval = EvaluateEachEpoch ? Evaluator.Evaluate(run.Network, run.Test, withPredictions: false) : null;
         var report = new EpochReport(epoch, trainLoss, correct / (double)images, valEval?.Loss, valEval?.Accuracy,
             testEval?.Loss ?? double.NaN, testEval?.Accuracy ?? double.NaN, progress.Seconds, progress.ImagesPerSecond,

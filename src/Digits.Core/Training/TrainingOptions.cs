@@ -85,17 +85,20 @@ public sealed record TrainingOptions
             throw new ArgumentException($"{Name(nameof(LearningRate))} must be a positive number, got {LearningRate}");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
             throw new ArgumentException($"{Name(nameof(WeightDecay))} must be ≥ 0, got {WeightDecay}");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"{Name(nameof(Momentum))} must be in [0, 1), got {Momentum}");
+        if (!(Momentum >= 0 && Momentum < 1))
+            throw new ArgumentException($"{Name(nameof(Momentum))} must be in [0, 1), got {Momentum}");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
             throw new ArgumentException($"Adam's betas must be in [0, 1), got {Beta1} and {Beta2}");
         if (!(Epsilon > 0)) throw new ArgumentException($"Adam's epsilon must be positive, got {Epsilon}");
         if (StepEpochs < 1) throw new ArgumentException($"{Name(nameof(StepEpochs))} must be at least 1, got {StepEpochs}");
         if (!(InputDropout >= 0 && InputDropout < 1))
             throw new ArgumentException($"{Name(nameof(InputDropout))} must be in [0, 1), got {InputDropout}");
-        if (!(MaxNorm >= 0) || !float.IsFinite(MaxNorm)) throw new ArgumentException($"{Name(nameof(MaxNorm))} must be ≥ 0, got {MaxNorm}");
+        if (!(MaxNorm >= 0) || !float.IsFinite(MaxNorm))
+            throw new ArgumentException($"{Name(nameof(MaxNorm))} must be ≥ 0, got {MaxNorm}");
         Augment?.Validate();
         if (Dropout is not null) _ = new DropoutRates(Dropout.Values);
-        if (!(StepGamma > 0 && StepGamma <= 1)) throw new ArgumentException($"{Name(nameof(StepGamma))} must be in (0, 1], got {StepGamma}");
+        if (!(StepGamma > 0 && StepGamma <= 1))
+            throw new ArgumentException($"{Name(nameof(StepGamma))} must be in (0, 1], got {StepGamma}");
     }
 
     /// <summary>"TrainingOptions.LearningRate" for "LearningRate": how messages name a property.</summary>

@@ -55,7 +55,8 @@ internal sealed class TrainingRun : IDisposable
         (Epoch, StepInEpoch, StepsTaken) = (resume?.Epoch ?? 0, resume?.StepInEpoch ?? 0, resume?.StepsTaken ?? 0);
         _history = [.. resume?.History ?? []];
         TrainingSeconds = resume?.TrainingSeconds ?? 0;
-        _shuffle = resume is null ? SeededRandom.ForPurpose(options.Seed, "shuffle") : SeededRandom.FromState(resume.ShuffleState);
+        _shuffle = resume is null
+            ? SeededRandom.ForPurpose(options.Seed, "shuffle") : SeededRandom.FromState(resume.ShuffleState);
         _shuffleAtEpochStart = _shuffle.State;
         try
         {

@@ -42,7 +42,8 @@ public sealed class FlagNamesTests : IDisposable
             var members = type.GetMember(m.Groups[2].Value, BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance);
             Assert.True(members.Length > 0, $"{libraryName}: {type.Name} has no public {m.Groups[2].Value}");
             if (m.Groups[3].Success)
-                Assert.True(members.OfType<MethodInfo>().Any(method => method.GetParameters().Any(p => p.Name == m.Groups[3].Value)),
+                Assert.True(members.OfType<MethodInfo>()
+                        .Any(method => method.GetParameters().Any(p => p.Name == m.Groups[3].Value)),
                     $"{libraryName}: no {type.Name}.{m.Groups[2].Value} takes a parameter {m.Groups[3].Value}");
             string typed = flag.Split(' ')[^1];
             Assert.True(VerbFlags.Contains(typed), $"{libraryName} → {flag}: no verb takes {typed}");

@@ -26,7 +26,8 @@ internal static class StringLiterals
         {
             char c = s[i];
             if (c == '/' && At(s, i + 1) == '/') i = EndOfLine(s, i);
-            else if (c == '/' && At(s, i + 1) == '*') i = s.IndexOf("*/", i + 2, StringComparison.Ordinal) is var e and >= 0 ? e + 2 : s.Length;
+            else if (c == '/' && At(s, i + 1) == '*')
+                i = s.IndexOf("*/", i + 2, StringComparison.Ordinal) is var e and >= 0 ? e + 2 : s.Length;
             else if (c == '\'') i = AfterCharLiteral(s, i);
             else if (c is '"' or '$' or '@' && StringStart(s, i) is { } start)
             {
