@@ -72,20 +72,21 @@ public static class Program
                 _ => ExitCodes.UsageOrInput,
             };
         }
+        // The library's messages inside these name its properties; FlagNames turns them into the flags users type.
         catch (UsageException e)
         {
-            stderr.WriteLine($"digits: {e.Message}");
+            stderr.WriteLine($"digits: {FlagNames.Speak(e.Message)}");
             return ExitCodes.UsageOrInput;
         }
         catch (RuntimeFailureException e)
         {
-            stderr.WriteLine($"digits: {e.Message}");
+            stderr.WriteLine($"digits: {FlagNames.Speak(e.Message)}");
             return ExitCodes.RuntimeFailure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything unforeseen: one line for the user, the stack trace only when asked for.
-            stderr.WriteLine($"digits: unexpected {e.GetType().Name}: {e.Message}" +
+            stderr.WriteLine($"digits: unexpected {e.GetType().Name}: {FlagNames.Speak(e.Message)}" +
                              (Environment.GetEnvironmentVariable("DIGITS_DEBUG") is "1" ? $"\n{e}" : " (set DIGITS_DEBUG=1 for details)"));
             return ExitCodes.RuntimeFailure;
         }

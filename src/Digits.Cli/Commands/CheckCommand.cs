@@ -98,7 +98,7 @@ internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed: {e.Message}");
+            stderr.WriteLine($"digits: {device.Backend.Name} failed: {FlagNames.Speak(e.Message)}");
             return ExitCodes.RuntimeFailure;
         }
         stdout.WriteLine(failures == 0 ? "all kernels agree with the reference" : $"{failures} kernel(s) disagree with the reference");

@@ -7,7 +7,8 @@ namespace Digits.Cli.Commands;
 internal static class DataLoading
 {
     /// <summary>Loads the splits, reporting download progress to <paramref name="stderr"/>.</summary>
-    /// <exception cref="UsageException">the data is missing, malformed or the split is impossible.</exception>
+    /// <exception cref="UsageException">the data is missing, malformed or the split is impossible (the message may
+    /// name the library's properties, which <see cref="FlagNames.Speak"/> turns into flags).</exception>
     public static DatasetSplits Load(DatasetSpec spec, string? dataFolder, bool allowDownload, int validation, ulong seed,
         TextWriter stderr, CancellationToken cancel)
     {
@@ -17,15 +18,22 @@ internal static class DataLoading
             return DatasetLoader.Load(spec, location, allowDownload, new DownloadReporter(stderr), validation, seed,
                 cancel: cancel);
         }
-        catch (Exception e) when (e is DataUnavailableException or DataFormatException or IOException)
+        catch (DataUnavailableException e)
+        {
+            throw new UsageException(Explain(e));
+        }
+        catch (Exception e) when (e is DataFormatException or IOException or ArgumentOutOfRangeException)
         {
             throw new UsageException(e.Message);
         }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw new UsageException(e.Message.Split(" (Parameter")[0]);
-        }
     }
+
+    /// <summary>What is missing and how to fix it from the command line (a catalog dataset's files: the
+    /// <c>--data</c> folder, or <c>digits download</c> on another machine).</summary>
+    public static string Explain(DataUnavailableException e) => e.Dataset is not { } info ? e.Message
+        : $"{e.Problem} To fix: point {FlagNames.For(DataLocator.GivenFolder)} DIR or {DataLocator.EnvironmentVariable} " +
+          $"at a folder holding {DataUnavailableException.FolderContents(info)}, or run `digits download {info.Name}` on a " +
+          $"connected machine and copy its {info.Folder} folder here.";
 }
 
 /// <summary>Prints download progress (bytes and rate) at most a few times a second, and once at the end.</summary>

@@ -24,7 +24,7 @@ internal sealed class DownloadCommand(DownloadVerb verb, TextWriter stdout, Text
             }
             catch (DataUnavailableException e)
             {
-                throw new UsageException(e.Message);
+                throw new UsageException(DataLoading.Explain(e));
             }
             foreach (var note in files.Notes) stdout.WriteLine(note);
             stdout.WriteLine($"{info.Name}: all four files present in {location.DownloadFolder(info)}");

@@ -30,7 +30,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed during evaluation: {e.Message}");
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during evaluation: {FlagNames.Speak(e.Message)}");
             return ExitCodes.RuntimeFailure;
         }
         var metrics = result.ClassMetrics();

@@ -186,7 +186,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed during prediction: {e.Message}");
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during prediction: {FlagNames.Speak(e.Message)}");
             return null;
         }
         return Enumerable.Range(0, n).Select(k => Probabilities(outputs.AsSpan(k * classes, classes), model.Spec.Loss)).ToArray();

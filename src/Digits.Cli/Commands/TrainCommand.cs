@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Digits.Cli.Verbs;
+using Digits.Core.Backends;
 using Digits.Core.Data;
 using Digits.Core.Model;
 using Digits.Core.Training;
@@ -15,19 +16,14 @@ namespace Digits.Cli.Commands;
 /// </summary>
 internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter stderr)
 {
+    private readonly Stopwatch _total = Stopwatch.StartNew();
+
     public int Run()
     {
-        var total = Stopwatch.StartNew();
-        var resume = verb.Resume is { } resumeDir ? CheckpointFolder.Load(resumeDir, stderr) : null;
-        var settings = resume is null
-            ? TrainSettings.Resolve(verb)
-            : TrainSettings.ForResume(verb, Path.GetFileName(resume.Path), resume.Metadata.GetValueOrDefault("settings"));
-        if (verb.Report is { } reportFolder) ReportCommand.CheckFolder(reportFolder, "--report");
-        if (resume is not null && resume.State.Options != settings.Training)
-            throw new UsageException($"--resume: {Path.GetFileName(resume.Path)}: its recorded settings and its training " +
-                                     "options disagree; the file is damaged (an older checkpoint may still be whole)");
-        using var checkpoints = (verb.Checkpoint ?? verb.Resume) is { } checkpointDir
-            ? CheckpointFolder.Open(checkpointDir, verb.Checkpoint is null ? "resume" : "checkpoint")
+        var resume = verb.Resume is { } resumeFolder ? CheckpointFolder.Load(resumeFolder, stderr) : null;
+        var settings = Settings(resume);
+        using var checkpoints = (verb.Checkpoint ?? verb.Resume) is { } folder
+            ? CheckpointFolder.Open(folder, verb.Checkpoint is null ? "resume" : "checkpoint")
             : null;
         bool liveBar = !verb.Json && !verb.Quiet && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         var bar = liveBar ? new LiveProgress() : null;
@@ -36,119 +32,179 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         using var interrupt = new InterruptSignal();
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         report.Info($"device: {device.Explanation}");
+        var data = Data(settings, report, interrupt.Token);
+        var model = StartingModel(settings, data, resume, report, checkpoints);
+        var trainer = new Trainer(device.Backend, settings.Training)
+        {
+            Progress = bar is null ? null : bar.Update,
+            SaveCheckpoint = checkpoints is null ? null : state => checkpoints.Save(state, CheckpointMetadata(settings),
+                interrupt.Token.IsCancellationRequested, stderr),
+        };
+        trainer.EpochCompleted += r => report.Epoch(r, settings.Training.Epochs);
+        trainer.Notice += n => stderr.WriteLine($"digits: {FlagNames.Speak(n)}");
+        var result = Train(trainer, device.Backend, model, resume, data, settings.Output, bar, interrupt);
+        if (result is null) return Interrupted(checkpoints, settings.Output);
+        WarnIfNotLearning(result, data.Train.Classes, settings.Training.LearningRate);
+        AddMetadata(result.Model, settings, data, result, device.Backend.Name);
+        if (!Save(result.Model, settings.Output, checkpoints)) return ExitCodes.RuntimeFailure;
+        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
+        PrintResult(result, settings, data, resume, device.Backend, report);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Settings: the flags resolved, or those a resumed run recorded (with the flags given now checked
+    /// against them).</summary>
+    /// <exception cref="UsageException">a flag is out of range, or the checkpoint disagrees with itself.</exception>
+    private TrainSettings Settings(LoadedCheckpoint? resume)
+    {
+        var settings = resume is null
+            ? TrainSettings.Resolve(verb)
+            : TrainSettings.ForResume(verb, Path.GetFileName(resume.Path), resume.Metadata.GetValueOrDefault("settings"));
+        if (verb.Report is { } reportFolder) ReportCommand.CheckFolder(reportFolder, "--report");
+        if (resume is not null && resume.State.Options != settings.Training)
+            throw new UsageException($"--resume: {Path.GetFileName(resume.Path)}: its recorded settings and its training " +
+                                     "options disagree; the file is damaged (an older checkpoint may still be whole)");
+        return settings;
+    }
+
+    /// <summary>Data: the splits loaded (downloaded when allowed) and described.</summary>
+    private DatasetSplits Data(TrainSettings settings, Reporter report, CancellationToken cancel)
+    {
         var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
-            settings.Training.Seed, stderr, interrupt.Token);
+            settings.Training.Seed, stderr, cancel);
         foreach (var note in data.Notes) report.Info($"data: {note}");
         report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
                     (data.Validation is { } v ? $", {v.Count} for validation" : "") +
                     $", {data.Test.Name} {data.Test.Count} for testing");
+        return data;
+    }
+
+    /// <summary>The model to start from (initialized, or the checkpoint's), and the lines that describe the run.</summary>
+    /// <exception cref="UsageException">the checkpoint was made for another model or training set.</exception>
+    private static MlpModel StartingModel(TrainSettings settings, DatasetSplits data, LoadedCheckpoint? resume,
+        Reporter report, CheckpointFolder? checkpoints)
+    {
         var spec = settings.Spec(data.Train.Features, data.Train.Classes);
         var options = settings.Training;
-        if (resume is not null)
-        {
-            var saved = resume.State;
-            if (saved.Model.Spec.ToString() != spec.ToString() || saved.TrainImages != data.Train.Count)
-                throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
-                                         $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
-                                         $"{data.Train.Count}");
-        }
+        if (resume?.State is { } saved &&
+            (saved.Model.Spec.ToString() != spec.ToString() || saved.TrainImages != data.Train.Count))
+            throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
+                                     $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
+                                     $"{data.Train.Count}");
         var model = resume?.State.Model ?? MlpModel.Initialize(spec, options.Seed);
         report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
                     (settings.Preset is { } p ? $" (preset {p})" : ""));
-        report.Info($"training: {Describe(options)}, {Plural(options.Epochs, "epoch")}, mini-batch {options.BatchSize}, " +
-                    $"seed {options.Seed}");
-        if (resume is not null)
-            report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
-        if (checkpoints is not null)
-            report.Info($"checkpoints: after every epoch into {checkpoints.Path}");
-        var checkpointMetadata = new Dictionary<string, string>
-        {
-            ["settings"] = settings.ToFlagsJson(), ["dataset"] = settings.Dataset.ToString()!,
-        };
-        var trainer = new Trainer(device.Backend, options)
-        {
-            Progress = bar is null ? null : bar.Update,
-            SaveCheckpoint = checkpoints is null ? null : state =>
-                checkpoints.Save(state, checkpointMetadata, interrupt.Token.IsCancellationRequested, stderr),
-        };
-        trainer.EpochCompleted += r => report.Epoch(r, options.Epochs);
-        trainer.Notice += n => stderr.WriteLine($"digits: {n}");
-        // For failure messages: an existing model file is never touched by a run that does not finish.
-        string Unchanged() => File.Exists(settings.Output) ? $" ({settings.Output} is unchanged)" : "";
-        TrainingResult result;
+        report.Info($"training: {OptionsText.Describe(options)}, {OptionsText.Plural(options.Epochs, "epoch")}, " +
+                    $"mini-batch {options.BatchSize}, seed {options.Seed}");
+        if (resume is not null) report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
+        if (checkpoints is not null) report.Info($"checkpoints: after every epoch into {checkpoints.Path}");
+        return model;
+    }
+
+    /// <summary>What a checkpoint records beside the training state, for <c>--resume</c>.</summary>
+    private static Dictionary<string, string> CheckpointMetadata(TrainSettings settings) => new()
+    {
+        ["settings"] = settings.ToFlagsJson(), ["dataset"] = settings.Dataset.ToString()!,
+    };
+
+    /// <summary>Run: trains (or resumes) with the bar on screen when there is one; null when interrupted.</summary>
+    /// <exception cref="UsageException">the run does not fit one buffer (before training starts).</exception>
+    /// <exception cref="RuntimeFailureException">training diverged or the device failed; no model was saved.</exception>
+    private static TrainingResult? Train(Trainer trainer, IBackend backend, MlpModel model, LoadedCheckpoint? resume,
+        DatasetSplits data, string output, LiveProgress? bar, InterruptSignal interrupt)
+    {
         try
         {
             TrainingResult Go() => resume is null
                 ? trainer.Train(model, data.Train, data.Validation, data.Test, interrupt.Token)
                 : trainer.Resume(resume.State, data.Train, data.Validation, data.Test, interrupt.Token);
-            result = bar is null ? Go() : bar.Run(Go);
+            return bar is null ? Go() : bar.Run(Go);
         }
         catch (OperationCanceledException) when (interrupt.Token.IsCancellationRequested)
         {
-            if (checkpoints?.InterruptCheckpoint is var (file, position))
-            {
-                stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was saved{Unchanged()}");
-                stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
-            }
-            else
-                stderr.WriteLine($"digits: interrupted; no model was saved{Unchanged()}" +
-                                 (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
-            return ExitCodes.Interrupted;
+            return null;
         }
         catch (ArgumentException e) when (trainer.Phase.StartsWith("uploading", StringComparison.Ordinal))
         {
-            throw new UsageException(e.Message.Split(" (Parameter")[0]);
+            throw new UsageException(e.Message);
         }
         catch (TrainingDivergedException e)
         {
-            stderr.WriteLine($"digits: {e.Message}; no model was saved{Unchanged()}");
-            return ExitCodes.RuntimeFailure;
+            string lower = e.SuggestedLearningRate.ToString("g3", CultureInfo.InvariantCulture);
+            throw new RuntimeFailureException($"{e.Description}; try a smaller {Lr} (e.g. {Lr} {lower}); no model was " +
+                                              $"saved{Unchanged(output)}");
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
-            stderr.WriteLine($"digits: {device.Backend.Name} failed in {trainer.Phase}: {e.Message}; no model was saved{Unchanged()}");
-            return ExitCodes.RuntimeFailure;
+            throw new RuntimeFailureException($"{backend.Name} failed in {trainer.Phase}: {e.Message}; no model was " +
+                                              $"saved{Unchanged(output)}");
         }
-        var test = result.Test;
-        var trained = result.Model;
-        WarnIfNotLearning(result, data.Train.Classes, options.LearningRate);
-        AddMetadata(trained, settings, data, result, device.Backend.Name);
+    }
+
+    private static string Lr => FlagNames.For<TrainingOptions>(nameof(TrainingOptions.LearningRate));
+
+    /// <summary>For failure messages: an existing model file is never touched by a run that does not finish.</summary>
+    private static string Unchanged(string output) => File.Exists(output) ? $" ({output} is unchanged)" : "";
+
+    private int Interrupted(CheckpointFolder? checkpoints, string output)
+    {
+        if (checkpoints?.InterruptCheckpoint is var (file, position))
+        {
+            stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was " +
+                             $"saved{Unchanged(output)}");
+            stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
+        }
+        else
+            stderr.WriteLine($"digits: interrupted; no model was saved{Unchanged(output)}" +
+                             (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
+        return ExitCodes.Interrupted;
+    }
+
+    /// <summary>Save: writes the model atomically; false (with the reason and what is left) when the disk refused.</summary>
+    private bool Save(MlpModel trained, string output, CheckpointFolder? checkpoints)
+    {
         try
         {
-            ModelFile.Save(settings.Output, trained);
+            ModelFile.Save(output, trained);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Checked before training (folder, name, file kind), so what is left is the disk itself: full, or gone.
-            stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(settings.Output)}: " +
-                             $"{OutputFile.Reason(e)}; " + (File.Exists(settings.Output)
-                                 ? $"the previous {settings.Output} is intact" : "no model was saved"));
+            stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(output)}: " +
+                             $"{OutputFile.Reason(e)}; " + (File.Exists(output)
+                                 ? $"the previous {output} is intact" : "no model was saved"));
             if (checkpoints?.Written > 0)
                 stderr.WriteLine($"digits: the run is checkpointed in {checkpoints.Path}: {checkpoints.ResumeCommand} " +
                                  "--output FILE finishes from there and saves the model elsewhere");
-            return ExitCodes.RuntimeFailure;
+            return false;
         }
-        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
-        string accuracy = $"{test.Accuracy:0.00%} ({test.Correct}/{test.Count})";
-        string? reportPath = verb.Report is null ? null : ReportCommand.Write(device.Backend, trained,
+    }
+
+    /// <summary>Report: the test result, the times and where the model (and the HTML report) went.</summary>
+    private void PrintResult(TrainingResult result, TrainSettings settings, DatasetSplits data, LoadedCheckpoint? resume,
+        IBackend backend, Reporter report)
+    {
+        var test = result.Test;
+        string? reportPath = verb.Report is null ? null : ReportCommand.Write(backend, result.Model,
             Path.GetFileName(settings.Output), Report.ReportData.HistoryFromReports(result.History), data.Test, verb.Report);
+        string saved = Path.GetFullPath(settings.Output);
         if (report.Json)
+        {
             report.Object(new
             {
                 summary = true, test_loss = test.Loss, test_accuracy = test.Accuracy, seconds = result.TrainingSeconds,
-                total_seconds = total.Elapsed.TotalSeconds,
-                images_per_second = data.Train.Count * (double)options.Epochs / result.TrainingSeconds,
-                epochs = options.Epochs, device = device.Backend.Name, model = Path.GetFullPath(settings.Output),
+                total_seconds = _total.Elapsed.TotalSeconds,
+                images_per_second = data.Train.Count * (double)settings.Training.Epochs / result.TrainingSeconds,
+                epochs = settings.Training.Epochs, device = backend.Name, model = saved,
             });
-        else
-        {
-            stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {accuracy}");
-            string before = resume is null ? ""
-                : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
-            stdout.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
-                             $"model saved to {Path.GetFullPath(settings.Output)}" + (reportPath is null ? "" : $"; report in {reportPath}"));
+            return;
         }
-        return ExitCodes.Success;
+        stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {test.Accuracy:0.00%} ({test.Correct}/{test.Count})");
+        string before = resume is null
+            ? "" : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
+        stdout.WriteLine($"total {_total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
+                         $"model saved to {saved}" + (reportPath is null ? "" : $"; report in {reportPath}"));
     }
 
     /// <summary>A finite loss is not always a healthy one: a learning rate a little too high leaves the loss rising
@@ -163,41 +219,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         string lower = (learningRate / 10).ToString("g3", CultureInfo.InvariantCulture);
         stderr.WriteLine($"digits: warning: training did not converge (train loss {h[0].TrainLoss:0.####} in epoch 1, " +
                          $"{h[^1].TrainLoss:0.####} in epoch {h[^1].Epoch}; test accuracy {result.Test.Accuracy:0.00%}, " +
-                         $"chance is {1.0 / classes:0%}); --lr {lr} may be too high: try --lr {lower}");
-    }
-
-    /// <summary>"1 epoch", "3 epochs".</summary>
-    internal static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
-
-    private static string Describe(TrainingOptions o) => o.Optimizer switch
-    {
-        OptimizerKind.Sgd => "SGD",
-        OptimizerKind.Momentum => $"SGD with momentum {o.Momentum}",
-        _ => "Adam",
-    } + $" lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}" + o.Schedule switch
-    {
-        ScheduleKind.Constant => "",
-        ScheduleKind.Step => $" (×{o.StepGamma} every {o.StepEpochs} epochs)",
-        _ => " (cosine to 0)",
-    } + (o.WeightDecay > 0 ? $", weight decay {o.WeightDecay}" : "") + Regularization(o);
-
-    /// <summary>", dropout 0.5 (input 0.2), max-norm 3.5, augment affine,elastic (rotate ±15°, …)" or "".</summary>
-    internal static string Regularization(TrainingOptions o)
-    {
-        string F(float x) => x.ToString(CultureInfo.InvariantCulture);
-        var parts = new List<string>();
-        if (o.Dropout is not null || o.InputDropout > 0)
-            parts.Add($"dropout {(o.Dropout is { } d ? d.ToString() : "0")}" + (o.InputDropout > 0 ? $" (input {F(o.InputDropout)})" : ""));
-        if (o.MaxNorm > 0) parts.Add($"max-norm {F(o.MaxNorm)}");
-        if (o.Augment is { } a)
-        {
-            var ranges = new List<string>();
-            if (a.Affine)
-                ranges.Add($"rotate ±{F(a.RotationDegrees)}°, scale ±{F(a.Scale)}, shear ±{F(a.ShearDegrees)}°, shift ±{F(a.TranslatePixels)} px");
-            if (a.Elastic) ranges.Add($"elastic σ {F(a.ElasticSigma)} px, α {F(a.ElasticAlpha)} px");
-            parts.Add($"augment {a.Kinds} ({string.Join("; ", ranges)})");
-        }
-        return parts.Count == 0 ? "" : ", " + string.Join(", ", parts);
+                         $"chance is {1.0 / classes:0%}); {Lr} {lr} may be too high: try {Lr} {lower}");
     }
 
     private static void AddMetadata(MlpModel model, TrainSettings s, DatasetSplits data, TrainingResult result,
@@ -212,7 +234,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         m["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture);
         m["epochs"] = o.Epochs.ToString(CultureInfo.InvariantCulture);
         m["batch_size"] = o.BatchSize.ToString(CultureInfo.InvariantCulture);
-        m["optimizer"] = Describe(o);
+        m["optimizer"] = OptionsText.Describe(o);
         m["validation"] = s.Validation.ToString(CultureInfo.InvariantCulture);
         m["device"] = device;
         m["training_seconds"] = result.TrainingSeconds.ToString("0.###", CultureInfo.InvariantCulture);
@@ -226,32 +248,5 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }));
         m["created"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         if (s.Preset is { } p) m["preset"] = p;
-    }
-}
-
-/// <summary>Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation the trainer checks between mini-batches.</summary>
-internal sealed class InterruptSignal : IDisposable
-{
-    private readonly CancellationTokenSource _source = new();
-    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = [];
-
-    public InterruptSignal()
-    {
-        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
-            _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
-            {
-                // The first signal: finish the current mini-batch, save a checkpoint if asked, stop cleanly. A second
-                // one while that happens: stop at once (files are written atomically, so nothing half-written stays).
-                context.Cancel = !_source.IsCancellationRequested;
-                _source.Cancel();
-            }));
-    }
-
-    public CancellationToken Token => _source.Token;
-
-    public void Dispose()
-    {
-        foreach (var r in _registrations) r.Dispose();
-        _source.Dispose();
     }
 }

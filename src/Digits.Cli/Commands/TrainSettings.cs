@@ -116,7 +116,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             }
             catch (ArgumentException e)
             {
-                throw new UsageException(e.Message.StartsWith("--dropout", StringComparison.Ordinal) ? e.Message : $"--dropout: {e.Message}");
+                throw new UsageException(e.Message);
             }
             if (rates.Values.Count != 1 && rates.Values.Count != hidden.Length)
                 throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hidden.Length} hidden layers; give one rate, or one per hidden layer");

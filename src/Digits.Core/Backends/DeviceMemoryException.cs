@@ -9,7 +9,7 @@ public sealed class DeviceMemoryException(string backend, long requestedBytes, l
     long limitBytes)
     : Exception($"out of memory: a buffer of {requestedBytes:N0} bytes was requested with {allocatedBytes:N0} bytes in " +
                 $"{backend} buffers and {inUseBytes:N0} in use in all; {backend} may use {limitBytes:N0} bytes (use a " +
-                "smaller --batch-size or narrower --layers)")
+                "smaller TrainingOptions.BatchSize or narrower MlpSpec.Widths)")
 {
     public long RequestedBytes { get; } = requestedBytes;
     public long AllocatedBytes { get; } = allocatedBytes;

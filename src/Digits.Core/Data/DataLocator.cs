@@ -1,10 +1,10 @@
 namespace Digits.Core.Data;
 
 /// <summary>
-/// The data root a run uses and why (<paramref name="Source"/>: "--data", "DIGITS_DATA" or "the user cache
-/// folder"). A named dataset's files are looked for in <c>&lt;Root&gt;/&lt;folder&gt;/</c> (e.g.
-/// <c>$DIGITS_DATA/mnist/train-images-idx3-ubyte.gz</c>), then directly in <c>&lt;Root&gt;/</c> for users who point
-/// <c>--data</c> at the dataset folder itself; in each folder under the published .gz name, then under the
+/// The data root a run uses and why (<paramref name="Source"/>: "DataLocator.Resolve(folder)" when a folder was given,
+/// "DIGITS_DATA" or "the user cache folder"). A named dataset's files are looked for in <c>&lt;Root&gt;/&lt;folder&gt;/</c> (e.g.
+/// <c>$DIGITS_DATA/mnist/train-images-idx3-ubyte.gz</c>), then directly in <c>&lt;Root&gt;/</c> for users who give
+/// the dataset folder itself; in each folder under the published .gz name, then under the
 /// uncompressed name (without .gz). Downloads go to <c>&lt;Root&gt;/&lt;folder&gt;/</c>.
 /// </summary>
 public sealed record DataLocation(string Root, string Source)
@@ -31,7 +31,7 @@ public sealed record DataLocation(string Root, string Source)
 }
 
 /// <summary>
-/// Decides the data root: <c>--data DIR</c> if given, else <c>$DIGITS_DATA</c>, else the user's cache folder —
+/// Decides the data root: the folder given, if any, else <c>$DIGITS_DATA</c>, else the user's cache folder —
 /// <c>$XDG_CACHE_HOME/digits</c> or <c>~/.cache/digits</c> on Linux and macOS, <c>%LOCALAPPDATA%\digits</c> on
 /// Windows. The first that is set wins; later ones are not searched (so a stale cache cannot shadow an explicit
 /// choice, and an explicit choice is where downloads go). Empty values count as unset.
@@ -41,14 +41,17 @@ public static class DataLocator
     /// <summary>The environment variable naming the data root.</summary>
     public const string EnvironmentVariable = "DIGITS_DATA";
 
-    /// <summary>The root for this run. <paramref name="environment"/> and <paramref name="windows"/> replace the
-    /// process environment and OS for tests. Relative paths are made absolute against the working directory.
-    /// </summary>
-    public static DataLocation Resolve(string? dataOption, Func<string, string?>? environment = null,
+    /// <summary><see cref="DataLocation.Source"/> when the folder was given to <see cref="Resolve"/>.</summary>
+    public const string GivenFolder = $"{nameof(DataLocator)}.{nameof(Resolve)}(folder)";
+
+    /// <summary>The root for this run: <paramref name="folder"/> when given. <paramref name="environment"/> and
+    /// <paramref name="windows"/> replace the process environment and OS for tests. Relative paths are made absolute
+    /// against the working directory.</summary>
+    public static DataLocation Resolve(string? folder, Func<string, string?>? environment = null,
         bool? windows = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        if (!string.IsNullOrWhiteSpace(dataOption)) return new(Path.GetFullPath(dataOption), "--data");
+        if (!string.IsNullOrWhiteSpace(folder)) return new(Path.GetFullPath(folder), GivenFolder);
         if (environment(EnvironmentVariable) is { Length: > 0 } fromEnv)
             return new(Path.GetFullPath(fromEnv), EnvironmentVariable);
         return new(CacheRoot(environment, windows ?? OperatingSystem.IsWindows()), "the user cache folder");

@@ -15,7 +15,7 @@ public enum ChecksumKind
 public sealed record DataFileInfo(string FileName, string Checksum);
 
 /// <summary>
-/// A named dataset in the IDX layout: <paramref name="Name"/> as <c>--dataset</c> spells it, the
+/// A named dataset in the IDX layout: <paramref name="Name"/> as <see cref="DatasetSpec.Parse"/> reads it, the
 /// <paramref name="Folder"/> its files live in under the data root, class names in label order, the URL the
 /// four files are downloaded from (<paramref name="BaseUrl"/> + file name; it ends with '/'), and each file's
 /// checksum. For tests, <c>info with { BaseUrl = … }</c> points it at another server.

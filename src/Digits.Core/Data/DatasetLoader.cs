@@ -26,6 +26,9 @@ public static class DatasetLoader
     /// <summary>Fraction of a lone training CSV held out as the test set.</summary>
     public const double CsvTestFraction = 0.1;
 
+    /// <summary>How messages name the validation count: "DatasetLoader.Load(validationCount)".</summary>
+    private const string ValidationSetting = $"{nameof(DatasetLoader)}.{nameof(Load)}(validationCount)";
+
     internal const string ValidationPurpose = "data: validation split";
     internal const string CsvTestPurpose = "data: csv test holdout";
 
@@ -50,7 +53,7 @@ public static class DatasetLoader
         CancellationToken cancel = default)
     {
         if (validationCount < 0)
-            throw new ArgumentOutOfRangeException(null, $"--validation {validationCount} must be 0 or more");
+            throw new ArgumentOutOfRangeException(null, $"{ValidationSetting} {validationCount} must be 0 or more");
         var notes = new List<string>();
         (Dataset train, Dataset test) = spec switch
         {
@@ -60,8 +63,8 @@ public static class DatasetLoader
             _ => throw new ArgumentException($"unknown dataset spec {spec}", nameof(spec)),
         };
         if (validationCount >= train.Count)
-            throw new ArgumentOutOfRangeException(null, // no parameter suffix: the message is for the command line
-                $"--validation {validationCount} must be less than the {train.Count} training images of {train.Name}");
+            throw new ArgumentOutOfRangeException(null,
+                $"{ValidationSetting} {validationCount} must be less than the {train.Count} training images of {train.Name}");
         Dataset? validation = null;
         if (validationCount > 0)
         {
@@ -172,11 +175,8 @@ public static class DatasetLoader
         IReadOnlyList<string> missing, string failure, Exception? inner)
     {
         string folders = string.Join(" and ", location.FoldersFor(info));
-        string others = string.Join(", ", FileNames.Skip(1));
-        return new DataUnavailableException($"{info.Name}: {string.Join(", ", missing)} not found. Looked in " +
+        return new DataUnavailableException(info, $"{info.Name}: {string.Join(", ", missing)} not found. Looked in " +
             $"{folders} (data root from {location.Source}), for each file with and without .gz. " +
-            $"{char.ToUpperInvariant(failure[0])}{failure[1..]}. To fix: point --data DIR or " +
-            $"{DataLocator.EnvironmentVariable} at a folder holding {info.Folder}/{TrainImages} (and {others}), or " +
-            $"run `digits download {info.Name}` on a connected machine and copy its {info.Folder} folder here.", inner);
+            $"{char.ToUpperInvariant(failure[0])}{failure[1..]}.", inner);
     }
 }

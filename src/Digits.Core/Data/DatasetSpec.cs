@@ -1,7 +1,7 @@
 namespace Digits.Core.Data;
 
 /// <summary>
-/// What <c>--dataset</c> names: a catalog dataset (<see cref="Named"/>: <c>mnist</c>, <c>fashion-mnist</c>,
+/// A dataset by name: a catalog dataset (<see cref="Named"/>: <c>mnist</c>, <c>fashion-mnist</c>,
 /// <c>kmnist</c>) or a Kaggle-layout CSV (<see cref="Csv"/>: <c>csv:PATH</c> or <c>csv:PATH,TESTPATH</c>).
 /// <para><c>csv:PATH</c> trains on PATH (header <c>label,pixel0,…,pixel783</c>) and holds out a seeded 10 % of its
 /// rows as the test set. <c>csv:PATH,TESTPATH</c> names a second, <b>labelled</b> CSV as the test set instead (Kaggle's
@@ -27,7 +27,7 @@ public abstract record DatasetSpec
         public override string ToString() => TestPath is null ? $"csv:{TrainPath}" : $"csv:{TrainPath},{TestPath}";
     }
 
-    /// <summary>Parses a <c>--dataset</c> value (<see cref="Syntax"/>; names are case-insensitive).</summary>
+    /// <summary>Parses a dataset name (<see cref="Syntax"/>; names are case-insensitive).</summary>
     /// <exception cref="FormatException">an unknown name, or a <c>csv:</c> spec with an empty path or more than two
     /// paths; the message lists what is accepted.</exception>
     public static DatasetSpec Parse(string text)
@@ -37,7 +37,7 @@ public abstract record DatasetSpec
         {
             string[] paths = text[4..].Split(',');
             if (paths.Length > 2 || paths.Any(string.IsNullOrWhiteSpace))
-                throw new FormatException($"--dataset '{text}': expected csv:PATH or csv:PATH,TESTPATH " +
+                throw new FormatException($"csv dataset '{text}': expected csv:PATH or csv:PATH,TESTPATH " +
                     "(one or two non-empty paths, no commas inside a path)");
             return new Csv(paths[0], paths.Length == 2 ? paths[1] : null);
         }

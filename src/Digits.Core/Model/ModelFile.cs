@@ -68,7 +68,7 @@ public static class ModelFile
             throw new ModelFormatException(path, "metadata has no 'format'; not a model saved by digits train");
         if (format != Format)
             throw new ModelFormatException(path, $"format is '{format}', this version reads '{Format}'" +
-                                                 (format == Training.Checkpoint.Format ? " (this is a checkpoint: use it with --resume)" : ""));
+                                                 (format == Training.Checkpoint.Format ? $" (this is a checkpoint: use it with {nameof(Training.Checkpoint)}.{nameof(Training.Checkpoint.Load)})" : ""));
         var spec = SpecFrom(path, metadata);
         var widths = spec.Widths;
         string architecture = string.Join(',', widths);

@@ -105,7 +105,7 @@ public static partial class TorchSequential
         else if (widths.Count == 2) hidden = Activation.Relu; // one Linear: no hidden layer, the choice is moot
         else if (activationText is null)
             throw new ModelFormatException(path, "the file does not say which activation sits between its Linear layers " +
-                                                 "(no 'activation' metadata); name it: digits import --activation relu|sigmoid|tanh");
+                                                 $"(no 'activation' metadata); name it: {nameof(TorchSequential)}.{nameof(FromTensors)}(activation) relu|sigmoid|tanh");
         else if (!ActivationNames.TryParseActivation(activationText, out hidden) || hidden == Activation.Identity)
             throw new ModelFormatException(path, $"metadata activation '{activationText}' is not relu, sigmoid or tanh");
         LossKind kind = LossKind.CrossEntropy;

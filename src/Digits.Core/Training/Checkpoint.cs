@@ -133,7 +133,7 @@ public static class Checkpoint
         var (tensors, metadata) = SafeTensors.Read(path);
         ModelFormatException Bad(string problem) => new(path, problem);
         string Need(string key) => metadata.TryGetValue(key, out var v) ? v
-            : throw Bad($"metadata has no '{key}'; not a checkpoint written by digits train --checkpoint");
+            : throw Bad($"metadata has no '{key}'; not a checkpoint written by {nameof(Checkpoint)}.{nameof(Save)}");
         long Number(string key, long min, long max) =>
             long.TryParse(Need(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && n >= min && n <= max
                 ? n : throw Bad($"'{key}' is '{metadata[key]}', not a whole number from {min} to {max}");
@@ -155,7 +155,7 @@ public static class Checkpoint
 
         if (Need("format") != Format)
             throw Bad($"format is '{metadata["format"]}'; a checkpoint is '{Format}'" +
-                      (metadata["format"] == ModelFile.Format ? " (this is a model file: use it with --model)" : ""));
+                      (metadata["format"] == ModelFile.Format ? $" (this is a model file: use it with {nameof(ModelFile)}.{nameof(ModelFile.Load)})" : ""));
         var spec = ModelFile.SpecFrom(path, metadata);
         var options = Deserialize<TrainingOptions>("options");
         try

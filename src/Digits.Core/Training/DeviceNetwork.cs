@@ -44,7 +44,8 @@ public sealed class DeviceNetwork : IDisposable
             if ((long)maxBatch * width > int.MaxValue)
                 throw new ArgumentException($"a {maxBatch}×{width} activation tensor has {(long)maxBatch * width:N0} " +
                                             $"elements, more than the {int.MaxValue:N0} one buffer can hold; use a smaller " +
-                                            "--batch-size or narrower --layers", nameof(maxBatch));
+                                            $"{TrainingOptions.Name(nameof(TrainingOptions.BatchSize))} or narrower " +
+                                            $"{nameof(MlpSpec)}.{nameof(MlpSpec.Widths)}");
         Backend = backend;
         Layout = model.Layout;
         MaxBatch = maxBatch;

@@ -74,28 +74,35 @@ public sealed record TrainingOptions
     /// <summary>Training-image augmentation; null = none.</summary>
     public AugmentOptions? Augment { get; init; }
 
-    /// <summary>Checks the options, with the flag each one comes from in the message.</summary>
+    /// <summary>Checks the options; a message names the property it is about ("TrainingOptions.LearningRate must
+    /// be a positive number, got 0").</summary>
     /// <exception cref="ArgumentException">a value is out of range.</exception>
     public void Validate()
     {
-        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
-        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
+        if (Epochs < 1) throw new ArgumentException($"{Name(nameof(Epochs))} must be at least 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"{Name(nameof(BatchSize))} must be at least 1, got {BatchSize}");
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-            throw new ArgumentException($"--lr must be a positive number, got {LearningRate}");
+            throw new ArgumentException($"{Name(nameof(LearningRate))} must be a positive number, got {LearningRate}");
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
-            throw new ArgumentException($"--weight-decay must be ≥ 0, got {WeightDecay}");
-        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {Momentum}");
+            throw new ArgumentException($"{Name(nameof(WeightDecay))} must be ≥ 0, got {WeightDecay}");
+        if (!(Momentum >= 0 && Momentum < 1))
+            throw new ArgumentException($"{Name(nameof(Momentum))} must be in [0, 1), got {Momentum}");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
             throw new ArgumentException($"Adam's betas must be in [0, 1), got {Beta1} and {Beta2}");
         if (!(Epsilon > 0)) throw new ArgumentException($"Adam's epsilon must be positive, got {Epsilon}");
-        if (StepEpochs < 1) throw new ArgumentException($"--lr-step-epochs must be at least 1, got {StepEpochs}");
+        if (StepEpochs < 1) throw new ArgumentException($"{Name(nameof(StepEpochs))} must be at least 1, got {StepEpochs}");
         if (!(InputDropout >= 0 && InputDropout < 1))
-            throw new ArgumentException($"--input-dropout must be in [0, 1), got {InputDropout}");
-        if (!(MaxNorm >= 0) || !float.IsFinite(MaxNorm)) throw new ArgumentException($"--max-norm must be ≥ 0, got {MaxNorm}");
+            throw new ArgumentException($"{Name(nameof(InputDropout))} must be in [0, 1), got {InputDropout}");
+        if (!(MaxNorm >= 0) || !float.IsFinite(MaxNorm))
+            throw new ArgumentException($"{Name(nameof(MaxNorm))} must be ≥ 0, got {MaxNorm}");
         Augment?.Validate();
         if (Dropout is not null) _ = new DropoutRates(Dropout.Values);
-        if (!(StepGamma > 0 && StepGamma <= 1)) throw new ArgumentException($"--lr-gamma must be in (0, 1], got {StepGamma}");
+        if (!(StepGamma > 0 && StepGamma <= 1))
+            throw new ArgumentException($"{Name(nameof(StepGamma))} must be in (0, 1], got {StepGamma}");
     }
+
+    /// <summary>"TrainingOptions.LearningRate" for "LearningRate": how messages name a property.</summary>
+    internal static string Name(string property) => $"{nameof(TrainingOptions)}.{property}";
 
     /// <summary>The learning rate for a step: <paramref name="step"/> counts from 0 over
     /// <paramref name="totalSteps"/>; <paramref name="epoch"/> counts from 0.</summary>

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Digits.Tests.Data;
 
-/// <summary><see cref="DataLocator"/>'s order (--data, DIGITS_DATA, cache) and <see cref="DataLocation.Find"/>.
+/// <summary><see cref="DataLocator"/>'s order (the folder given, DIGITS_DATA, cache) and <see cref="DataLocation.Find"/>.
 /// </summary>
 public sealed class DataLocatorTests
 {
@@ -16,7 +16,7 @@ public sealed class DataLocatorTests
     [Fact]
     public void Data_option_wins_over_the_environment()
     {
-        Assert.Equal(new DataLocation("/opt/d", "--data"), DataLocator.Resolve("/opt/d", All, windows: false));
+        Assert.Equal(new DataLocation("/opt/d", "DataLocator.Resolve(folder)"), DataLocator.Resolve("/opt/d", All, windows: false));
     }
 
     [Fact]

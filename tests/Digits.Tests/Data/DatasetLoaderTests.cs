@@ -85,8 +85,9 @@ public sealed class DatasetLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData(100, "--validation 100 must be less than the 90 training images of csv:train.csv (90 %)")]
-    [InlineData(-1, "--validation -1 must be 0 or more")]
+    [InlineData(100,
+        "DatasetLoader.Load(validationCount) 100 must be less than the 90 training images of csv:train.csv (90 %)")]
+    [InlineData(-1, "DatasetLoader.Load(validationCount) -1 must be 0 or more")]
     public void Validation_count_out_of_range_is_refused(int validation, string message)
     {
         var spec = new DatasetSpec.Csv(Csv("train.csv", 100), null);

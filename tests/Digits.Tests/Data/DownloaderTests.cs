@@ -92,16 +92,19 @@ public sealed class DownloaderTests
     {
         using var dir = new TempDir();
         var spec = new DatasetSpec.Named(MnistAt(new Uri($"http://127.0.0.1:{LocalHttpServer.ClosedPort()}/")));
-        var location = new DataLocation(dir.Path, "--data");
+        var location = DataLocator.Resolve(dir.Path);
         var ex = Assert.Throws<DataUnavailableException>(
             () => DatasetLoader.Load(spec, location, allowDownload: true, null, 0, 1, cancel: Cancel));
         Assert.StartsWith($"mnist: {string.Join(", ", DatasetCatalog.FileNames)} not found. Looked in " +
-            $"{Path.Combine(dir.Path, "mnist")} and {dir.Path} (data root from --data)", ex.Message);
+            $"{Path.Combine(dir.Path, "mnist")} and {dir.Path} (data root from DataLocator.Resolve(folder))", ex.Message);
         Assert.Contains($"Downloading {spec.Info.UrlOf(DatasetCatalog.TrainImages)} failed: host unreachable",
             ex.Message);
-        Assert.Contains("To fix: point --data DIR or DIGITS_DATA at a folder holding mnist/train-images-idx3-ubyte.gz",
-            ex.Message);
-        Assert.Contains("or run `digits download mnist` on a connected machine", ex.Message);
+        Assert.Contains("To fix: point DataLocator.Resolve(folder) or DIGITS_DATA at a folder holding " +
+            "mnist/train-images-idx3-ubyte.gz", ex.Message);
+        Assert.Contains("or download them on a connected machine (DatasetLoader.EnsureFiles with allowDownload) and " +
+            "copy its mnist folder here", ex.Message);
+        Assert.Equal(ex.Message, $"{ex.Problem} To fix: {ex.Message.Split(" To fix: ")[1]}");
+        Assert.Same(spec.Info, ex.Dataset);
         Assert.IsType<DataUnavailableException>(ex.InnerException);
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path)); // not even an empty mnist folder
     }

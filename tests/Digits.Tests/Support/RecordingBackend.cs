@@ -14,6 +14,7 @@ namespace Digits.Tests.Support;
 public sealed class RecordingBackend : ReferenceBackend, IStepCapture
 {
     private List<Action>? _recording;
+    private bool _invalidated;
     private long _launchesBefore;
 
     /// <summary>Makes <see cref="TryBeginCapture"/> refuse (as a driver without graph support would).</summary>
@@ -21,6 +22,11 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
 
     /// <summary>Makes <see cref="EndCapture"/> fail (as an illegal op during capture would).</summary>
     public bool FailRecording { get; init; }
+
+    /// <summary>Makes the op issued while recording after this many others throw, as an op CUDA capture rejects
+    /// would: the ops before it stay recorded, not run, and the recording is invalidated (<see cref="EndCapture"/>
+    /// then fails, as <c>cuStreamEndCapture</c> does); −1 (default): none does.</summary>
+    public int ThrowAtRecordedOp { get; init; } = -1;
 
     /// <summary>Graphs recorded, and graph launches replayed.</summary>
     public int Recordings { get; private set; }
@@ -48,9 +54,10 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
         var ops = _recording ?? throw new InvalidOperationException("not recording");
         _recording = null;
         Launches = _launchesBefore; // recorded ops are not launches; each replay counts one
-        if (FailRecording)
+        if (FailRecording || _invalidated)
         {
-            reason = "this test backend fails its recordings";
+            reason = _invalidated ? "the recording was invalidated" : "this test backend fails its recordings";
+            _invalidated = false;
             return null;
         }
         Recordings++;
@@ -76,6 +83,11 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
     private void Run(Action op)
     {
         if (_recording is null) op();
+        else if (_recording.Count == ThrowAtRecordedOp)
+        {
+            _invalidated = true;
+            throw new InvalidOperationException($"this test backend fails op {ThrowAtRecordedOp + 1} of a recorded step");
+        }
         else _recording.Add(op);
     }
 

@@ -317,7 +317,7 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(firstBad % StepsPerEpoch + 1, e.Step);
         Assert.Equal(1e20f, e.LearningRate);
         Assert.Equal($"training diverged in epoch {e.Epoch}, step {e.Step} of {StepsPerEpoch}: the loss became NaN or " +
-                     "infinite at learning rate 1e+20; try a smaller --lr (e.g. --lr 1e+19)", e.Message);
+                     "infinite at learning rate 1e+20; try a smaller TrainingOptions.LearningRate (e.g. 1e+19)", e.Message);
         // No checkpoint holds the diverged epoch.
         Assert.All(checkpoints, c => Assert.True(c.Epoch < e.Epoch));
         Assert.All(checkpoints, c => Assert.All(c.Model.Parameters, w => Assert.True(float.IsFinite(w))));

@@ -13,8 +13,8 @@ namespace Digits.Tests.Training;
 /// The trainer's step-graph path (what runs as a CUDA graph on CUDA), checked on the CPU with
 /// <see cref="RecordingBackend"/>, which records a step and replays it with the arguments it was recorded with, as
 /// CUDA graphs do. Results must equal plain launches on the same reference ops bit for bit — so every op of a
-/// recorded step takes its per-step values from device memory — and a backend that cannot record must fall back
-/// with a notice.
+/// recorded step takes its per-step values from device memory — and a backend that cannot record, or fails while
+/// recording, must fall back with one notice and the same bits.
 /// </summary>
 public sealed class StepCaptureTests
 {
@@ -123,6 +123,25 @@ public sealed class StepCaptureTests
         Assert.Equal([notice], notices);
         Assert.Equal(0, recording.Replays);
         Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(result.Model.Parameters));
+    }
+
+    [Theory]
+    [InlineData(0)] // the gather, the step's first op
+    [InlineData(5)] // inside the forward pass, after ops that were recorded and are then dropped
+    public void An_op_failing_while_the_step_is_recorded_ends_the_capture_and_the_run_goes_on_with_the_same_bits(int op)
+    {
+        var options = Options(OptimizerKind.Adam);
+        using var plain = new ReferenceBackend();
+        var expected = Train(plain, options);
+        using var recording = new RecordingBackend { ThrowAtRecordedOp = op };
+        var notices = new List<string>();
+        var result = Train(recording, options, notices);
+        Assert.Equal([$"recording the step as a graph failed (this test backend fails op {op + 1} of a recorded step); " +
+                      "using plain launches"], notices);
+        Assert.Equal((0, 0), (recording.Recordings, recording.Replays));
+        Assert.True(expected.Model.Parameters.AsSpan().SequenceEqual(result.Model.Parameters),
+            "a run that fell back to plain launches differs from a plain run");
+        Assert.Equal(expected.LaunchesPerStep, result.LaunchesPerStep);
     }
 
     [Fact]
