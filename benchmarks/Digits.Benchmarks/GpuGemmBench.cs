@@ -77,9 +77,10 @@ internal static class GpuGemmBench
         var shapes = Shapes(square).Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
         Console.WriteLine($"device: {backend.Description}" +
                           (backend.Device.PeakGflops is { } peak ? $"; FP32 FMA peak {peak:F0} GFLOP/s" : ""));
-        Console.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 16×16 threads per " +
-                          "group, 64×64 outputs per group, 4×4 per thread; timed with 16-byte tile loads where aligned " +
-                          "(vec) and element by element (scalar)");
+        Console.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 128×128 or 64×64 " +
+                          "outputs per group (8×8 or 8×4 per thread) and split-K as GemmPlanner plans each shape for " +
+                          $"{backend.Multiprocessors} multiprocessors (plan; model µs: what its H100 model expects); " +
+                          "timed with 16-byte tile loads where aligned (vec) and element by element (scalar)");
         CublasYardstick? cublas = null;
         if (backend.Kind == GpuKind.Cuda)
         {
@@ -182,7 +183,8 @@ internal static class GpuGemmBench
                           "the backend's stream and one synchronize, after warm-up; GFLOP/s = 2·B·I·O per call; our " +
                           "forward includes its fused bias (zeros, identity activation)");
         Console.WriteLine();
-        string header = $"{"shape",-40} {"M×N×K",-16} {"vec µs",9} {"GFLOP/s",8} {"scalar µs",10} {"GFLOP/s",8}";
+        string header = $"{"shape",-40} {"M×N×K",-16} {"plan",-24} {"model µs",9} {"vec µs",9} {"GFLOP/s",8} " +
+                        $"{"scalar µs",10} {"GFLOP/s",8}";
         if (cublas is not null) header += $" {"cuBLAS µs",10} {"GFLOP/s",8} {"vec/cuBLAS",10} {"scalar/cuBLAS",13}";
         Console.WriteLine(header);
         foreach (var shape in shapes)
@@ -192,8 +194,10 @@ internal static class GpuGemmBench
             double scalar = MedianSeconds(() => operands.Run(Variant.Scalar, cublas), backend.Synchronize, reps);
             backend.VectorLoads = true;
             var (m, n, k) = shape.Mnk;
-            string line = $"{shape.Name,-40} {$"{m}×{n}×{k}",-16} {vec * 1e6,9:F1} {shape.Flops / vec / 1e9,8:F1} " +
-                          $"{scalar * 1e6,10:F1} {shape.Flops / scalar / 1e9,8:F1}";
+            var plan = backend.GemmPlanFor(m, n, k);
+            double model = Digits.Gpu.Kernels.GemmPlanner.Seconds(plan, m, n, k, backend.Multiprocessors);
+            string line = $"{shape.Name,-40} {$"{m}×{n}×{k}",-16} {plan,-24} {model * 1e6,9:F1} {vec * 1e6,9:F1} " +
+                          $"{shape.Flops / vec / 1e9,8:F1} {scalar * 1e6,10:F1} {shape.Flops / scalar / 1e9,8:F1}";
             if (cublas is not null)
             {
                 double theirs = MedianSeconds(() => operands.Run(Variant.Cublas, cublas), backend.Synchronize, reps);

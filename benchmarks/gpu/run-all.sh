@@ -71,6 +71,8 @@ extra=$(cublas_dir)
 # Devices ILGPU finds (and why not), then the CLI's own kernel check on cuda.
 step devices 40 "${digits[@]}" devices
 step check-cuda 90 "${digits[@]}" check --device cuda
+# The GEMM plans on this device's SMs, with the model's expected µs (issue 23); the cublas step measures them.
+step plans 40 "${digits[@]}" kernels --plans
 # The test suite's CUDA classes (CudaKernelTests, CudaBackendTests, CudaGraphTests; -class takes '*' wildcards).
 # The machine has the .NET runtime only, no SDK, so the xUnit v3 test executable runs them itself rather than
 # `dotnet test --filter FullyQualifiedName~Cuda`.

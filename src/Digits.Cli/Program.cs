@@ -69,6 +69,7 @@ public static class Program
                 ExportVerb v => new ExportCommand(v, stdout).Run(),
                 ImportVerb v => new ImportCommand(v, stdout).Run(),
                 AugmentVerb v => new AugmentCommand(v, stdout, stderr).Run(),
+                KernelsVerb v => new KernelsCommand(v, stdout).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -124,7 +125,7 @@ public static class Program
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import, augment",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import, augment, kernels",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",

@@ -26,6 +26,7 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
     private readonly AcceleratorStream _stream;
     private readonly KernelSet _kernels;
     private readonly MemoryBuffer1D<Float4, Stride1D.Dense> _dummy;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _gemmWorkspace;
     private readonly Float4Views _float4;
     private readonly HashSet<IDisposable> _live = [];
     private readonly Lock _liveGate = new();
@@ -42,6 +43,10 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
         KernelLoadSeconds = clock.Elapsed.TotalSeconds;
         _dummy = accelerator.Allocate1D<Float4>(1);
         _float4 = new Float4Views(_dummy.View);
+        Multiprocessors = Math.Max(1, accelerator.NumMultiprocessors);
+        long workspace = GemmPlanner.WorkspaceFloats(Multiprocessors);
+        _gemmWorkspace = Guard($"allocating the {workspace * sizeof(float):N0}-byte split-K workspace",
+            () => accelerator.Allocate1D<float>(workspace), workspace * sizeof(float));
     }
 
     /// <summary>Opens <paramref name="device"/>; the caller disposes the backend.</summary>
@@ -80,6 +85,29 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
 
     /// <summary>Uploads and downloads since creation: a training step adds none.</summary>
     public long HostTransfers => Interlocked.Read(ref _hostTransfers);
+
+    /// <summary>The device's multiprocessors (SMs on CUDA, compute units on OpenCL, 1 on ilgpu-cpu): the GEMM plans
+    /// (<see cref="GemmPlanner"/>) spread each GEMM over at least this many blocks where they can.</summary>
+    public int Multiprocessors { get; }
+
+    /// <summary>Floats of the split-K workspace, allocated once when the backend opens (so no step allocates; not
+    /// counted in <see cref="BackendBase.AllocatedBytes"/>).</summary>
+    public long GemmWorkspaceFloats => _gemmWorkspace.Length;
+
+    /// <summary>The plan of a GEMM C(M,N) = A(M,K)·B(K,N) on this device, or the forced tile and split count.</summary>
+    /// <exception cref="InvalidOperationException">a forced plan whose partials do not fit the workspace.</exception>
+    internal GemmPlan GemmPlanFor(int m, int n, int k)
+    {
+        if (ForcedGemmPlan is not { } forced) return GemmPlanner.Plan(m, n, k, Multiprocessors, _gemmWorkspace.Length);
+        var plan = GemmPlan.Forced(forced.Tile, forced.Splits, k);
+        if (plan.WorkspaceFloats(m, n) > _gemmWorkspace.Length)
+            throw new InvalidOperationException($"plan {plan} for {m}×{n}×{k} needs {plan.WorkspaceFloats(m, n):N0} " +
+                $"floats of workspace; the backend has {_gemmWorkspace.Length:N0}");
+        return plan;
+    }
+
+    /// <summary>When set, every GEMM uses this tile and split count instead of its plan (tests, benchmarks).</summary>
+    internal (GemmTileSize Tile, int Splits)? ForcedGemmPlan { get; set; }
 
     /// <summary>Whether the GEMMs may read aligned tiles with 16-byte loads (default); tests and the benchmark
     /// turn it off to compare with element-by-element loads.</summary>
@@ -159,8 +187,9 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
 
     protected override void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
         Activation activation, int batch, int inputs, int outputs, BufferView<float> y) =>
-        Guard("LinearForward", () => LinearKernels.LaunchLinearForward(_kernels, _stream, _float4, V(x), V(weight),
-            V(bias), (int)activation, batch, inputs, outputs, V(y)));
+        Guard("LinearForward", () => LinearKernels.LaunchLinearForward(_kernels, _stream, _float4,
+            GemmPlanFor(batch, outputs, inputs), _gemmWorkspace.View, V(x), V(weight), V(bias), (int)activation, batch,
+            inputs, outputs, V(y)));
 
     protected override void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
         int count, BufferView<float> dz) =>
@@ -169,13 +198,14 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
 
     protected override void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
         int inputs, int outputs, BufferView<float> dx) =>
-        Guard("LinearBackwardInput", () => LinearKernels.LaunchLinearBackwardInput(_kernels, _stream, _float4, V(dz),
-            V(weight), batch, inputs, outputs, V(dx)));
+        Guard("LinearBackwardInput", () => LinearKernels.LaunchLinearBackwardInput(_kernels, _stream, _float4,
+            GemmPlanFor(batch, inputs, outputs), _gemmWorkspace.View, V(dz), V(weight), batch, inputs, outputs, V(dx)));
 
     protected override void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
         int inputs, int outputs, BufferView<float> dWeight) =>
-        Guard("LinearBackwardWeight", () => LinearKernels.LaunchLinearBackwardWeight(_kernels, _stream, _float4, V(x),
-            V(dz), batch, inputs, outputs, V(dWeight)));
+        Guard("LinearBackwardWeight", () => LinearKernels.LaunchLinearBackwardWeight(_kernels, _stream, _float4,
+            GemmPlanFor(outputs, inputs, batch), _gemmWorkspace.View, V(x), V(dz), batch, inputs, outputs,
+            V(dWeight)));
 
     protected override void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias) =>
         Guard("BiasBackward", () => BiasKernels.LaunchBiasBackward(_kernels, _stream, V(dz), batch, outputs, V(dBias)));
@@ -427,6 +457,7 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
         lock (_liveGate) left = [.. _live];
         foreach (var buffer in left) buffer.Dispose();
         _dummy.Dispose();
+        _gemmWorkspace.Dispose();
         _stream.Dispose();
         _accelerator.Dispose();
         _context.Dispose();

@@ -43,9 +43,11 @@ internal sealed class KernelSet
 
     // Filled by each family's Load; named after the kernel (and its IBackend op).
     public Action<AcceleratorStream, Index1D, ArrayView<int>, int> Fill = null!;
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>, GemmShape> LinearForward = null!;
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape> LinearBackwardInput = null!;
-    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape> LinearBackwardWeight = null!;
+    // The GEMMs: one kernel per tile size, indexed by GemmTileKind; LinearSplitSum adds split-K partials.
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>, GemmShape>[] LinearForward = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape>[] LinearBackwardInput = null!;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, ArrayView<Float4>, ArrayView<float>, GemmShape>[] LinearBackwardWeight = null!;
+    public Action<AcceleratorStream, Index1D, ArrayView<float>, int, int, int, ArrayView<float>, int, int, ArrayView<float>> LinearSplitSum = null!;
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, ArrayView<float>> ActivationBackward = null!;
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, int, int, ArrayView<float>> BiasBackward = null!;
     public Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int, int, float, ArrayView<float>, ArrayView<float>> SoftmaxCrossEntropy = null!;

@@ -38,13 +38,14 @@ public sealed class PtxCompileTests
     public void The_tiled_GEMMs_use_shared_memory_barriers_and_16_byte_loads(string architecture)
     {
         var ptx = CompileAll(architecture, out _);
-        foreach (string gemm in new[] { "LinearForward", "LinearBackwardInput", "LinearBackwardWeight" })
+        foreach (string gemm in new[] { "LinearForward", "LinearBackwardInput", "LinearBackwardWeight",
+                     "LinearForwardSmall", "LinearBackwardInputSmall", "LinearBackwardWeightSmall" })
         {
             string text = ptx[gemm];
             Assert.Contains(".shared", text);
             Assert.Contains("bar.sync", text);
             Assert.Contains("ld.global.v4.f32", text);
-            Assert.Contains("ld.shared.f32", text);
+            Assert.Contains("ld.shared.v4.f32", text); // the main loop reads 16-byte vectors of the staged tiles
         }
     }
 
@@ -59,5 +60,18 @@ public sealed class PtxCompileTests
             Assert.Contains("bar.sync", text); // the fixed shared-memory tree
             Assert.DoesNotMatch(@"(^|\s)(atom|red)\.", text); // atom.global.add.f32, red.shared.add.s32, …
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void The_GEMMs_and_their_split_K_sum_use_no_atomics(string architecture)
+    {
+        // Split-K partials go to a workspace and LinearSplitSum adds them in a fixed order: reproducible sums.
+        var ptx = CompileAll(architecture, out _);
+        var gemms = ptx.Keys.Where(k => k.StartsWith("Linear", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("LinearSplitSum", gemms);
+        Assert.Contains("LinearForwardSmall", gemms);
+        foreach (string gemm in gemms)
+            Assert.DoesNotMatch(@"(^|\s)(atom|red)\.", ptx[gemm]);
     }
 }
