@@ -4,6 +4,9 @@ namespace Digits.Core.Backends;
 /// Implements <see cref="IBackend"/>'s argument checks, memory accounting and launch counting once, so a
 /// backend writes only the arithmetic (<c>…Core</c> methods), which may assume valid arguments: every view
 /// belongs to this backend and is long enough, every size is ≥ 0.
+/// <para>Each op is its checks, then one call of <see cref="Launch{TArgs}"/>: the single point where every op is
+/// counted and where an <see cref="Interceptor"/> (the profiler, a step recorder) sees it, so neither repeats the ops.
+/// Transfers, allocations and synchronizations pass the interceptor too.</para>
 /// </summary>
 public abstract class BackendBase : IBackend
 {
@@ -22,13 +25,18 @@ public abstract class BackendBase : IBackend
     /// <summary>True once disposed.</summary>
     protected bool IsDisposed => _disposed;
 
+    /// <summary>Sees every op, transfer, allocation and synchronization once its arguments are checked (see
+    /// <see cref="IOpInterceptor"/>); null (the default): they run directly. One at a time: setting it replaces the
+    /// one before.</summary>
+    public IOpInterceptor? Interceptor { get; set; }
+
     public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (typeof(T) != typeof(float) && typeof(T) != typeof(int))
             throw new NotSupportedException($"{Name} buffers hold float or int, not {typeof(T).Name}");
-        var buffer = AllocateCore<T>(length);
+        var buffer = Interceptor is { } interceptor ? Intercepted<T>(interceptor, length) : AllocateCore<T>(length);
         Interlocked.Increment(ref _liveBuffers);
         long now = Interlocked.Add(ref _allocatedBytes, buffer.SizeInBytes);
         long peak;
@@ -52,7 +60,9 @@ public abstract class BackendBase : IBackend
         if (source.Length != destination.Length)
             throw new ArgumentException(
                 $"upload of {source.Length} elements into a view of {destination.Length}", nameof(source));
-        if (source.Length > 0) UploadCore(source, destination);
+        if (source.Length == 0) return;
+        if (Interceptor is { } interceptor) Intercepted(interceptor, source.ToArray(), destination);
+        else UploadCore(source, destination);
     }
 
     public void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged
@@ -61,25 +71,31 @@ public abstract class BackendBase : IBackend
         if (source.Length != destination.Length)
             throw new ArgumentException(
                 $"download of {source.Length} elements into a span of {destination.Length}", nameof(destination));
-        if (source.Length > 0) DownloadCore(source, destination);
+        if (source.Length == 0) return;
+        if (Interceptor is { } interceptor) Intercepted(interceptor, source).CopyTo(destination);
+        else DownloadCore(source, destination);
     }
 
     public void Fill(float value, BufferView<float> destination)
     {
         Check(destination, nameof(destination));
-        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+        if (destination.Length == 0) return;
+        Launch(OpInfo.Launch(nameof(Fill)), (value, destination), static (b, a) => b.FillCore(a.value, a.destination));
     }
 
     public void Fill(int value, BufferView<int> destination)
     {
         Check(destination, nameof(destination));
-        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+        if (destination.Length == 0) return;
+        Launch(OpInfo.Launch(nameof(Fill)), (value, destination), static (b, a) => b.FillCore(a.value, a.destination));
     }
 
     public void Synchronize()
     {
         ThrowIfDisposed();
-        SynchronizeCore();
+        if (Interceptor is { } interceptor)
+            interceptor.Intercept(new OpInfo(nameof(Synchronize), OpKind.Synchronization), SynchronizeCore);
+        else SynchronizeCore();
     }
 
     public void LinearForward(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
@@ -92,9 +108,14 @@ public abstract class BackendBase : IBackend
         Need(y, (long)batch * outputs, nameof(y));
         CheckActivation(activation);
         if (batch == 0 || outputs == 0) return;
-        Launches++;
-        LinearForwardCore(x, weight, bias, activation, batch, inputs, outputs, y);
+        Launch(OpInfo.GemmLaunch(nameof(LinearForward), batch, inputs, outputs),
+            (x, weight, bias, activation, batch, inputs, outputs, y),
+            static (b, a) => b.LinearForwardCore(a.x, a.weight, a.bias, a.activation, a.batch, a.inputs, a.outputs,
+                a.y));
     }
+
+    protected abstract void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
+        Activation activation, int batch, int inputs, int outputs, BufferView<float> y);
 
     public void ActivationBackward(BufferView<float> y, BufferView<float> dy, Activation activation, int count,
         BufferView<float> dz)
@@ -105,9 +126,12 @@ public abstract class BackendBase : IBackend
         Need(dz, count, nameof(dz));
         CheckActivation(activation);
         if (count == 0) return;
-        Launches++;
-        ActivationBackwardCore(y, dy, activation, count, dz);
+        Launch(OpInfo.Launch(nameof(ActivationBackward), count), (y, dy, activation, count, dz),
+            static (b, a) => b.ActivationBackwardCore(a.y, a.dy, a.activation, a.count, a.dz));
     }
+
+    protected abstract void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
+        int count, BufferView<float> dz);
 
     public void LinearBackwardInput(BufferView<float> dz, BufferView<float> weight, int batch, int inputs,
         int outputs, BufferView<float> dx)
@@ -117,9 +141,13 @@ public abstract class BackendBase : IBackend
         Need(weight, (long)outputs * inputs, nameof(weight));
         Need(dx, (long)batch * inputs, nameof(dx));
         if (batch == 0 || inputs == 0) return;
-        Launches++;
-        LinearBackwardInputCore(dz, weight, batch, inputs, outputs, dx);
+        Launch(OpInfo.GemmLaunch(nameof(LinearBackwardInput), batch, inputs, outputs),
+            (dz, weight, batch, inputs, outputs, dx),
+            static (b, a) => b.LinearBackwardInputCore(a.dz, a.weight, a.batch, a.inputs, a.outputs, a.dx));
     }
+
+    protected abstract void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
+        int inputs, int outputs, BufferView<float> dx);
 
     public void LinearBackwardWeight(BufferView<float> x, BufferView<float> dz, int batch, int inputs,
         int outputs, BufferView<float> dWeight)
@@ -129,9 +157,13 @@ public abstract class BackendBase : IBackend
         Need(dz, (long)batch * outputs, nameof(dz));
         Need(dWeight, (long)outputs * inputs, nameof(dWeight));
         if (inputs == 0 || outputs == 0) return;
-        Launches++;
-        LinearBackwardWeightCore(x, dz, batch, inputs, outputs, dWeight);
+        Launch(OpInfo.GemmLaunch(nameof(LinearBackwardWeight), batch, inputs, outputs),
+            (x, dz, batch, inputs, outputs, dWeight),
+            static (b, a) => b.LinearBackwardWeightCore(a.x, a.dz, a.batch, a.inputs, a.outputs, a.dWeight));
     }
+
+    protected abstract void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
+        int inputs, int outputs, BufferView<float> dWeight);
 
     public void BiasBackward(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias)
     {
@@ -139,9 +171,11 @@ public abstract class BackendBase : IBackend
         Need(dz, (long)batch * outputs, nameof(dz));
         Need(dBias, outputs, nameof(dBias));
         if (outputs == 0) return;
-        Launches++;
-        BiasBackwardCore(dz, batch, outputs, dBias);
+        Launch(OpInfo.Launch(nameof(BiasBackward), batch, outputs), (dz, batch, outputs, dBias),
+            static (b, a) => b.BiasBackwardCore(a.dz, a.batch, a.outputs, a.dBias));
     }
+
+    protected abstract void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias);
 
     public void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, int batch, int classes,
         float scale, BufferView<float> dLogits, BufferView<float> lossSum)
@@ -153,9 +187,14 @@ public abstract class BackendBase : IBackend
         Need(lossSum, 1, nameof(lossSum));
         if (batch == 0) return;
         if (classes == 0) throw new ArgumentException("softmax needs at least one class", nameof(classes));
-        Launches++;
-        SoftmaxCrossEntropyCore(logits, labels, batch, classes, scale, dLogits, lossSum);
+        Launch(OpInfo.Launch(nameof(SoftmaxCrossEntropy), batch, classes),
+            (logits, labels, batch, classes, scale, dLogits, lossSum),
+            static (b, a) => b.SoftmaxCrossEntropyCore(a.logits, a.labels, a.batch, a.classes, a.scale, a.dLogits,
+                a.lossSum));
     }
+
+    protected abstract void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum);
 
     public void QuadraticCost(BufferView<float> outputs, BufferView<int> labels, int batch, int classes, float scale,
         BufferView<float> dPre, BufferView<float> lossSum)
@@ -166,9 +205,13 @@ public abstract class BackendBase : IBackend
         Need(dPre, (long)batch * classes, nameof(dPre));
         Need(lossSum, 1, nameof(lossSum));
         if (batch == 0) return;
-        Launches++;
-        QuadraticCostCore(outputs, labels, batch, classes, scale, dPre, lossSum);
+        Launch(OpInfo.Launch(nameof(QuadraticCost), batch, classes),
+            (outputs, labels, batch, classes, scale, dPre, lossSum),
+            static (b, a) => b.QuadraticCostCore(a.outputs, a.labels, a.batch, a.classes, a.scale, a.dPre, a.lossSum));
     }
+
+    protected abstract void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
+        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum);
 
     public void Argmax(BufferView<float> scores, int batch, int classes, BufferView<int> predictions)
     {
@@ -177,9 +220,12 @@ public abstract class BackendBase : IBackend
         Need(predictions, batch, nameof(predictions));
         if (batch == 0) return;
         if (classes == 0) throw new ArgumentException("argmax needs at least one class", nameof(classes));
-        Launches++;
-        ArgmaxCore(scores, batch, classes, predictions);
+        Launch(OpInfo.Launch(nameof(Argmax), batch, classes), (scores, batch, classes, predictions),
+            static (b, a) => b.ArgmaxCore(a.scores, a.batch, a.classes, a.predictions));
     }
+
+    protected abstract void ArgmaxCore(BufferView<float> scores, int batch, int classes,
+        BufferView<int> predictions);
 
     public void CountCorrect(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
         BufferView<int> correct)
@@ -190,9 +236,12 @@ public abstract class BackendBase : IBackend
         Need(correct, 1, nameof(correct));
         if (batch == 0) return;
         if (classes == 0) throw new ArgumentException("accuracy needs at least one class", nameof(classes));
-        Launches++;
-        CountCorrectCore(scores, labels, batch, classes, correct);
+        Launch(OpInfo.Launch(nameof(CountCorrect), batch, classes), (scores, labels, batch, classes, correct),
+            static (b, a) => b.CountCorrectCore(a.scores, a.labels, a.batch, a.classes, a.correct));
     }
+
+    protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
+        int classes, BufferView<int> correct);
 
     public void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
         BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y)
@@ -208,9 +257,15 @@ public abstract class BackendBase : IBackend
         Check(images, nameof(images));
         Check(labels, nameof(labels));
         if (batch == 0) return;
-        Launches++;
-        GatherBatchCore(images, labels, indices, counter, stride, batch, features, x, y);
+        Launch(OpInfo.Launch(nameof(GatherBatch), batch, features),
+            (images, labels, indices, counter, stride, batch, features, x, y),
+            static (b, a) => b.GatherBatchCore(a.images, a.labels, a.indices, a.counter, a.stride, a.batch, a.features,
+                a.x, a.y));
     }
+
+    protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
+        BufferView<int> indices, BufferView<int> counter, int stride, int batch, int features, BufferView<float> x,
+        BufferView<int> y);
 
     public void SgdStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float weightDecay, BufferView<float> parameters)
@@ -218,9 +273,14 @@ public abstract class BackendBase : IBackend
         Step(gradients, count, decayCount, parameters);
         Tables(schedule, counter);
         if (count == 0) return;
-        Launches++;
-        SgdStepCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters);
+        Launch(OpInfo.Launch(nameof(SgdStep), count),
+            (gradients, count, decayCount, schedule, counter, weightDecay, parameters),
+            static (b, a) => b.SgdStepCore(a.gradients, a.count, a.decayCount, a.schedule, a.counter, a.weightDecay,
+                a.parameters));
     }
+
+    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters);
 
     public void MomentumStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
         BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
@@ -230,10 +290,15 @@ public abstract class BackendBase : IBackend
         Need(velocity, count, nameof(velocity));
         Tables(schedule, counter);
         if (count == 0) return;
-        Launches++;
-        MomentumStepCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity,
-            parameters);
+        Launch(OpInfo.Launch(nameof(MomentumStep), count),
+            (gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity, parameters),
+            static (b, a) => b.MomentumStepCore(a.gradients, a.count, a.decayCount, a.schedule, a.counter, a.momentum,
+                a.weightDecay, a.velocity, a.parameters));
     }
+
+    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
+        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
+        BufferView<float> velocity, BufferView<float> parameters);
 
     public void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
         BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
@@ -244,9 +309,15 @@ public abstract class BackendBase : IBackend
         Need(v, count, nameof(v));
         Tables(schedule, counter);
         if (count == 0) return;
-        Launches++;
-        AdamStepCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
+        Launch(OpInfo.Launch(nameof(AdamStep), count),
+            (gradients, count, decayCount, adam, schedule, counter, m, v, parameters),
+            static (b, a) => b.AdamStepCore(a.gradients, a.count, a.decayCount, a.adam, a.schedule, a.counter, a.m, a.v,
+                a.parameters));
     }
+
+    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
+        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
+        BufferView<float> v, BufferView<float> parameters);
 
     public void Dropout(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout, int count,
         BufferView<float> y)
@@ -258,9 +329,12 @@ public abstract class BackendBase : IBackend
         if (dropout.Threshold < 0 || dropout.Threshold > 65535 || !(dropout.Scale >= 1) || !float.IsFinite(dropout.Scale))
             throw new ArgumentException("dropout threshold must be in [0, 65535] and scale ≥ 1", nameof(dropout));
         if (count == 0) return;
-        Launches++;
-        DropoutCore(x, counter, dropout, count, y);
+        Launch(OpInfo.Launch(nameof(Dropout), count), (x, counter, dropout, count, y),
+            static (b, a) => b.DropoutCore(a.x, a.counter, a.dropout, a.count, a.y));
     }
+
+    protected abstract void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
+        int count, BufferView<float> y);
 
     public void MaxNorm(BufferView<float> weight, int outputs, int inputs, float maxNorm)
     {
@@ -270,9 +344,11 @@ public abstract class BackendBase : IBackend
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "the max-norm must be a positive number");
         Need(weight, (long)outputs * inputs, nameof(weight));
         if (outputs == 0 || inputs == 0) return;
-        Launches++;
-        MaxNormCore(weight, outputs, inputs, maxNorm);
+        Launch(OpInfo.Launch(nameof(MaxNorm), outputs, inputs), (weight, outputs, inputs, maxNorm),
+            static (b, a) => b.MaxNormCore(a.weight, a.outputs, a.inputs, a.maxNorm));
     }
+
+    protected abstract void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm);
 
     public void Augment(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment, int batch,
         BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
@@ -296,16 +372,60 @@ public abstract class BackendBase : IBackend
         Need(gaussian, 2L * augment.ElasticRadius + 1, nameof(gaussian));
         Need(field, augment.FieldLength(batch), nameof(field));
         if (batch == 0) return;
-        Launches++;
-        AugmentCore(x, counter, augment, batch, gaussian, field, y);
+        Launch(OpInfo.Launch(nameof(Augment), batch, augment.Height, augment.Width),
+            (x, counter, augment, batch, gaussian, field, y),
+            static (b, a) => b.AugmentCore(a.x, a.counter, a.augment, a.batch, a.gaussian, a.field, a.y));
     }
+
+    protected abstract void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
+        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
 
     public void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum)
     {
         Need(counter, 3, nameof(counter));
         Need(lossSum, 1, nameof(lossSum));
+        Launch(OpInfo.Launch(nameof(AdvanceStep)), (counter, lossSum),
+            static (b, a) => b.AdvanceStepCore(a.counter, a.lossSum));
+    }
+
+    protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
+
+    /// <summary>
+    /// The one point every op passes once its arguments are checked: counts the launch, then runs the op's
+    /// <c>…Core</c> (<paramref name="core"/>, given its arguments as <paramref name="args"/>) or hands it to the
+    /// <see cref="Interceptor"/>. <paramref name="core"/> is a static lambda and <paramref name="args"/> a value tuple,
+    /// so without an interceptor nothing is allocated (the CPU backend's step allocates nothing).
+    /// </summary>
+    private void Launch<TArgs>(in OpInfo op, TArgs args, Action<BackendBase, TArgs> core)
+    {
         Launches++;
-        AdvanceStepCore(counter, lossSum);
+        if (Interceptor is { } interceptor) interceptor.Intercept(op, Bind(core, args));
+        else core(this, args);
+    }
+
+    private Action Bind<TArgs>(Action<BackendBase, TArgs> core, TArgs args) => () => core(this, args);
+
+    // Transfers and allocations as an interceptor sees them: spans cannot be kept in a closure, so host memory
+    // goes through an array (only when someone intercepts).
+
+    private DeviceBuffer<T> Intercepted<T>(IOpInterceptor interceptor, int length) where T : unmanaged
+    {
+        DeviceBuffer<T>? buffer = null;
+        interceptor.Intercept(new OpInfo(nameof(Allocate), OpKind.Allocation, length),
+            () => buffer = AllocateCore<T>(length));
+        return buffer ?? throw new InvalidOperationException("the interceptor did not run the allocation");
+    }
+
+    private void Intercepted<T>(IOpInterceptor interceptor, T[] source, BufferView<T> destination) where T : unmanaged =>
+        interceptor.Intercept(new OpInfo(nameof(Upload), OpKind.Transfer),
+            () => UploadCore<T>(source, destination));
+
+    private T[] Intercepted<T>(IOpInterceptor interceptor, BufferView<T> source) where T : unmanaged
+    {
+        var host = new T[source.Length];
+        interceptor.Intercept(new OpInfo(nameof(Download), OpKind.Transfer),
+            () => DownloadCore(source, host));
+        return host;
     }
 
     public void Dispose()
@@ -327,41 +447,6 @@ public abstract class BackendBase : IBackend
     protected abstract void FillCore(float value, BufferView<float> destination);
     protected abstract void FillCore(int value, BufferView<int> destination);
     protected abstract void SynchronizeCore();
-
-    protected abstract void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
-        Activation activation, int batch, int inputs, int outputs, BufferView<float> y);
-    protected abstract void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
-        int count, BufferView<float> dz);
-    protected abstract void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
-        int inputs, int outputs, BufferView<float> dx);
-    protected abstract void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
-        int inputs, int outputs, BufferView<float> dWeight);
-    protected abstract void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias);
-    protected abstract void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum);
-    protected abstract void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum);
-    protected abstract void ArgmaxCore(BufferView<float> scores, int batch, int classes,
-        BufferView<int> predictions);
-    protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
-        int classes, BufferView<int> correct);
-    protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, BufferView<int> counter, int stride, int batch, int features, BufferView<float> x,
-        BufferView<int> y);
-    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters);
-    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
-        BufferView<float> velocity, BufferView<float> parameters);
-    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
-        BufferView<float> v, BufferView<float> parameters);
-    protected abstract void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
-        int count, BufferView<float> y);
-    protected abstract void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm);
-    protected abstract void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
-        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
-    protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
 
     /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
