@@ -18,7 +18,8 @@ public sealed class FileChecksTests : IDisposable
     public void Every_kind_is_told_apart_and_links_are_followed()
     {
         if (!OperatingSystem.IsLinux()) Assert.Skip("needs mkfifo and /dev/null (Linux)");
-        string file = Path.Combine(_dir, "file"), fifo = Path.Combine(_dir, "pipe"), socket = Path.Combine(_dir, "socket");
+        string file = Path.Combine(_dir, "file"), fifo = Path.Combine(_dir, "pipe");
+        string socket = Path.Combine(_dir, "socket");
         File.WriteAllText(file, "x");
         Assert.Equal(0, ModelFileTests.MakeFifo(fifo, 0x180));
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
