@@ -35,9 +35,10 @@ internal static class OpsBench
             // The step scalars the device-driven ops read, set up once outside the timed region: a one-row schedule
             // (lr, c1, c2) and a counter at 0 for the optimizers; for the gather one counter per mini-batch of the
             // dataset (the view at k holds k), taken in turn so that successive gathers walk the shuffled epoch.
-            var adam = AdamParameters.ForStep(10, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
+            var adam = new AdamParameters(0.9f, 0.999f, 1e-8f, 0f);
+            var (c1, c2) = adam.Corrections(10);
             using var schedule = backend.Allocate<float>(3);
-            backend.Upload<float>([adam.LearningRate, adam.Correction1, adam.Correction2], schedule.View());
+            backend.Upload<float>([1e-3f, c1, c2], schedule.View());
             using var counter = backend.Allocate<int>(3);
             using var advance = backend.Allocate<int>(3);
             int batches = rows / batch, gather = 0;

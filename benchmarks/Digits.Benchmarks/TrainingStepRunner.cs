@@ -47,6 +47,7 @@ public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, in
 public sealed class TrainingStepRunner : IDisposable
 {
     private const int DatasetRows = 2048;
+    private static readonly AdamParameters Adam = new(0.9f, 0.999f, 1e-8f, 0f);
     private readonly IBackend _b;
     private readonly StepConfig _c;
     private readonly List<IDisposable> _owned = [];
@@ -84,8 +85,8 @@ public sealed class TrainingStepRunner : IDisposable
         var schedule = new float[3 * _stepsPerEpoch];
         for (int s = 0; s < _stepsPerEpoch; s++)
         {
-            var adam = AdamParameters.ForStep(s + 1, lr, 0.9f, 0.999f, 1e-8f, 0f);
-            (schedule[3 * s], schedule[3 * s + 1], schedule[3 * s + 2]) = (lr, adam.Correction1, adam.Correction2);
+            var (c1, c2) = Adam.Corrections(s + 1);
+            (schedule[3 * s], schedule[3 * s + 1], schedule[3 * s + 2]) = (lr, c1, c2);
         }
         _schedule = F(schedule.Length);
         _b.Upload<float>(schedule, _schedule.View());
@@ -146,8 +147,7 @@ public sealed class TrainingStepRunner : IDisposable
         Op("optimizer", () =>
         {
             if (_c.Adam)
-                _b.AdamStep(_grads, _count, _decay, new AdamParameters(0f, 0.9f, 0.999f, 1e-8f, 0f, 0f, 0f), _schedule,
-                    _counter, _m, _v, _params);
+                _b.AdamStep(_grads, _count, _decay, Adam, _schedule, _counter, _m, _v, _params);
             else _b.SgdStep(_grads, _count, _decay, _schedule, _counter, 0f, _params);
         });
         Op("advance", () => _b.AdvanceStep(_counter, _loss));

@@ -42,7 +42,7 @@ public sealed partial class CpuBackend
     /// gradients, m, v, parameters (count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override unsafe void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+        in AdamStepScalars adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
     {
         fixed (float* g = gradients.Array(), p = parameters.Array(), mp = m.Array(), vp = v.Array())
             Step(OptimizerKind.Adam, g + gradients.Offset, p + parameters.Offset, mp + m.Offset, vp + v.Offset,
@@ -50,7 +50,7 @@ public sealed partial class CpuBackend
     }
 
     private unsafe void Step(OptimizerKind kind, float* g, float* p, float* m, float* v, int count, int decayCount,
-        in AdamParameters adam, float learningRate, float momentum, float weightDecay)
+        in AdamStepScalars adam, float learningRate, float momentum, float weightDecay)
     {
         var w = _optimizer;
         w.G = g;
@@ -77,7 +77,7 @@ public sealed partial class CpuBackend
         public OptimizerKind Kind;
         public float* G, P, M, V;
         public int Count, DecayCount;
-        public AdamParameters Adam;
+        public AdamStepScalars Adam;
         public float LearningRate, Momentum, WeightDecay;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

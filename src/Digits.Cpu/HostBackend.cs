@@ -95,10 +95,14 @@ public abstract class HostBackend : BackendBase
         float learningRate, float momentum, float weightDecay, BufferView<float> velocity,
         BufferView<float> parameters);
 
-    /// <summary>Adam with every scalar on the host, <paramref name="adam"/>'s learning rate and corrections
-    /// included (see <see cref="IBackend.AdamStep"/>).</summary>
+    /// <summary>Adam with every scalar on the host (see <see cref="IBackend.AdamStep"/>).</summary>
     protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
+        in AdamStepScalars adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters);
+
+    /// <summary>One Adam step's scalars on the host: the hyper-parameters of <see cref="AdamParameters"/> and the
+    /// learning rate and bias corrections c₁, c₂ of the step's schedule row.</summary>
+    protected readonly record struct AdamStepScalars(float LearningRate, float Beta1, float Beta2, float Epsilon,
+        float WeightDecay, float Correction1, float Correction2);
 
     protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum)
     {
@@ -132,9 +136,9 @@ public abstract class HostBackend : BackendBase
         return (row[0], row[1], row[2]);
     }
 
-    private static AdamParameters Adam(in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter)
+    private static AdamStepScalars Adam(in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter)
     {
         var (lr, c1, c2) = Row(schedule, counter);
-        return adam with { LearningRate = lr, Correction1 = c1, Correction2 = c2 };
+        return new AdamStepScalars(lr, adam.Beta1, adam.Beta2, adam.Epsilon, adam.WeightDecay, c1, c2);
     }
 }

@@ -200,7 +200,7 @@ public class ReferenceBackend : HostBackend
     }
 
     protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+        in AdamStepScalars adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
     {
         Span<float> g = gradients.Span(), ms = m.Span(), vs = v.Span(), p = parameters.Span();
         for (int k = 0; k < count; k++)

@@ -279,6 +279,9 @@ public sealed class IlgpuBackend : BackendBase, IStepCapture
         long pixels = (long)batch * a.Height * a.Width;
         Guard("Augment", () => RegularizationKernels.LaunchAugment(_kernels, _stream, V(x).SubView(0, pixels),
             V(counter), a, batch, V(gaussian), V(field).SubView(0, a.FieldLength(batch)), V(y).SubView(0, pixels)));
+        // BackendBase counted one launch; with an elastic field there are four kernels (the raw field, its two
+        // Gaussian passes, the warp).
+        if (a.ElasticRadius > 0) Launches += 3;
     }
 
     // --- CUDA graphs -------------------------------------------------------------------------------------------

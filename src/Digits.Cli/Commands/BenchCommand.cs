@@ -35,19 +35,23 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         if (devices.Any(d => d.StartsWith("cpu", StringComparison.Ordinal)))
             report.Info($"cpu peak: {FmaPeak.Measured.Method}");
         var rows = new List<Row>();
-        var profiles = new List<(string Config, string Device, IReadOnlyList<ProfilingBackend.Entry> Entries, double Seconds, long Steps)>();
+        var profiles = new List<(string Config, string Device, IReadOnlyList<OpProfiler.Entry> Entries, double Seconds, long Steps)>();
         foreach (var config in configs)
         {
             foreach (string device in devices)
             {
                 stderr.WriteLine($"bench: {config.Name} on {device} ...");
                 using var open = DeviceSelector.Open(device, verb.Threads);
-                var profiler = verb.Profile
-                    ? new ProfilingBackend(open.Backend, synchronizeEachOp: open.Backend is not HostBackend) { Recording = false }
+                using var profiler = verb.Profile
+                    ? new OpProfiler((BackendBase)open.Backend, synchronizeEachOp: open.Backend is not HostBackend)
+                    {
+                        Recording = false,
+                    }
                     : null;
-                var trainer = new Trainer(profiler ?? open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
+                var trainer = new Trainer(open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
                 {
                     EvaluateEachEpoch = false,
+                    CaptureSteps = profiler is null, // a profile times each op: no step graph
                 };
                 trainer.Notice += n => stderr.WriteLine($"bench: {n}");
                 if (profiler is not null)
@@ -108,7 +112,7 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
 
     /// <summary>One configuration's op-by-op breakdown: per training step, slowest first, and what no op accounts for
     /// (the host loop, the per-epoch reads).</summary>
-    private void WriteProfile(string config, string device, IReadOnlyList<ProfilingBackend.Entry> entries, double seconds,
+    private void WriteProfile(string config, string device, IReadOnlyList<OpProfiler.Entry> entries, double seconds,
         long steps)
     {
         stdout.WriteLine();

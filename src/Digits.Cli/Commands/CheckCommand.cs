@@ -66,8 +66,9 @@ internal sealed class CheckCommand(CheckVerb verb, TextWriter stdout, TextWriter
             failures += CompareInts("argmax", be => RunInts(be, logits, labels, B, (s, l, o) => be.Argmax(s, B, C, o)));
             failures += CompareInts("count_correct", be => RunInts(be, logits, labels, 1, (s, l, o) => be.CountCorrect(s, l, B, C, o)));
             // One schedule row (lr, c₁, c₂ of Adam's step 3) at mini-batch counter[0] = 1 of a 3-row table.
-            var adam = AdamParameters.ForStep(3, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
-            float[] schedule = [9f, 9f, 9f, 1e-3f, adam.Correction1, adam.Correction2, 9f, 9f, 9f];
+            var adam = new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f);
+            var (c1, c2) = adam.Corrections(3);
+            float[] schedule = [9f, 9f, 9f, 1e-3f, c1, c2, 9f, 9f, 9f];
             failures += Compare("sgd_step", (2e-6, 5e-5), be =>
                 Run(be, [g, schedule], [[1]], p.Length, (t, l, y) => be.SgdStep(t[0], p.Length, 3000, t[1], l[0], 0.01f, y), initial: p));
             failures += Compare("momentum_step", (2e-6, 5e-5), be =>

@@ -29,7 +29,6 @@ internal static class HtmlReport
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                OutputFile.ThrowIfFaultInjected(path);
                 using var writer = new StreamWriter(stream, new UTF8Encoding(false));
                 writer.Write(Render(data));
             }

@@ -4,8 +4,11 @@ namespace Digits.Core.Backends;
 /// Implements <see cref="IBackend"/>'s argument checks, memory accounting and launch counting once, so a
 /// backend writes only the arithmetic (<c>…Core</c> methods), which may assume valid arguments: every view
 /// belongs to this backend and is long enough, every size is ≥ 0.
+/// <para>Each op (in <c>BackendBase.Ops.cs</c>) is its checks, then one call of <see cref="Launch{TArgs}"/>: the single
+/// point where every op is counted and where an <see cref="Interceptor"/> (the profiler, a step recorder) sees it, so
+/// neither repeats the ops. Transfers, allocations and synchronizations pass the interceptor too.</para>
 /// </summary>
-public abstract class BackendBase : IBackend
+public abstract partial class BackendBase : IBackend
 {
     private int _liveBuffers;
     private long _allocatedBytes;
@@ -22,13 +25,18 @@ public abstract class BackendBase : IBackend
     /// <summary>True once disposed.</summary>
     protected bool IsDisposed => _disposed;
 
+    /// <summary>Sees every op, transfer, allocation and synchronization once its arguments are checked (see
+    /// <see cref="IOpInterceptor"/>); null (the default): they run directly. One at a time: setting it replaces the
+    /// one before.</summary>
+    public IOpInterceptor? Interceptor { get; set; }
+
     public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (typeof(T) != typeof(float) && typeof(T) != typeof(int))
             throw new NotSupportedException($"{Name} buffers hold float or int, not {typeof(T).Name}");
-        var buffer = AllocateCore<T>(length);
+        var buffer = Interceptor is { } interceptor ? Intercepted<T>(interceptor, length) : AllocateCore<T>(length);
         Interlocked.Increment(ref _liveBuffers);
         long now = Interlocked.Add(ref _allocatedBytes, buffer.SizeInBytes);
         long peak;
@@ -52,7 +60,9 @@ public abstract class BackendBase : IBackend
         if (source.Length != destination.Length)
             throw new ArgumentException(
                 $"upload of {source.Length} elements into a view of {destination.Length}", nameof(source));
-        if (source.Length > 0) UploadCore(source, destination);
+        if (source.Length == 0) return;
+        if (Interceptor is { } interceptor) Intercepted(interceptor, source.ToArray(), destination);
+        else UploadCore(source, destination);
     }
 
     public void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged
@@ -61,251 +71,69 @@ public abstract class BackendBase : IBackend
         if (source.Length != destination.Length)
             throw new ArgumentException(
                 $"download of {source.Length} elements into a span of {destination.Length}", nameof(destination));
-        if (source.Length > 0) DownloadCore(source, destination);
+        if (source.Length == 0) return;
+        if (Interceptor is { } interceptor) Intercepted(interceptor, source).CopyTo(destination);
+        else DownloadCore(source, destination);
     }
 
     public void Fill(float value, BufferView<float> destination)
     {
         Check(destination, nameof(destination));
-        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+        if (destination.Length == 0) return;
+        Launch(OpInfo.Launch(nameof(Fill)), (value, destination), static (b, a) => b.FillCore(a.value, a.destination));
     }
 
     public void Fill(int value, BufferView<int> destination)
     {
         Check(destination, nameof(destination));
-        if (destination.Length > 0) { Launches++; FillCore(value, destination); }
+        if (destination.Length == 0) return;
+        Launch(OpInfo.Launch(nameof(Fill)), (value, destination), static (b, a) => b.FillCore(a.value, a.destination));
     }
 
     public void Synchronize()
     {
         ThrowIfDisposed();
-        SynchronizeCore();
+        if (Interceptor is { } interceptor)
+            interceptor.Intercept(new OpInfo(nameof(Synchronize), OpKind.Synchronization), SynchronizeCore);
+        else SynchronizeCore();
     }
 
-    public void LinearForward(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
-        Activation activation, int batch, int inputs, int outputs, BufferView<float> y)
+    /// <summary>
+    /// The one point every op passes once its arguments are checked: counts the launch, then runs the op's
+    /// <c>…Core</c> (<paramref name="core"/>, given its arguments as <paramref name="args"/>) or hands it to the
+    /// <see cref="Interceptor"/>. <paramref name="core"/> is a static lambda and <paramref name="args"/> a value tuple,
+    /// so without an interceptor nothing is allocated (the CPU backend's step allocates nothing).
+    /// </summary>
+    private void Launch<TArgs>(in OpInfo op, TArgs args, Action<BackendBase, TArgs> core)
     {
-        Sizes(batch, inputs, outputs);
-        Need(x, (long)batch * inputs, nameof(x));
-        Need(weight, (long)outputs * inputs, nameof(weight));
-        Need(bias, outputs, nameof(bias));
-        Need(y, (long)batch * outputs, nameof(y));
-        CheckActivation(activation);
-        if (batch == 0 || outputs == 0) return;
         Launches++;
-        LinearForwardCore(x, weight, bias, activation, batch, inputs, outputs, y);
+        if (Interceptor is { } interceptor) interceptor.Intercept(op, Bind(core, args));
+        else core(this, args);
     }
 
-    public void ActivationBackward(BufferView<float> y, BufferView<float> dy, Activation activation, int count,
-        BufferView<float> dz)
+    private Action Bind<TArgs>(Action<BackendBase, TArgs> core, TArgs args) => () => core(this, args);
+
+    // Transfers and allocations as an interceptor sees them: spans cannot be kept in a closure, so host memory
+    // goes through an array (only when someone intercepts).
+
+    private DeviceBuffer<T> Intercepted<T>(IOpInterceptor interceptor, int length) where T : unmanaged
     {
-        Sizes(count);
-        Need(y, count, nameof(y));
-        Need(dy, count, nameof(dy));
-        Need(dz, count, nameof(dz));
-        CheckActivation(activation);
-        if (count == 0) return;
-        Launches++;
-        ActivationBackwardCore(y, dy, activation, count, dz);
+        DeviceBuffer<T>? buffer = null;
+        interceptor.Intercept(new OpInfo(nameof(Allocate), OpKind.Allocation, length),
+            () => buffer = AllocateCore<T>(length));
+        return buffer ?? throw new InvalidOperationException("the interceptor did not run the allocation");
     }
 
-    public void LinearBackwardInput(BufferView<float> dz, BufferView<float> weight, int batch, int inputs,
-        int outputs, BufferView<float> dx)
-    {
-        Sizes(batch, inputs, outputs);
-        Need(dz, (long)batch * outputs, nameof(dz));
-        Need(weight, (long)outputs * inputs, nameof(weight));
-        Need(dx, (long)batch * inputs, nameof(dx));
-        if (batch == 0 || inputs == 0) return;
-        Launches++;
-        LinearBackwardInputCore(dz, weight, batch, inputs, outputs, dx);
-    }
+    private void Intercepted<T>(IOpInterceptor interceptor, T[] source, BufferView<T> destination)
+        where T : unmanaged =>
+        interceptor.Intercept(new OpInfo(nameof(Upload), OpKind.Transfer), () => UploadCore<T>(source, destination));
 
-    public void LinearBackwardWeight(BufferView<float> x, BufferView<float> dz, int batch, int inputs,
-        int outputs, BufferView<float> dWeight)
+    private T[] Intercepted<T>(IOpInterceptor interceptor, BufferView<T> source) where T : unmanaged
     {
-        Sizes(batch, inputs, outputs);
-        Need(x, (long)batch * inputs, nameof(x));
-        Need(dz, (long)batch * outputs, nameof(dz));
-        Need(dWeight, (long)outputs * inputs, nameof(dWeight));
-        if (inputs == 0 || outputs == 0) return;
-        Launches++;
-        LinearBackwardWeightCore(x, dz, batch, inputs, outputs, dWeight);
-    }
-
-    public void BiasBackward(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias)
-    {
-        Sizes(batch, outputs);
-        Need(dz, (long)batch * outputs, nameof(dz));
-        Need(dBias, outputs, nameof(dBias));
-        if (outputs == 0) return;
-        Launches++;
-        BiasBackwardCore(dz, batch, outputs, dBias);
-    }
-
-    public void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, int batch, int classes,
-        float scale, BufferView<float> dLogits, BufferView<float> lossSum)
-    {
-        Sizes(batch, classes);
-        Need(logits, (long)batch * classes, nameof(logits));
-        Need(labels, batch, nameof(labels));
-        Need(dLogits, (long)batch * classes, nameof(dLogits));
-        Need(lossSum, 1, nameof(lossSum));
-        if (batch == 0) return;
-        if (classes == 0) throw new ArgumentException("softmax needs at least one class", nameof(classes));
-        Launches++;
-        SoftmaxCrossEntropyCore(logits, labels, batch, classes, scale, dLogits, lossSum);
-    }
-
-    public void QuadraticCost(BufferView<float> outputs, BufferView<int> labels, int batch, int classes, float scale,
-        BufferView<float> dPre, BufferView<float> lossSum)
-    {
-        Sizes(batch, classes);
-        Need(outputs, (long)batch * classes, nameof(outputs));
-        Need(labels, batch, nameof(labels));
-        Need(dPre, (long)batch * classes, nameof(dPre));
-        Need(lossSum, 1, nameof(lossSum));
-        if (batch == 0) return;
-        Launches++;
-        QuadraticCostCore(outputs, labels, batch, classes, scale, dPre, lossSum);
-    }
-
-    public void Argmax(BufferView<float> scores, int batch, int classes, BufferView<int> predictions)
-    {
-        Sizes(batch, classes);
-        Need(scores, (long)batch * classes, nameof(scores));
-        Need(predictions, batch, nameof(predictions));
-        if (batch == 0) return;
-        if (classes == 0) throw new ArgumentException("argmax needs at least one class", nameof(classes));
-        Launches++;
-        ArgmaxCore(scores, batch, classes, predictions);
-    }
-
-    public void CountCorrect(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
-        BufferView<int> correct)
-    {
-        Sizes(batch, classes);
-        Need(scores, (long)batch * classes, nameof(scores));
-        Need(labels, batch, nameof(labels));
-        Need(correct, 1, nameof(correct));
-        if (batch == 0) return;
-        if (classes == 0) throw new ArgumentException("accuracy needs at least one class", nameof(classes));
-        Launches++;
-        CountCorrectCore(scores, labels, batch, classes, correct);
-    }
-
-    public void GatherBatch(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y)
-    {
-        Sizes(stride, batch, features);
-        Check(indices, nameof(indices));
-        Need(counter, 1, nameof(counter));
-        Need(x, (long)batch * features, nameof(x));
-        Need(y, batch, nameof(y));
-        if (features > 0 && images.Length % features != 0)
-            throw new ArgumentException(
-                $"images holds {images.Length} elements, not a whole number of rows of {features}", nameof(images));
-        Check(images, nameof(images));
-        Check(labels, nameof(labels));
-        if (batch == 0) return;
-        Launches++;
-        GatherBatchCore(images, labels, indices, counter, stride, batch, features, x, y);
-    }
-
-    public void SgdStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
-        BufferView<int> counter, float weightDecay, BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        Tables(schedule, counter);
-        if (count == 0) return;
-        Launches++;
-        SgdStepCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters);
-    }
-
-    public void MomentumStep(BufferView<float> gradients, int count, int decayCount, BufferView<float> schedule,
-        BufferView<int> counter, float momentum, float weightDecay, BufferView<float> velocity,
-        BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        Need(velocity, count, nameof(velocity));
-        Tables(schedule, counter);
-        if (count == 0) return;
-        Launches++;
-        MomentumStepCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay, velocity,
-            parameters);
-    }
-
-    public void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
-        BufferView<float> schedule, BufferView<int> counter, BufferView<float> m, BufferView<float> v,
-        BufferView<float> parameters)
-    {
-        Step(gradients, count, decayCount, parameters);
-        Need(m, count, nameof(m));
-        Need(v, count, nameof(v));
-        Tables(schedule, counter);
-        if (count == 0) return;
-        Launches++;
-        AdamStepCore(gradients, count, decayCount, adam, schedule, counter, m, v, parameters);
-    }
-
-    public void Dropout(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout, int count,
-        BufferView<float> y)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Need(x, count, nameof(x));
-        Need(y, count, nameof(y));
-        Need(counter, 2, nameof(counter));
-        if (dropout.Threshold < 0 || dropout.Threshold > 65535 || !(dropout.Scale >= 1) || !float.IsFinite(dropout.Scale))
-            throw new ArgumentException("dropout threshold must be in [0, 65535] and scale ≥ 1", nameof(dropout));
-        if (count == 0) return;
-        Launches++;
-        DropoutCore(x, counter, dropout, count, y);
-    }
-
-    public void MaxNorm(BufferView<float> weight, int outputs, int inputs, float maxNorm)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(outputs);
-        ArgumentOutOfRangeException.ThrowIfNegative(inputs);
-        if (!(maxNorm > 0) || !float.IsFinite(maxNorm))
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "the max-norm must be a positive number");
-        Need(weight, (long)outputs * inputs, nameof(weight));
-        if (outputs == 0 || inputs == 0) return;
-        Launches++;
-        MaxNormCore(weight, outputs, inputs, maxNorm);
-    }
-
-    public void Augment(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment, int batch,
-        BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(batch);
-        if (augment.Height < 1 || augment.Width < 1)
-            throw new ArgumentException($"image size {augment.Height}×{augment.Width} must be positive", nameof(augment));
-        if (augment.ElasticRadius < 0) throw new ArgumentException("the elastic radius must be ≥ 0", nameof(augment));
-        if (!(augment.ScaleMin > 0) || !(augment.ScaleMax > 0))
-            throw new ArgumentException("scales must be positive", nameof(augment));
-        if (!(Math.Abs(augment.RotationMin) <= MathF.PI && Math.Abs(augment.RotationMax) <= MathF.PI))
-            throw new ArgumentException("rotations must be within ±π", nameof(augment));
-        if (!(Math.Abs(augment.ShearMin) <= MathF.PI / 3 && Math.Abs(augment.ShearMax) <= MathF.PI / 3))
-            throw new ArgumentException("shears must be within ±π/3", nameof(augment));
-        if (!float.IsFinite(augment.TranslateMin) || !float.IsFinite(augment.TranslateMax) || !float.IsFinite(augment.ElasticAlpha))
-            throw new ArgumentException("translations and α must be finite", nameof(augment));
-        long pixels = (long)augment.Height * augment.Width;
-        Need(x, batch * pixels, nameof(x));
-        Need(y, batch * pixels, nameof(y));
-        Need(counter, 2, nameof(counter));
-        Need(gaussian, 2L * augment.ElasticRadius + 1, nameof(gaussian));
-        Need(field, augment.FieldLength(batch), nameof(field));
-        if (batch == 0) return;
-        Launches++;
-        AugmentCore(x, counter, augment, batch, gaussian, field, y);
-    }
-
-    public void AdvanceStep(BufferView<int> counter, BufferView<float> lossSum)
-    {
-        Need(counter, 3, nameof(counter));
-        Need(lossSum, 1, nameof(lossSum));
-        Launches++;
-        AdvanceStepCore(counter, lossSum);
+        var host = new T[source.Length];
+        interceptor.Intercept(new OpInfo(nameof(Download), OpKind.Transfer),
+            () => DownloadCore(source, host));
+        return host;
     }
 
     public void Dispose()
@@ -328,60 +156,8 @@ public abstract class BackendBase : IBackend
     protected abstract void FillCore(int value, BufferView<int> destination);
     protected abstract void SynchronizeCore();
 
-    protected abstract void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
-        Activation activation, int batch, int inputs, int outputs, BufferView<float> y);
-    protected abstract void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
-        int count, BufferView<float> dz);
-    protected abstract void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
-        int inputs, int outputs, BufferView<float> dx);
-    protected abstract void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
-        int inputs, int outputs, BufferView<float> dWeight);
-    protected abstract void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias);
-    protected abstract void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum);
-    protected abstract void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum);
-    protected abstract void ArgmaxCore(BufferView<float> scores, int batch, int classes,
-        BufferView<int> predictions);
-    protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch,
-        int classes, BufferView<int> correct);
-    protected abstract void GatherBatchCore(BufferView<float> images, BufferView<int> labels,
-        BufferView<int> indices, BufferView<int> counter, int stride, int batch, int features, BufferView<float> x,
-        BufferView<int> y);
-    protected abstract void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters);
-    protected abstract void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
-        BufferView<float> velocity, BufferView<float> parameters);
-    protected abstract void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
-        BufferView<float> v, BufferView<float> parameters);
-    protected abstract void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
-        int count, BufferView<float> y);
-    protected abstract void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm);
-    protected abstract void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
-        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y);
-    protected abstract void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum);
-
     /// <exception cref="ObjectDisposedException">the backend was disposed.</exception>
     protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
-
-    private void Step(BufferView<float> gradients, int count, int decayCount, BufferView<float> parameters)
-    {
-        Sizes(count, decayCount);
-        if (decayCount > count)
-            throw new ArgumentException($"decayCount {decayCount} exceeds count {count}", nameof(decayCount));
-        Need(gradients, count, nameof(gradients));
-        Need(parameters, count, nameof(parameters));
-    }
-
-    private void Tables(BufferView<float> schedule, BufferView<int> counter)
-    {
-        Need(schedule, 3, nameof(schedule));
-        if (schedule.Length % 3 != 0)
-            throw new ArgumentException($"schedule holds {schedule.Length} elements, not (steps, 3)", nameof(schedule));
-        Need(counter, 1, nameof(counter));
-    }
 
     private void Check<T>(BufferView<T> view, string name) where T : unmanaged
     {
@@ -403,11 +179,5 @@ public abstract class BackendBase : IBackend
     {
         foreach (int s in sizes)
             if (s < 0) throw new ArgumentOutOfRangeException(nameof(sizes), s, "sizes must be ≥ 0");
-    }
-
-    private static void CheckActivation(Activation activation)
-    {
-        if (!Enum.IsDefined(activation))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
     }
 }

@@ -1,8 +1,8 @@
 namespace Digits.Core.Backends;
 
 /// <summary>
-/// The op-level, device-resident seam every backend implements (DESIGN.md §4): allocate, upload and
-/// download buffers, one method per op, <see cref="Synchronize"/>. The training loop is written once
+/// The op-level, device-resident seam every backend implements (docs/ARCHITECTURE.md, "The IBackend seam"): allocate,
+/// upload and download buffers, one method per op, <see cref="Synchronize"/>. The training loop is written once
 /// against it.
 /// <para>Conventions, the same for every op:</para>
 /// <list type="bullet">
@@ -36,7 +36,10 @@ public interface IBackend : IDisposable
     /// <summary>Most bytes held at once since the backend was created.</summary>
     long PeakAllocatedBytes { get; }
 
-    /// <summary>Kernel launches (or, on the CPU, op calls) issued since the backend was created.</summary>
+    /// <summary>Kernel launches issued since the backend was created: on a GPU each kernel queued (an op may queue
+    /// several: <see cref="Augment"/> with an elastic field is four), on the CPU backends one per op called. Ops that
+    /// do nothing (a size of 0) are not counted, nor are ops recorded into a step graph; each replay of a graph counts
+    /// one (see <see cref="IStepCapture"/>).</summary>
     long Launches { get; }
 
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements; T is float or int.</summary>
@@ -157,7 +160,7 @@ public interface IBackend : IDisposable
     /// Adam (Kingma &amp; Ba 2015, Algorithm 1) with L2 weight decay added to the gradient:
     /// g = grad + λ·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr·(m·c₁) / (√(v·c₂) + ε), with lr and the
     /// bias corrections c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ) read on the device from schedule row counter[0];
-    /// <paramref name="adam"/> gives β₁, β₂, ε and λ (its learning rate and corrections are not used).
+    /// <paramref name="adam"/> gives β₁, β₂, ε and λ.
     /// gradients, m, v, parameters (count), schedule (S,3), counter (≥ 1).
     /// </summary>
     void AdamStep(BufferView<float> gradients, int count, int decayCount, in AdamParameters adam,
@@ -220,20 +223,4 @@ public interface IStepGraph : IDisposable
 {
     /// <summary>Queues the whole recorded step: one launch.</summary>
     void Launch();
-}
-
-/// <summary>One Adam step's scalars. <see cref="Correction1"/> = 1/(1−β₁ᵗ), <see cref="Correction2"/> = 1/(1−β₂ᵗ)
-/// for step t ≥ 1 (see <see cref="ForStep"/>).</summary>
-public readonly record struct AdamParameters(
-    float LearningRate, float Beta1, float Beta2, float Epsilon, float WeightDecay, float Correction1,
-    float Correction2)
-{
-    /// <summary>The scalars for step <paramref name="t"/> (1-based), bias corrections computed in double.</summary>
-    public static AdamParameters ForStep(long t, float learningRate, float beta1, float beta2, float epsilon,
-        float weightDecay)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(t, 1);
-        return new AdamParameters(learningRate, beta1, beta2, epsilon, weightDecay,
-            (float)(1.0 / (1.0 - Math.Pow(beta1, t))), (float)(1.0 / (1.0 - Math.Pow(beta2, t))));
-    }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using Digits.Core.Files;
 
 namespace Digits.Core.Model;
 
@@ -90,41 +90,10 @@ public static partial class OutputFile
 
     /// <summary>
     /// Null when <paramref name="path"/> does not exist or is a regular file (or a link to one); otherwise what it is
-    /// ("a folder", "a character device", "a named pipe", …). Digits replaces only regular files: renaming a
-    /// temporary over <c>/dev/null</c> would replace the device node with a file.
+    /// ("a folder", "a character device", "a named pipe", …; see <see cref="FileChecks"/>). Digits replaces only
+    /// regular files: renaming a temporary over <c>/dev/null</c> would replace the device node with a file.
     /// </summary>
-    public static string? NotARegularFile(string path)
-    {
-        if (Directory.Exists(path)) return "a folder";
-        if (!File.Exists(path)) return null;
-        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())) return null;
-        int mode;
-        try
-        {
-            // .NET's own native shim: its FileStatus begins (int Flags, int Mode), Mode holding the S_IFMT bits, the
-            // same on every architecture (unlike libc's struct stat). The buffer is larger than the struct.
-            Span<byte> status = stackalloc byte[512];
-            if (Stat(path, ref MemoryMarshal.GetReference(status)) != 0) return null;
-            mode = BitConverter.ToInt32(status[4..8]);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
-        return (mode & 0xF000) switch
-        {
-            0x8000 => null,
-            0x2000 => "a character device",
-            0x6000 => "a block device",
-            0x1000 => "a named pipe",
-            0xC000 => "a socket",
-            0x4000 => "a folder",
-            _ => "not a regular file",
-        };
-    }
-
-    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_Stat", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Stat(string path, ref byte status);
+    public static string? NotARegularFile(string path) => FileChecks.NotARegularFile(path);
 
     /// <summary>
     /// Writes <paramref name="bytes"/> to <paramref name="path"/> atomically, as <see cref="SafeTensors.Write"/> does:
@@ -143,7 +112,6 @@ public static partial class OutputFile
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                ThrowIfFaultInjected(full);
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
@@ -155,16 +123,6 @@ public static partial class OutputFile
             TryDelete(temp);
             throw;
         }
-    }
-
-    /// <summary>For tests: when set (on the calling flow), <see cref="ThrowIfFaultInjected"/> throws what it returns
-    /// for a path, as a full disk would, so writers' failure paths can be tested without filling a disk.</summary>
-    public static readonly AsyncLocal<Func<string, Exception?>?> FaultForTests = new();
-
-    /// <summary>Called by each writer once its temporary file exists and before its data goes in.</summary>
-    public static void ThrowIfFaultInjected(string path)
-    {
-        if (FaultForTests.Value?.Invoke(path) is { } fault) throw fault;
     }
 
     /// <summary>ENOSPC (Linux 28, macOS 28) as .NET reports it in <see cref="Exception.HResult"/>, or Windows'

@@ -242,8 +242,7 @@ public sealed class DeviceNetwork : IDisposable
                     State1!.View(), Parameters.View());
                 break;
             default:
-                var adam = new AdamParameters(0f, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay,
-                    0f, 0f);
+                var adam = new AdamParameters(options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
                 Backend.AdamStep(g, count, decay, adam, schedule, counter, State1!.View(), State2!.View(),
                     Parameters.View());
                 break;

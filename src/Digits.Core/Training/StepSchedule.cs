@@ -7,7 +7,7 @@ namespace Digits.Core.Training;
 /// (<see cref="IBackend.SgdStep"/> and the others) read them on the device from the step counter: row s (the
 /// epoch's mini-batch, 0-based; global step t = epoch·S + s) holds the learning rate
 /// <see cref="TrainingOptions.LearningRateAt"/> gives for t and Adam's bias corrections for its t+1
-/// (<see cref="AdamParameters.ForStep"/>).
+/// (<see cref="AdamParameters.Corrections"/>).
 /// </summary>
 public static class StepSchedule
 {
@@ -21,16 +21,16 @@ public static class StepSchedule
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(epoch, epochs);
         long total = (long)stepsPerEpoch * epochs;
+        var adam = new AdamParameters(options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         var table = new float[3 * stepsPerEpoch];
         for (int s = 0; s < stepsPerEpoch; s++)
         {
             long t = (long)epoch * stepsPerEpoch + s;
             float lr = options.LearningRateAt(t, total, epoch);
-            var adam = AdamParameters.ForStep(t + 1, lr, options.Beta1, options.Beta2, options.Epsilon,
-                options.WeightDecay);
+            var (c1, c2) = adam.Corrections(t + 1);
             table[3 * s] = lr;
-            table[3 * s + 1] = adam.Correction1;
-            table[3 * s + 2] = adam.Correction2;
+            table[3 * s + 1] = c1;
+            table[3 * s + 2] = c2;
         }
         return table;
     }

@@ -17,11 +17,7 @@ public sealed class AugmentCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("digits-augment-").FullName;
 
-    public void Dispose()
-    {
-        Core.Model.OutputFile.FaultForTests.Value = null;
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
 
@@ -238,13 +234,14 @@ public sealed class AugmentCliTests : IDisposable
     public void A_full_disk_is_one_line_exit_1_and_leaves_no_file()
     {
         RealData.RequireMnist();
-        string path = Path.Combine(_dir, "full.png");
-        Core.Model.OutputFile.FaultForTests.Value = p => p == path ? new IOException($"No space left on device : '{p}'", 28) : null;
+        using var disk = FullDisk.Mount(Path.Combine(_dir, "full"));
+        disk.Fill();
+        string path = Path.Combine(disk.Folder, "full.png");
         var (code, output, err) = Digits("augment", "--no-download", "--device", "cpu", "--count", "1", "--output", path);
         Assert.Equal(ExitCodes.RuntimeFailure, code);
         Assert.Equal($"digits: could not write {path}: the disk is full (no space left on device)", err.TrimEnd());
         Assert.False(File.Exists(path));
-        Assert.Empty(Directory.GetFiles(_dir, ".*.tmp"));
+        Assert.Empty(Directory.GetFiles(disk.Folder, ".*.tmp"));
         Assert.Equal("", output);
     }
 

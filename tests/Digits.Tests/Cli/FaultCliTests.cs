@@ -13,9 +13,9 @@ namespace Digits.Tests.Cli;
 /// <summary>
 /// The gaps issue 12's stress campaign found, each reproduced: <c>--threads</c> far beyond the machine, output
 /// paths that fail only at the final save (a long name, a device, a pipe), temporaries that killed runs leave, and a
-/// full disk for a model, a report and checkpoints. A full disk is injected, not made: <see cref="OutputFile.FaultForTests"/>
-/// makes the writer throw the <see cref="IOException"/> .NET throws for ENOSPC (HResult 28, "No space left on
-/// device") once its temporary file exists, as a real full disk would part-way through.
+/// full disk for a model, a report and checkpoints. A full disk is a real one (<see cref="FullDisk"/>: a one-page
+/// tmpfs), so the writer meets the <see cref="IOException"/> .NET throws for ENOSPC (HResult 28, "No space left on
+/// device") wherever the kernel runs out of room.
 /// </summary>
 public sealed class FaultCliTests : IDisposable
 {
@@ -32,23 +32,12 @@ public sealed class FaultCliTests : IDisposable
         _dataset = $"csv:{train},{test}";
     }
 
-    public void Dispose()
-    {
-        OutputFile.FaultForTests.Value = null;
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private string[] Train(string output, params string[] more) =>
         ["train", "--dataset", _dataset, "--layers", "16", "--epochs", "2", "--device", "cpu", "--output", output, .. more];
 
     private static (int Code, string Out, string Err) Digits(params string[] args) => DigitsCli.Run(args);
-
-    /// <summary>What .NET throws on Linux when a write meets a full disk.</summary>
-    private static IOException DiskFull(string path) => new($"No space left on device : '{path}'", 28);
-
-    /// <summary>Every write of a file under <paramref name="folder"/> fails as on a full disk.</summary>
-    private static void FillDisk(string folder) => OutputFile.FaultForTests.Value =
-        path => path.StartsWith(Path.GetFullPath(folder), StringComparison.Ordinal) ? DiskFull(path) : null;
 
     private string SavedModel()
     {
@@ -170,15 +159,16 @@ public sealed class FaultCliTests : IDisposable
     [Fact]
     public void A_full_disk_at_the_model_save_is_one_sentence_exit_1_and_the_previous_model_is_intact()
     {
-        string output = Path.Combine(_dir, "existing.safetensors");
+        using var disk = FullDisk.Mount(Path.Combine(_dir, "full"));
+        string output = Path.Combine(disk.Folder, "existing.safetensors");
         File.WriteAllText(output, "an earlier model");
-        FillDisk(_dir);
+        disk.Fill();
         var (code, _, err) = Digits(Train(output));
         Assert.Equal(ExitCodes.RuntimeFailure, code);
         Assert.Equal($"digits: could not write the trained model to {output}: the disk is full (no space left on " +
                      $"device); the previous {output} is intact", err.TrimEnd());
         Assert.Equal("an earlier model", File.ReadAllText(output));
-        Assert.Empty(Directory.EnumerateFiles(_dir, "*.tmp"));
+        Assert.Empty(Directory.EnumerateFiles(disk.Folder, "*.tmp"));
     }
 
     /// <summary>Issue 12: a full disk was exit 1 for a model but exit 2 for a report. One rule: a runtime failure
@@ -188,10 +178,10 @@ public sealed class FaultCliTests : IDisposable
     {
         string model = SavedModel();
         string folder = Path.Combine(_dir, "report");
-        Directory.CreateDirectory(folder);
+        using var disk = FullDisk.Mount(folder);
         string index = Path.Combine(folder, "index.html");
         File.WriteAllText(index, "an earlier report");
-        FillDisk(folder);
+        disk.Fill();
         var (code, _, err) = Digits("report", "--model", model, "--out", folder, "--dataset", _dataset, "--device", "cpu");
         Assert.Equal(ExitCodes.RuntimeFailure, code);
         Assert.Equal($"digits: could not write the report {index}: the disk is full (no space left on device); the " +
@@ -228,7 +218,8 @@ public sealed class FaultCliTests : IDisposable
     public void Checkpoints_on_a_full_disk_warn_each_epoch_and_the_run_ends_saying_none_was_written()
     {
         string output = Path.Combine(_dir, "m.safetensors"), folder = Path.Combine(_dir, "ck");
-        FillDisk(folder);
+        using var disk = FullDisk.Mount(folder);
+        disk.Fill();
         var (code, _, err) = Digits(Train(output, "--checkpoint", folder));
         Assert.True(code == ExitCodes.Success, err);
         Assert.True(File.Exists(output));

@@ -142,24 +142,19 @@ public sealed class OnnxExportTests(QuickModel quick) : IClassFixture<QuickModel
     [Fact]
     public void The_export_is_atomic_a_failed_write_leaves_the_old_file_and_no_temporary()
     {
-        string onnx = Path.Combine(_dir, "atomic.onnx");
-        File.WriteAllText(onnx, "old");
-        string model = quick.Path; // trained and saved (once, lazily) before the disk "fills"
-        // Only this test's folder is full: the fault must not reach another writer on this flow.
-        OutputFile.FaultForTests.Value = path =>
-            path.StartsWith(_dir, StringComparison.Ordinal) ? new IOException("No space left on device") : null;
-        try
+        string model = quick.Path; // trained and saved (once, lazily) before the disk fills
+        // Only this test's folder is full: a one-page file system, which "old" fills.
+        using (var disk = FullDisk.Mount(_dir))
         {
+            string onnx = Path.Combine(_dir, "atomic.onnx");
+            File.WriteAllText(onnx, "old");
+            disk.Fill();
             var (code, _, err) = DigitsCli.Run("export", "--model", model, "--format", "onnx", "--output", onnx);
             Assert.Equal(1, code);
             Assert.Contains("the disk is full", err);
+            Assert.Equal("old", File.ReadAllText(onnx));
+            Assert.Equal(["atomic.onnx"], Directory.GetFiles(_dir).Select(Path.GetFileName));
         }
-        finally
-        {
-            OutputFile.FaultForTests.Value = null;
-        }
-        Assert.Equal("old", File.ReadAllText(onnx));
-        Assert.Equal(["atomic.onnx"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
     [Fact]

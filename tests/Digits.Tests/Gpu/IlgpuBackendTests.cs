@@ -10,8 +10,8 @@ namespace Digits.Tests.Gpu;
 /// <summary>
 /// What the ILGPU backend promises beyond each kernel's arithmetic (KernelTests), written once and run per
 /// accelerator: disposing frees everything, a training step moves nothing between host and device, the same device
-/// gives the same bits run after run (no float atomics), 16-byte tile loads change no bit, and indices a GPU cannot
-/// throw for are answered with zeros instead of stray reads.
+/// gives the same bits run after run (no float atomics), 16-byte tile loads change no bit, indices a GPU cannot
+/// throw for are answered with zeros instead of stray reads, and every kernel queued counts as a launch.
 /// </summary>
 public abstract class IlgpuBackendTests
 {
@@ -47,6 +47,36 @@ public abstract class IlgpuBackendTests
             y.Dispose(); // a later dispose by the owner does nothing
             Assert.Throws<ObjectDisposedException>(() => backend.Allocate<float>(1));
         }
+    }
+
+    /// <summary><see cref="IBackend.Launches"/> counts kernels, not ops: Augment queues four with an elastic field
+    /// (the raw field, its two Gaussian passes, the warp) and the warp alone without one.</summary>
+    [Fact]
+    public void Launches_counts_every_kernel_an_op_queues()
+    {
+        var backend = Backend;
+        using var r = new Rig(backend);
+        float[] taps = AugmentParameters.GaussianTaps(1f);
+        var a = new AugmentParameters
+        {
+            SeedLow = 1, Height = 4, Width = 4, ScaleMin = 1f, ScaleMax = 1f, ElasticRadius = taps.Length / 2,
+            ElasticAlpha = 1f,
+        };
+        var x = r.Put(new float[2 * 16], "x");
+        var y = r.Put(new float[2 * 16], "y");
+        var gaussian = r.Put(taps, "gaussian");
+        var field = r.Put(new float[a.FieldLength(2)], "field");
+        var counter = r.Put([0, 0, -1], "counter");
+        var loss = r.Put([0f], "loss");
+        long before = backend.Launches;
+        backend.Augment(x, counter, a, 2, gaussian, field, y);
+        Assert.Equal(4, backend.Launches - before);
+        before = backend.Launches;
+        backend.Augment(x, counter, a with { ElasticRadius = 0, ElasticAlpha = 0f }, 2, gaussian, field, y);
+        Assert.Equal(1, backend.Launches - before);
+        before = backend.Launches;
+        backend.AdvanceStep(counter, loss);
+        Assert.Equal(1, backend.Launches - before);
     }
 
     [Fact]

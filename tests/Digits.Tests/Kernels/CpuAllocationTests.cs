@@ -83,9 +83,10 @@ public sealed class CpuAllocationTests
             Span<int> at = stackalloc int[1];
             at[0] = start;
             _b.Upload<int>(at, _counter);
-            var adam = AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
+            var adam = new AdamParameters(0.9f, 0.999f, 1e-8f, 0f);
+            var (c1, c2) = adam.Corrections(t);
             Span<float> row = stackalloc float[3];
-            (row[0], row[1], row[2]) = (_nielsen ? 0.1f : adam.LearningRate, adam.Correction1, adam.Correction2);
+            (row[0], row[1], row[2]) = (_nielsen ? 0.1f : 1e-3f, c1, c2);
             _b.Upload<float>(row, _schedule);
             _b.GatherBatch(_images, _labels, _indices, _counter, 1, _batch, _inputs, _x, _y);
             _b.LinearForward(_x, W1, B1, _activation, _batch, _inputs, _hidden, _h);

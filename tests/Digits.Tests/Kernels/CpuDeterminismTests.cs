@@ -63,7 +63,7 @@ public sealed class CpuDeterminismTests
             var p = r.Put(p0);
             var m = r.Put(new float[count]);
             var v = r.Put(new float[count]);
-            backend.AdamStep(r.Put(g), count, count / 2, AdamParameters.ForStep(1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f),
+            backend.AdamStep(r.Put(g), count, count / 2, new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f), 1, 1e-3f,
                 m, v, p);
             var d = r.Put(new float[batch * classes]);
             var loss = r.Put([0f]);

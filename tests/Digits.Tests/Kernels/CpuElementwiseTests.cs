@@ -32,8 +32,7 @@ public sealed class CpuElementwiseTests
                 var grads = r.Put(g);
                 if (which == "sgd") be.SgdStep(grads, count, decay, 0.1f, 0.01f, p);
                 else if (which == "momentum") be.MomentumStep(grads, count, decay, 0.1f, 0.9f, 0.01f, m, p);
-                else be.AdamStep(grads, count, decay, AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f),
-                    m, v, p);
+                else be.AdamStep(grads, count, decay, new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f), t, 1e-3f, m, v, p);
             }
             r.AssertNoStrayWrites();
             return (r.Take(p), r.Take(m), r.Take(v));

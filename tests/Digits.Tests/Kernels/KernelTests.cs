@@ -215,12 +215,12 @@ public abstract partial class KernelTests
         int decay = count * 2 / 3;
         // One schedule row per step: lr, and Adam's bias corrections for t = 1, 2, 3.
         var table = new float[3 * grads.Length];
+        var adam = new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f);
         for (int t = 1; t <= grads.Length; t++)
         {
-            var a = AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
-            (table[3 * t - 3], table[3 * t - 2], table[3 * t - 1]) = (0.1f, a.Correction1, a.Correction2);
+            var (c1, c2) = adam.Corrections(t);
+            (table[3 * t - 3], table[3 * t - 2], table[3 * t - 1]) = (0.1f, c1, c2);
         }
-        var adam = AdamParameters.ForStep(1, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
         (float[], float[], float[]) Go(IBackend be, string which)
         {
             using var r = new Rig(be);
@@ -348,8 +348,8 @@ public abstract partial class KernelTests
         var schedule = new float[3 * lrs.Length];
         for (int t = 0; t < lrs.Length; t++)
         {
-            var a = AdamParameters.ForStep(t + 39, lrs[t], 0.9f, 0.999f, 1e-8f, 0.01f);
-            (schedule[3 * t], schedule[3 * t + 1], schedule[3 * t + 2]) = (lrs[t], a.Correction1, a.Correction2);
+            var (c1, c2) = new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f).Corrections(t + 39);
+            (schedule[3 * t], schedule[3 * t + 1], schedule[3 * t + 2]) = (lrs[t], c1, c2);
         }
         int decay = count * 2 / 3;
         (float[], float[], float[]) Go(IBackend be, string which)
@@ -361,8 +361,7 @@ public abstract partial class KernelTests
             var table = r.Put(schedule, "schedule");
             var counter = r.Put([first, 40, -1], "counter");
             var loss = r.Put([0f], "loss");
-            // Learning rate and corrections deliberately wrong: the schedule's must be used.
-            var adam = new AdamParameters(99f, 0.9f, 0.999f, 1e-8f, 0.01f, 7f, 7f);
+            var adam = new AdamParameters(0.9f, 0.999f, 1e-8f, 0.01f);
             for (int s = 0; s < steps; s++)
             {
                 var g = r.Put(grads[s]);

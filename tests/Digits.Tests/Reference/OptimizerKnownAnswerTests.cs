@@ -218,7 +218,7 @@ public sealed class OptimizerKnownAnswerTests
     }
 
     /// <summary>
-    /// <see cref="AdamParameters.ForStep"/>'s corrections 1/(1 − βᵗ) at t = 1, 2, 10, 1000 for betas that float
+    /// <see cref="AdamParameters.Corrections"/>: 1/(1 − βᵗ) at t = 1, 2, 10, 1000 for betas that float
     /// holds exactly (β₁ = 7/8, β₂ = 1023/1024), so the hand values are exact fractions. Guards against t − 1 or
     /// t + 1 in the power, a missing reciprocal (1 − βᵗ itself), β₁ and β₂ swapped, and βᵗ accumulated in float
     /// (1000 float products put β₂¹⁰⁰⁰ off by ~1e-5).
@@ -230,10 +230,8 @@ public sealed class OptimizerKnownAnswerTests
     [InlineData(1000L, 1.0, 1.6036532453991336)] // (7/8)¹⁰⁰⁰ ≈ 1e-58; 1/(1 − (1023/1024)¹⁰⁰⁰), 30-digit arithmetic
     public void Adam_bias_corrections_are_exact_for_binary_betas(long t, double correction1, double correction2)
     {
-        var adam = AdamParameters.ForStep(t, 0.01f, 0.875f, 0.9990234375f, 1e-8f, 0f);
-        AssertClose([(float)correction1, (float)correction2], [adam.Correction1, adam.Correction2], OneRounding,
-            $"c₁, c₂ at t = {t}");
-        Assert.Equal(0.01f, adam.LearningRate);
+        var (c1, c2) = new AdamParameters(0.875f, 0.9990234375f, 1e-8f, 0f).Corrections(t);
+        AssertClose([(float)correction1, (float)correction2], [c1, c2], OneRounding, $"c₁, c₂ at t = {t}");
     }
 
     /// <summary>
@@ -247,9 +245,8 @@ public sealed class OptimizerKnownAnswerTests
     [InlineData(1000L, 1.0, 1.5815163121946032)] // 0.9¹⁰⁰⁰ ≈ 2e-46; 1/(1 − 0.999¹⁰⁰⁰), 30-digit arithmetic
     public void Adam_bias_corrections_for_the_default_betas(long t, double correction1, double correction2)
     {
-        var adam = AdamParameters.ForStep(t, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
-        AssertClose([(float)correction1, (float)correction2], [adam.Correction1, adam.Correction2], DecimalBetas,
-            $"c₁, c₂ at t = {t}");
+        var (c1, c2) = new AdamParameters(0.9f, 0.999f, 1e-8f, 0f).Corrections(t);
+        AssertClose([(float)correction1, (float)correction2], [c1, c2], DecimalBetas, $"c₁, c₂ at t = {t}");
     }
 
     // ---------------------------------------------------------------- learning-rate schedules
@@ -395,5 +392,5 @@ public sealed class OptimizerKnownAnswerTests
     /// <summary>Step <paramref name="t"/> (1-based) of Adam.</summary>
     private static void Adam(IBackend be, BufferView<float> g, int count, int decay, float lr, float beta1,
         float beta2, float eps, float lambda, long t, BufferView<float> m, BufferView<float> v, BufferView<float> p) =>
-        be.AdamStep(g, count, decay, AdamParameters.ForStep(t, lr, beta1, beta2, eps, lambda), m, v, p);
+        be.AdamStep(g, count, decay, new AdamParameters(beta1, beta2, eps, lambda), t, lr, m, v, p);
 }

@@ -24,11 +24,14 @@ public static class HostScalarOps
                 parameters);
     }
 
-    /// <summary>Adam with <paramref name="adam"/>'s learning rate and bias corrections.</summary>
+    /// <summary>Adam's step <paramref name="t"/> (1-based) at <paramref name="learningRate"/>: the schedule row holds
+    /// them and <paramref name="adam"/>'s bias corrections for t.</summary>
     public static void AdamStep(this IBackend be, BufferView<float> gradients, int count, int decayCount,
-        AdamParameters adam, BufferView<float> m, BufferView<float> v, BufferView<float> parameters)
+        AdamParameters adam, long t, float learningRate, BufferView<float> m, BufferView<float> v,
+        BufferView<float> parameters)
     {
-        using var table = Table(be, adam.LearningRate, adam.Correction1, adam.Correction2, out var counter);
+        var (c1, c2) = adam.Corrections(t);
+        using var table = Table(be, learningRate, c1, c2, out var counter);
         using (counter) be.AdamStep(gradients, count, decayCount, adam, table.View(), counter.View(), m, v, parameters);
     }
 

@@ -9,13 +9,17 @@ namespace Digits.Tests.Support;
 /// issued with and not run; <see cref="IStepGraph.Launch"/> runs them all again with those same arguments (counting
 /// one launch). A step whose replay depended on anything but device memory (a host scalar that changes per step)
 /// would therefore go wrong here exactly as on CUDA. Host transfers, allocation and synchronization inside a
-/// recording throw, as they are illegal in a CUDA capture.
+/// recording throw, as they are illegal in a CUDA capture. It is its own <see cref="BackendBase.Interceptor"/>, so it
+/// records every op of <see cref="IBackend"/> — the device-driven forms, which re-read the counter and the schedule
+/// when replayed, as a CUDA graph's kernels do — with no code per op.
 /// </summary>
-public sealed class RecordingBackend : ReferenceBackend, IStepCapture
+public sealed class RecordingBackend : ReferenceBackend, IStepCapture, IOpInterceptor
 {
     private List<Action>? _recording;
     private bool _invalidated;
     private long _launchesBefore;
+
+    public RecordingBackend() => Interceptor = this;
 
     /// <summary>Makes <see cref="TryBeginCapture"/> refuse (as a driver without graph support would).</summary>
     public bool RefuseCapture { get; init; }
@@ -65,6 +69,19 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
         return new Graph(this, ops);
     }
 
+    /// <summary>Runs the work, or, while recording, keeps an op for the graph and refuses anything else.</summary>
+    public void Intercept(in OpInfo op, Action run)
+    {
+        if (_recording is null) run();
+        else if (op.Kind == OpKind.Launch && _recording.Count == ThrowAtRecordedOp)
+        {
+            _invalidated = true;
+            throw new InvalidOperationException($"this test backend fails op {ThrowAtRecordedOp + 1} of a recorded step");
+        }
+        else if (op.Kind == OpKind.Launch) _recording.Add(run);
+        else throw new InvalidOperationException($"{op.Name} ({op.Kind}) inside a recorded step");
+    }
+
     private sealed class Graph(RecordingBackend owner, List<Action> ops) : IStepGraph
     {
         private bool _disposed;
@@ -78,129 +95,5 @@ public sealed class RecordingBackend : ReferenceBackend, IStepCapture
         }
 
         public void Dispose() => _disposed = true;
-    }
-
-    private void Run(Action op)
-    {
-        if (_recording is null) op();
-        else if (_recording.Count == ThrowAtRecordedOp)
-        {
-            _invalidated = true;
-            throw new InvalidOperationException($"this test backend fails op {ThrowAtRecordedOp + 1} of a recorded step");
-        }
-        else _recording.Add(op);
-    }
-
-    private void NotWhileRecording(string what)
-    {
-        if (_recording is not null) throw new InvalidOperationException($"{what} inside a recorded step");
-    }
-
-    protected override DeviceBuffer<T> AllocateCore<T>(int length)
-    {
-        NotWhileRecording("allocation");
-        return base.AllocateCore<T>(length);
-    }
-
-    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination)
-    {
-        NotWhileRecording("an upload");
-        base.UploadCore(source, destination);
-    }
-
-    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination)
-    {
-        NotWhileRecording("a download");
-        base.DownloadCore(source, destination);
-    }
-
-    protected override void SynchronizeCore()
-    {
-        NotWhileRecording("a synchronization");
-        base.SynchronizeCore();
-    }
-
-    protected override void FillCore(float value, BufferView<float> destination) =>
-        Run(() => base.FillCore(value, destination));
-
-    protected override void FillCore(int value, BufferView<int> destination) =>
-        Run(() => base.FillCore(value, destination));
-
-    protected override void LinearForwardCore(BufferView<float> x, BufferView<float> weight, BufferView<float> bias,
-        Activation activation, int batch, int inputs, int outputs, BufferView<float> y) =>
-        Run(() => base.LinearForwardCore(x, weight, bias, activation, batch, inputs, outputs, y));
-
-    protected override void ActivationBackwardCore(BufferView<float> y, BufferView<float> dy, Activation activation,
-        int count, BufferView<float> dz) =>
-        Run(() => base.ActivationBackwardCore(y, dy, activation, count, dz));
-
-    protected override void LinearBackwardInputCore(BufferView<float> dz, BufferView<float> weight, int batch,
-        int inputs, int outputs, BufferView<float> dx) =>
-        Run(() => base.LinearBackwardInputCore(dz, weight, batch, inputs, outputs, dx));
-
-    protected override void LinearBackwardWeightCore(BufferView<float> x, BufferView<float> dz, int batch,
-        int inputs, int outputs, BufferView<float> dWeight) =>
-        Run(() => base.LinearBackwardWeightCore(x, dz, batch, inputs, outputs, dWeight));
-
-    protected override void BiasBackwardCore(BufferView<float> dz, int batch, int outputs, BufferView<float> dBias) =>
-        Run(() => base.BiasBackwardCore(dz, batch, outputs, dBias));
-
-    protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dLogits, BufferView<float> lossSum) =>
-        Run(() => base.SoftmaxCrossEntropyCore(logits, labels, batch, classes, scale, dLogits, lossSum));
-
-    protected override void QuadraticCostCore(BufferView<float> outputs, BufferView<int> labels, int batch,
-        int classes, float scale, BufferView<float> dPre, BufferView<float> lossSum) =>
-        Run(() => base.QuadraticCostCore(outputs, labels, batch, classes, scale, dPre, lossSum));
-
-    protected override void ArgmaxCore(BufferView<float> scores, int batch, int classes, BufferView<int> predictions) =>
-        Run(() => base.ArgmaxCore(scores, batch, classes, predictions));
-
-    protected override void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, int batch, int classes,
-        BufferView<int> correct) =>
-        Run(() => base.CountCorrectCore(scores, labels, batch, classes, correct));
-
-    // The device-driven forms are recorded (not the host-scalar arithmetic under them): a replay re-reads the
-    // counter and the schedule, as a CUDA graph's kernels do.
-    protected override void GatherBatchCore(BufferView<float> images, BufferView<int> labels, BufferView<int> indices,
-        BufferView<int> counter, int stride, int batch, int features, BufferView<float> x, BufferView<int> y) =>
-        Run(() => base.GatherBatchCore(images, labels, indices, counter, stride, batch, features, x, y));
-
-    protected override void SgdStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float weightDecay, BufferView<float> parameters) =>
-        Run(() => base.SgdStepCore(gradients, count, decayCount, schedule, counter, weightDecay, parameters));
-
-    protected override void MomentumStepCore(BufferView<float> gradients, int count, int decayCount,
-        BufferView<float> schedule, BufferView<int> counter, float momentum, float weightDecay,
-        BufferView<float> velocity, BufferView<float> parameters) =>
-        Run(() => base.MomentumStepCore(gradients, count, decayCount, schedule, counter, momentum, weightDecay,
-            velocity, parameters));
-
-    protected override void AdamStepCore(BufferView<float> gradients, int count, int decayCount,
-        in AdamParameters adam, BufferView<float> schedule, BufferView<int> counter, BufferView<float> m,
-        BufferView<float> v, BufferView<float> parameters)
-    {
-        var a = adam;
-        Run(() => base.AdamStepCore(gradients, count, decayCount, a, schedule, counter, m, v, parameters));
-    }
-
-    protected override void AdvanceStepCore(BufferView<int> counter, BufferView<float> lossSum) =>
-        Run(() => base.AdvanceStepCore(counter, lossSum));
-
-    protected override void DropoutCore(BufferView<float> x, BufferView<int> counter, in DropoutParameters dropout,
-        int count, BufferView<float> y)
-    {
-        var d = dropout;
-        Run(() => base.DropoutCore(x, counter, d, count, y));
-    }
-
-    protected override void MaxNormCore(BufferView<float> weight, int outputs, int inputs, float maxNorm) =>
-        Run(() => base.MaxNormCore(weight, outputs, inputs, maxNorm));
-
-    protected override void AugmentCore(BufferView<float> x, BufferView<int> counter, in AugmentParameters augment,
-        int batch, BufferView<float> gaussian, BufferView<float> field, BufferView<float> y)
-    {
-        var a = augment;
-        Run(() => base.AugmentCore(x, counter, a, batch, gaussian, field, y));
     }
 }
