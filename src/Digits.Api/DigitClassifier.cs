@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Digits.Core.Backends;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
 using Digits.Core.Training;
 using Digits.Cpu;
@@ -114,7 +114,7 @@ public sealed class DigitClassifier : IDisposable
     /// <exception cref="NotSupportedException">the model does not take 28×28 images.</exception>
     public Prediction ClassifyFile(string imagePath)
     {
-        if (Inputs != MnistPreprocessor.Side * MnistPreprocessor.Side)
+        if (Inputs != MnistFraming.Side * MnistFraming.Side)
             throw new NotSupportedException($"the model ({Model.Spec}) takes {Inputs} inputs, not the 28×28 images " +
                                             "an image file is turned into");
         return Classify(LoadImage(imagePath));

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
 using Digits.Core.Training;
 
@@ -20,7 +20,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         if (files.Count == 0 && verb.Index is null)
             throw new UsageException("predict needs IMAGE files or --index N (see digits predict --help)");
         var model = LoadModel();
-        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
+        SavedModel.RequireImageInput(model, verb.Model, MnistFraming.Side);
         var classNames = ClassNames(model);
         if (verb.Number) return RunNumbers(model, files);
         var inputs = files.Select(Read).ToList();
@@ -56,7 +56,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
                 continue;
             }
             stdout.WriteLine(inputs[k].Name + (inputs[k].Label is { } l ? $" (true label {classNames[l]})" : ""));
-            if (verb.Show) stdout.Write(MnistPreprocessor.ToAscii(inputs[k].Pixels));
+            if (verb.Show) stdout.Write(AsciiField.Render(inputs[k].Pixels));
             foreach (var (c, rank) in Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(3).Select((c, r) => (c, r)))
                 stdout.WriteLine(TopLine(rank + 1, c, classNames[c], p[c]));
         }
@@ -94,12 +94,12 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             stdout.WriteLine(verb.Quiet ? $"{file}: {number}"
                 : $"{file}: {number}  ({string.Join(", ", found.Select(d => $"{d.Digit} {d.Confidence:0.0%}"))})");
             if (verb.Show && !verb.Quiet)
-                for (int k = 0; k < digits.Count; k++) stdout.Write(MnistPreprocessor.ToAscii(digits[k].Field));
+                for (int k = 0; k < digits.Count; k++) stdout.Write(AsciiField.Render(digits[k].Field));
         }
         return ExitCodes.Success;
     }
 
-    private static (List<MnistPreprocessor.Prepared> Digits, string? Problem) ReadNumber(string file)
+    private static (List<PreparedDigit> Digits, string? Problem) ReadNumber(string file)
     {
         try
         {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
 using Digits.Core.Training;
 using Microsoft.AspNetCore.Builder;
@@ -44,7 +44,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     public WebApplication Start()
     {
         var model = SavedModel.Load(verb.Model);
-        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
+        SavedModel.RequireImageInput(model, verb.Model, MnistFraming.Side);
         if (!IPAddress.TryParse(verb.Host, out var address))
             throw new UsageException($"--host {verb.Host}: not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         if (verb.Port is < 0 or > 65535) throw new UsageException($"--port {verb.Port}: must be 0..65535");
@@ -100,7 +100,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
             }
             if (bytes.Length == 0) return Results.Json(new { error = "no image was sent" }, statusCode: 400);
             string name = request.Headers["X-File-Name"].FirstOrDefault() is { Length: > 0 and < 200 } n ? n : "upload";
-            MnistPreprocessor.Prepared prepared;
+            PreparedDigit prepared;
             try
             {
                 prepared = MnistPreprocessor.Prepare(ImageDecoder.Decode(bytes, name));

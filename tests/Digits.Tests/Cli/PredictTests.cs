@@ -3,7 +3,7 @@ using Digits.Cli;
 using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
 using Digits.Core.Training;
 using Digits.Cpu;
