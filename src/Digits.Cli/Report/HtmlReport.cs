@@ -151,15 +151,14 @@ internal static class HtmlReport
     private static string Gallery(ReportData d)
     {
         var t = d.Test;
-        int classes = t.ClassNames.Count;
         var wrong = Enumerable.Range(0, t.Count).Where(k => t.Predictions![k] != t.Labels[k])
-            .OrderByDescending(k => d.Probabilities[k * classes + t.Predictions![k]]).ToList();
+            .OrderByDescending(k => d.Probabilities[k][t.Predictions![k]]).ToList();
         var html = new StringBuilder($"<h2>Misclassified test images</h2><p>{wrong.Count} of {t.Count} images; the {Math.Min(GalleryLimit, wrong.Count)} " +
                                      "the model was most sure about are shown, most confident first.</p><div class=\"gallery\">");
         foreach (int k in wrong.Take(GalleryLimit))
         {
             int predicted = t.Predictions![k];
-            float confidence = d.Probabilities[k * classes + predicted];
+            float confidence = d.Probabilities[k][predicted];
             html.Append($"<figure data-index=\"{k}\" data-true=\"{t.Labels[k]}\" data-predicted=\"{predicted}\">" +
                         $"<img alt=\"test image {k}\" src=\"data:image/bmp;base64,{Bitmap.Gray(d.TestSet.Image(k), d.TestSet.Width, d.TestSet.Height)}\"/>" +
                         $"<figcaption>#{k}: true <b>{E(t.ClassNames[t.Labels[k]])}</b>, predicted <b>{E(t.ClassNames[predicted])}</b> ({confidence:0%})</figcaption></figure>");
