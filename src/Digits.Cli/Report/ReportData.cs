@@ -6,10 +6,6 @@ using Digits.Core.Training;
 
 namespace Digits.Cli.Report;
 
-/// <summary>One epoch's point on the report's curves; validation figures are null without a validation set.</summary>
-internal sealed record EpochPoint(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss,
-    double? ValidationAccuracy, double TestLoss, double TestAccuracy);
-
 /// <summary>Everything a report shows: the model, its history, and its evaluation on the test set with per-image
 /// probabilities (N rows of C) for the gallery of mistakes.</summary>
 internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<EpochPoint> History, Evaluation Test,
