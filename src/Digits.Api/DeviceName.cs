@@ -18,7 +18,8 @@ public sealed record DeviceName
     /// <summary><c>auto</c>, <c>cpu</c>, <c>reference</c>, <c>cuda</c>, <c>opencl</c> or <c>ilgpu-cpu</c>.</summary>
     public string Kind { get; }
 
-    /// <summary>N of <c>cuda:N</c> or <c>opencl:N</c>; null where none was given (the first device of the kind).</summary>
+    /// <summary>N of <c>cuda:N</c> or <c>opencl:N</c>; null where none was given (the first device of the
+    /// kind).</summary>
     public int? Index { get; }
 
     /// <summary>Whether the name leaves the choice to the caller (<c>auto</c>).</summary>
@@ -30,7 +31,8 @@ public sealed record DeviceName
 
     /// <summary>Parses <paramref name="text"/> (case and surrounding blanks ignored); <c>auto</c> only where
     /// <paramref name="allowAuto"/>.</summary>
-    /// <exception cref="FormatException">not a device name, or N is not a device number; the message quotes it.</exception>
+    /// <exception cref="FormatException">not a device name, or N is not a device number; the message quotes
+    /// it.</exception>
     public static DeviceName Parse(string text, bool allowAuto = false)
     {
         text = text.Trim().ToLowerInvariant();

@@ -59,8 +59,8 @@ internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<
             r.TestLoss, r.TestAccuracy)).ToList();
 
     /// <summary>Evaluates <paramref name="model"/> on <paramref name="test"/> on <paramref name="backend"/>, with
-    /// predictions and each image's class probabilities (<see cref="InferenceNetwork.Probabilities(BufferView{float}, int)"/>).
-    /// </summary>
+    /// predictions and each image's class probabilities
+    /// (<see cref="InferenceNetwork.Probabilities(BufferView{float}, int)"/>).</summary>
     public static (Evaluation, float[][]) Evaluate(IBackend backend, MlpModel model, Dataset test)
     {
         using var data = new DeviceDataset(backend, test);

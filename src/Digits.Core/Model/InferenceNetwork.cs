@@ -25,9 +25,9 @@ public class InferenceNetwork : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         foreach (int width in model.Spec.Widths)
             if ((long)maxBatch * width > int.MaxValue)
-                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has {(long)maxBatch * width:N0} " +
-                                            $"elements, more than the {int.MaxValue:N0} one buffer can hold; use a smaller " +
-                                            "batch or narrower layers", nameof(maxBatch));
+                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has " +
+                                            $"{(long)maxBatch * width:N0} elements, more than the {int.MaxValue:N0} one " +
+                                            "buffer can hold; use a smaller batch or narrower layers", nameof(maxBatch));
         Backend = backend;
         Layout = model.Layout;
         MaxBatch = maxBatch;
@@ -73,7 +73,8 @@ public class InferenceNetwork : IDisposable
     /// (MaxBatch, O); the training network's backward pass starts from it.</summary>
     protected DeviceBuffer<float> OutputDelta { get; } = null!;
 
-    /// <summary>Layer <paramref name="layer"/>'s output activations for <paramref name="batch"/> images, (B, O).</summary>
+    /// <summary>Layer <paramref name="layer"/>'s output activations for <paramref name="batch"/> images,
+    /// (B, O).</summary>
     public BufferView<float> Activations(int layer, int batch) =>
         _activations[layer].View(0, batch * Spec.Widths[layer + 1]);
 
@@ -88,7 +89,8 @@ public class InferenceNetwork : IDisposable
     }
 
     /// <summary>Forward pass: x (B, I) → <see cref="Outputs"/> (B, C), bias and activation fused per layer.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not in 1..<see cref="MaxBatch"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not in
+    /// 1..<see cref="MaxBatch"/>.</exception>
     public void Forward(BufferView<float> x, int batch)
     {
         CheckBatch(batch);
@@ -142,8 +144,8 @@ public class InferenceNetwork : IDisposable
     }
 
     /// <summary>Class probabilities of <paramref name="count"/> images already on the device (a
-    /// <c>DeviceDataset</c>'s): <paramref name="images"/> (N, I) → N rows of C (<see cref="OutputProbabilities.From"/>),
-    /// run in chunks of at most <see cref="MaxBatch"/>.</summary>
+    /// <c>DeviceDataset</c>'s): <paramref name="images"/> (N, I) → N rows of C
+    /// (<see cref="OutputProbabilities.From"/>), run in chunks of at most <see cref="MaxBatch"/>.</summary>
     public float[][] Probabilities(BufferView<float> images, int count)
     {
         int features = Spec.Inputs;
@@ -173,7 +175,8 @@ public class InferenceNetwork : IDisposable
         return buffer;
     }
 
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not in 1..<see cref="MaxBatch"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not in
+    /// 1..<see cref="MaxBatch"/>.</exception>
     protected void CheckBatch(int batch)
     {
         if (batch < 1 || batch > MaxBatch)

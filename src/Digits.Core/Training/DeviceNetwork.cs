@@ -111,9 +111,9 @@ public sealed class DeviceNetwork : InferenceNetwork
         return training && _dropped[layer - 1] is { } d ? d.View(0, batch * Spec.Widths[layer]) : Activations(layer - 1, batch);
     }
 
-    /// <summary>Training forward pass at the step counter[1] gives: as <see cref="InferenceNetwork.Forward"/>, with inverted dropout
-    /// on the input and on each hidden layer's output where the options ask for it (the undropped outputs stay in
-    /// <see cref="InferenceNetwork.Activations"/> for the activation's derivative).</summary>
+    /// <summary>Training forward pass at the step counter[1] gives: as <see cref="InferenceNetwork.Forward"/>, with
+    /// inverted dropout on the input and on each hidden layer's output where the options ask for it (the undropped
+    /// outputs stay in <see cref="InferenceNetwork.Activations"/> for the activation's derivative).</summary>
     private void ForwardTraining(BufferView<float> x, int batch, BufferView<int> counter)
     {
         var spec = Spec;
@@ -129,8 +129,9 @@ public sealed class DeviceNetwork : InferenceNetwork
         }
     }
 
-    /// <summary>Backward pass from the output delta written by <see cref="InferenceNetwork.Loss"/>: every parameter gradient is
-    /// overwritten in <see cref="Gradients"/>. x is the same input given to <see cref="InferenceNetwork.Forward"/>.</summary>
+    /// <summary>Backward pass from the output delta written by <see cref="InferenceNetwork.Loss"/>: every parameter
+    /// gradient is overwritten in <see cref="Gradients"/>. x is the same input given to
+    /// <see cref="InferenceNetwork.Forward"/>.</summary>
     public void Backward(BufferView<float> x, int batch) => Backward(x, batch, default, training: false);
 
     /// <summary>Backward pass; with <paramref name="training"/>, through the dropout masks of the last
@@ -155,12 +156,12 @@ public sealed class DeviceNetwork : InferenceNetwork
     }
 
     /// <summary>
-    /// A whole training step on a batch already in <see cref="InferenceNetwork.Input"/>/<see cref="Targets"/>: forward, loss (mean
-    /// over the batch), backward, and one optimizer update of every parameter from <see cref="Gradients"/> (one
-    /// launch) that reads its learning rate (and Adam's corrections) from <paramref name="schedule"/> row counter[0]
-    /// on the device (see <see cref="StepSchedule"/>). Issues the same launches with the same arguments for every
-    /// step of one batch size (so it can be recorded as a CUDA graph), and does not count the step: call
-    /// <see cref="CountStep"/> once per step taken.
+    /// A whole training step on a batch already in <see cref="InferenceNetwork.Input"/>/<see cref="Targets"/>:
+    /// forward, loss (mean over the batch), backward, and one optimizer update of every parameter from
+    /// <see cref="Gradients"/> (one launch) that reads its learning rate (and Adam's corrections) from
+    /// <paramref name="schedule"/> row counter[0] on the device (see <see cref="StepSchedule"/>). Issues the same
+    /// launches with the same arguments for every step of one batch size (so it can be recorded as a CUDA graph), and
+    /// does not count the step: call <see cref="CountStep"/> once per step taken.
     /// </summary>
     public void TrainStep(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
     {

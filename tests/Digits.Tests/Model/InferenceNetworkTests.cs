@@ -42,17 +42,18 @@ public sealed class InferenceNetworkTests
             training.Forward(training.Input.View(0, images.Length), count);
             backend.Download(training.Outputs(count), outputs);
         }
-        var expected = Enumerable.Range(0, count)
-            .SelectMany(k => OutputProbabilities.From(outputs.AsSpan(k * spec.Outputs, spec.Outputs), spec.Loss)).ToArray();
+        var expected = Enumerable.Range(0, count).SelectMany(k =>
+            OutputProbabilities.From(outputs.AsSpan(k * spec.Outputs, spec.Outputs), spec.Loss)).ToArray();
+        static float[] Flat(float[][] rows) => rows.SelectMany(p => p).ToArray();
 
         using var whole = new InferenceNetwork(backend, model, count);
-        Close.AssertClose(expected, whole.Probabilities(images).SelectMany(p => p).ToArray(), Tolerance.Exact, "one batch");
+        Close.AssertClose(expected, Flat(whole.Probabilities(images)), Tolerance.Exact, "one batch");
         using var chunked = new InferenceNetwork(backend, model, 4);
-        Close.AssertClose(expected, chunked.Probabilities(images).SelectMany(p => p).ToArray(), Tolerance.Exact, "chunks of 4");
+        Close.AssertClose(expected, Flat(chunked.Probabilities(images)), Tolerance.Exact, "chunks of 4");
         using var onDevice = backend.Allocate<float>(images.Length);
         backend.Upload<float>(images, onDevice.View());
-        Close.AssertClose(expected, chunked.Probabilities(onDevice.View(), count).SelectMany(p => p).ToArray(),
-            Tolerance.Exact, "images on the device");
+        Close.AssertClose(expected, Flat(chunked.Probabilities(onDevice.View(), count)), Tolerance.Exact,
+            "images on the device");
         foreach (var row in whole.Probabilities(images)) Assert.InRange(row.Sum(), 0.9999f, 1.0001f);
     }
 
@@ -93,9 +94,11 @@ public sealed class InferenceNetworkTests
     public void Images_that_are_not_whole_rows_are_refused()
     {
         using var backend = new ReferenceBackend();
-        using var network = new InferenceNetwork(backend, MlpModel.Initialize(CrossEntropy, 1), 4);
-        Assert.Contains("not a multiple of 20", Assert.Throws<ArgumentException>(() => network.Probabilities(new float[30])).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new InferenceNetwork(backend, MlpModel.Initialize(CrossEntropy, 1), 0));
+        var model = MlpModel.Initialize(CrossEntropy, 1);
+        using var network = new InferenceNetwork(backend, model, 4);
+        var e = Assert.Throws<ArgumentException>(() => network.Probabilities(new float[30]));
+        Assert.Contains("not a multiple of 20", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InferenceNetwork(backend, model, 0));
     }
 
     [Fact]
