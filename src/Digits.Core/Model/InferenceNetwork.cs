@@ -23,11 +23,8 @@ public class InferenceNetwork : IDisposable
     public InferenceNetwork(IBackend backend, MlpModel model, int maxBatch)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
-        foreach (int width in model.Spec.Widths)
-            if ((long)maxBatch * width > int.MaxValue)
-                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has " +
-                                            $"{(long)maxBatch * width:N0} elements, more than the {int.MaxValue:N0} one " +
-                                            "buffer can hold; use a smaller batch or narrower layers", nameof(maxBatch));
+        CheckActivationSize(model.Spec, maxBatch,
+            $"{nameof(maxBatch)} or narrower {nameof(MlpSpec)}.{nameof(MlpSpec.Widths)}");
         Backend = backend;
         Layout = model.Layout;
         MaxBatch = maxBatch;
@@ -181,6 +178,18 @@ public class InferenceNetwork : IDisposable
     {
         if (batch < 1 || batch > MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in 1..{MaxBatch}");
+    }
+
+    /// <summary>Refuses a <paramref name="maxBatch"/> for which a layer's (maxBatch, width) activations would not fit
+    /// in one buffer; the message ends "use a smaller " + <paramref name="advice"/>.</summary>
+    /// <exception cref="ArgumentException">a (maxBatch, width) tensor has more than int.MaxValue elements.</exception>
+    protected static void CheckActivationSize(MlpSpec spec, int maxBatch, string advice)
+    {
+        foreach (int width in spec.Widths)
+            if ((long)maxBatch * width > int.MaxValue)
+                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has " +
+                                            $"{(long)maxBatch * width:N0} elements, more than the {int.MaxValue:N0} " +
+                                            $"one buffer can hold; use a smaller {advice}");
     }
 
     /// <summary>Downloads the last forward pass's outputs for <paramref name="rows"/>.Length images through

@@ -31,7 +31,7 @@ public sealed class DeviceNetwork : InferenceNetwork
     /// regularization (dropout buffers when it drops anything), and uploads <paramref name="model"/>'s parameters.</summary>
     /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers.</exception>
     public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, TrainingOptions options)
-        : base(backend, model, CheckDropout(model, options, maxBatch))
+        : base(backend, model, CheckOptions(model, options, maxBatch))
     {
         var optimizer = options.Optimizer;
         Optimizer = optimizer;
@@ -69,15 +69,17 @@ public sealed class DeviceNetwork : InferenceNetwork
     }
 
     /// <summary><paramref name="maxBatch"/>, once <paramref name="options"/>' dropout rates are known to fit the
-    /// hidden layers (checked before anything is allocated).</summary>
-    /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers.</exception>
-    private static int CheckDropout(MlpModel model, TrainingOptions options, int maxBatch)
+    /// hidden layers and the activations to fit their buffers (checked before anything is allocated).</summary>
+    /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers, or a (maxBatch, width)
+    /// activation tensor would not fit in one buffer.</exception>
+    private static int CheckOptions(MlpModel model, TrainingOptions options, int maxBatch)
     {
         int hiddenLayers = model.Spec.Layers - 1;
         if (options.Dropout is { } rates && rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
             throw new ArgumentException($"{rates.Values.Count} dropout rates for {hiddenLayers} hidden layers");
         if (options.Dropout is not null && hiddenLayers == 0)
             throw new ArgumentException("dropout on hidden layers needs hidden layers");
+        CheckActivationSize(model.Spec, maxBatch, "--batch-size or narrower --layers");
         return maxBatch;
     }
 
