@@ -1,22 +1,8 @@
-using System.Text.Json;
 using Digits.Core.Backends;
-using Digits.Core.Images;
 using Digits.Core.Model;
-using Digits.Core.Training;
-using Digits.Cpu;
-using Digits.Gpu;
+using Digits.Imaging;
 
 namespace Digits.Api;
-
-/// <summary>One image's result: the most probable class, its name, and every class's probability.</summary>
-/// <param name="Class">The predicted class index, 0 ≤ Class &lt; number of classes.</param>
-/// <param name="Name">Its name from the model's <c>class_names</c> ("7" for MNIST, "Sneaker" for Fashion-MNIST).</param>
-/// <param name="Probabilities">One value per class, each in [0, 1], summing to 1 (up to float rounding).</param>
-public sealed record Prediction(int Class, string Name, float[] Probabilities)
-{
-    /// <summary>The probability of the predicted class.</summary>
-    public float Confidence => Probabilities[Class];
-}
 
 /// <summary>
 /// Classifies digit images with a model trained by Digits (or imported from PyTorch). Load once, classify many; the
@@ -33,7 +19,7 @@ public sealed class DigitClassifier : IDisposable
     public const int MaxBatch = 1024;
 
     private readonly IBackend _backend;
-    private readonly DeviceNetwork _network;
+    private readonly InferenceNetwork _network;
     private readonly Lock _lock = new();
     private readonly string[] _classNames;
     private bool _disposed;
@@ -44,14 +30,14 @@ public sealed class DigitClassifier : IDisposable
         _backend = backend;
         try
         {
-            _network = new DeviceNetwork(backend, model, MaxBatch, OptimizerKind.Sgd);
+            _network = new InferenceNetwork(backend, model, MaxBatch);
         }
         catch
         {
             backend.Dispose();
             throw;
         }
-        _classNames = ClassNamesOf(model);
+        _classNames = Core.Model.ClassNames.Of(model);
     }
 
     /// <summary>
@@ -60,7 +46,7 @@ public sealed class DigitClassifier : IDisposable
     /// </summary>
     /// <param name="modelPath">The .safetensors file.</param>
     /// <param name="device"><c>cpu</c> (default: SIMD on every core), <c>reference</c> (plain loops), <c>cuda[:N]</c>,
-    /// <c>opencl[:N]</c> or <c>ilgpu-cpu</c>.</param>
+    /// <c>opencl[:N]</c> or <c>ilgpu-cpu</c> (see <see cref="DeviceName"/>).</param>
     /// <exception cref="FileNotFoundException">no such file.</exception>
     /// <exception cref="ModelFormatException">not a model file Digits reads; the message says why.</exception>
     /// <exception cref="ArgumentException"><paramref name="device"/> is not a device name.</exception>
@@ -91,7 +77,7 @@ public sealed class DigitClassifier : IDisposable
     {
         if (image.Length != Inputs)
             throw new ArgumentException($"an image is {Inputs} floats for this model, got {image.Length}", nameof(image));
-        return ProbabilitiesOf(image, 1)[0];
+        return ProbabilitiesOf(image)[0];
     }
 
     /// <summary>Classifies one image: <paramref name="image"/> is I floats in [0, 1] (see the class summary).</summary>
@@ -104,7 +90,7 @@ public sealed class DigitClassifier : IDisposable
     {
         if (images.Length % Inputs != 0)
             throw new ArgumentException($"images hold {images.Length} floats, not a multiple of {Inputs} per image", nameof(images));
-        return ProbabilitiesOf(images, images.Length / Inputs).Select(ToPrediction).ToArray();
+        return ProbabilitiesOf(images).Select(ToPrediction).ToArray();
     }
 
     /// <summary>Decodes an image file (PNG, JPEG, WebP, GIF, BMP, ICO, PGM or PBM, recognized by its bytes) and classifies it after the same
@@ -114,7 +100,7 @@ public sealed class DigitClassifier : IDisposable
     /// <exception cref="NotSupportedException">the model does not take 28×28 images.</exception>
     public Prediction ClassifyFile(string imagePath)
     {
-        if (Inputs != MnistPreprocessor.Side * MnistPreprocessor.Side)
+        if (Inputs != MnistFraming.Side * MnistFraming.Side)
             throw new NotSupportedException($"the model ({Model.Spec}) takes {Inputs} inputs, not the 28×28 images " +
                                             "an image file is turned into");
         return Classify(LoadImage(imagePath));
@@ -141,25 +127,13 @@ public sealed class DigitClassifier : IDisposable
         }
     }
 
-    private float[][] ProbabilitiesOf(ReadOnlySpan<float> images, int count)
+    private float[][] ProbabilitiesOf(ReadOnlySpan<float> images)
     {
-        int features = Inputs, classes = Model.Spec.Outputs;
-        var result = new float[count][];
-        var outputs = new float[Math.Min(count, MaxBatch) * classes];
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            for (int start = 0; start < count; start += MaxBatch)
-            {
-                int n = Math.Min(MaxBatch, count - start);
-                var x = _network.Input.View(0, n * features);
-                _backend.Upload(images.Slice(start * features, n * features), x);
-                _network.Forward(x, n);
-                _backend.Download(_network.Outputs(n), outputs.AsSpan(0, n * classes));
-                for (int k = 0; k < n; k++) result[start + k] = Normalize(outputs.AsSpan(k * classes, classes), Model.Spec.Loss);
-            }
+            return _network.Probabilities(images);
         }
-        return result;
     }
 
     private Prediction ToPrediction(float[] p)
@@ -170,39 +144,19 @@ public sealed class DigitClassifier : IDisposable
         return new Prediction(best, _classNames[best], p);
     }
 
-    /// <summary>Softmax of logits (cross-entropy); sigmoid outputs divided by their sum (mse).</summary>
-    internal static float[] Normalize(ReadOnlySpan<float> outputs, LossKind loss) => OutputProbabilities.From(outputs, loss);
-
-    private static string[] ClassNamesOf(MlpModel model)
-    {
-        try
-        {
-            if (model.Metadata.TryGetValue("class_names", out var json) &&
-                JsonSerializer.Deserialize<string[]>(json) is { } names && names.Length == model.Spec.Outputs &&
-                names.All(n => n is not null))
-                return names;
-        }
-        catch (JsonException)
-        {
-            // numbers below
-        }
-        return Enumerable.Range(0, model.Spec.Outputs).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-    }
-
     private static IBackend Open(string device)
     {
-        string name = device.Trim().ToLowerInvariant();
-        switch (name)
+        DeviceName name;
+        try
         {
-            case "cpu": return new CpuBackend();
-            case "reference": return new ReferenceBackend();
+            name = DeviceName.Parse(device);
         }
-        if (!(name.StartsWith("cuda", StringComparison.Ordinal) || name.StartsWith("opencl", StringComparison.Ordinal) ||
-              name == "ilgpu-cpu"))
-            throw new ArgumentException($"'{device}' is not a device; use cpu, reference, cuda[:N], opencl[:N] or ilgpu-cpu",
-                nameof(device));
-        if (!IlgpuDevices.TryCreate(name, out var gpu, out string reason))
+        catch (FormatException e)
+        {
+            throw new ArgumentException(e.Message, nameof(device), e);
+        }
+        if (!name.TryOpen(0, out var backend, out string reason))
             throw new NotSupportedException($"device {name} cannot be used here: {reason}");
-        return gpu!;
+        return backend!;
     }
 }

@@ -14,7 +14,7 @@ internal sealed record BackendInfo(string Name, string Kind, string Hardware, bo
 /// The one list of backends, used by device selection, <c>digits devices</c>, <c>check</c>, <c>bench</c> and the
 /// tests: <c>cpu</c> (the SIMD backend), <c>reference</c> (the oracle), and what ILGPU finds
 /// (<see cref="IlgpuDevices"/>: <c>cuda:N</c>, <c>opencl:N</c>, <c>ilgpu-cpu</c>), each with why it is or is not
-/// available and how to create it.
+/// available. A listed name opens through <see cref="Digits.Api.DeviceName"/>.
 /// </summary>
 internal static class BackendCatalog
 {
@@ -39,27 +39,6 @@ internal static class BackendCatalog
                 _ => "ilgpu-cpu",
             }, d.Hardware, d.Available, d.Reason, d.IsGpu, d.PeakGflops));
         return list;
-    }
-
-    /// <summary>Creates the backend <paramref name="device"/> names (<c>cpu</c>, <c>reference</c>,
-    /// <c>cuda[:N]</c>, <c>opencl[:N]</c>, <c>ilgpu-cpu</c>) or says why it cannot.</summary>
-    /// <exception cref="GpuException">a device listed as available failed to open (a native error).</exception>
-    public static bool TryCreate(string device, int threads, out IBackend? backend, out string reason)
-    {
-        backend = null;
-        reason = "";
-        switch (device)
-        {
-            case "cpu":
-                backend = new CpuBackend(threads);
-                return true;
-            case "reference":
-                backend = new ReferenceBackend();
-                return true;
-        }
-        if (!IlgpuDevices.TryCreate(device, out var gpu, out reason)) return false;
-        backend = gpu;
-        return true;
     }
 
     /// <summary>The backend's FP32 FMA peak in GFLOP/s, where known.</summary>

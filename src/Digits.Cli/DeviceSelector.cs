@@ -1,39 +1,31 @@
-using System.Globalization;
+using Digits.Api;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Gpu;
 
 namespace Digits.Cli;
 
-/// <summary>A backend opened for a command, with the sentence that says which device it is and why.</summary>
-internal sealed class OpenDevice(IBackend backend, string explanation) : IDisposable
-{
-    public IBackend Backend { get; } = backend;
-    public string Explanation { get; } = explanation;
-    public void Dispose() => Backend.Dispose();
-}
-
 /// <summary>
-/// Parses <c>--device auto|cpu|cuda[:N]|opencl[:N]|ilgpu-cpu|reference</c> and opens the backend through
-/// <see cref="BackendCatalog"/>. <c>auto</c> takes the first CUDA device, else the first OpenCL GPU ILGPU can use,
-/// else the CPU, and says why each one before the chosen device was passed over; it never takes <c>ilgpu-cpu</c>
-/// (the GPU kernels simulated on the CPU: for checking, not speed). An explicitly requested device that is not
-/// there is a <see cref="UsageException"/> (exit code 2) carrying the reason; it never silently falls back.
+/// Reads <c>--device auto|cpu|cuda[:N]|opencl[:N]|ilgpu-cpu|reference</c> (parsed by <see cref="DeviceName"/>, the
+/// one parser of device names) and opens the backend. <c>auto</c> takes the first CUDA device, else the first OpenCL
+/// GPU ILGPU can use, else the CPU, and says why each one before the chosen device was passed over; it never takes
+/// <c>ilgpu-cpu</c> (the GPU kernels simulated on the CPU: for checking, not speed). An explicitly requested device
+/// that is not there is a <see cref="UsageException"/> (exit code 2) carrying the reason; it never silently falls
+/// back.
 /// </summary>
 internal static class DeviceSelector
 {
-    public const string Syntax = "auto, cpu, cuda[:N], opencl[:N], ilgpu-cpu or reference";
-
+    /// <summary>Opens <paramref name="device"/> (null: <c>auto</c>) with <paramref name="threads"/> CPU threads.</summary>
+    /// <exception cref="UsageException">not a device name, a negative thread count, or a device that is not here.</exception>
     public static OpenDevice Open(string? device, int? threads)
     {
-        string text = (device ?? "auto").Trim().ToLowerInvariant();
         if (threads is < 0) throw new UsageException($"--threads must be ≥ 0, got {threads}");
-        Validate(text);
-        if (text == "auto") return Auto(threads ?? 0);
-        if (!BackendCatalog.TryCreate(text, threads ?? 0, out var backend, out string reason))
-            throw new UsageException($"--device {text}: {reason}; `digits devices` lists what this machine has, " +
+        var name = Parse(device ?? "auto");
+        if (name.IsAuto) return Auto(threads ?? 0);
+        if (!name.TryOpen(threads ?? 0, out var backend, out string reason))
+            throw new UsageException($"--device {name}: {reason}; `digits devices` lists what this machine has, " +
                                      "and --device cpu runs on the CPU");
-        return new OpenDevice(backend!, $"{backend!.Description} — chosen by --device {text}");
+        return new OpenDevice(backend!, $"{backend!.Description} — chosen by --device {name}");
     }
 
     /// <summary>True for failures of a device while it runs (native errors, out of device memory).</summary>
@@ -59,19 +51,20 @@ internal static class DeviceSelector
     private static OpenDevice Auto(int threads)
     {
         var (device, why) = Choose(BackendCatalog.List());
-        if (!BackendCatalog.TryCreate(device, threads, out var backend, out string reason))
+        if (!DeviceName.Parse(device).TryOpen(threads, out var backend, out string reason))
             throw new UsageException($"--device auto: {device} could not be opened: {reason}");
         return new OpenDevice(backend!, $"{backend!.Description} — {why}");
     }
 
-    private static void Validate(string text)
+    private static DeviceName Parse(string text)
     {
-        string[] parts = text.Split(':');
-        string kind = parts[0];
-        if (kind is not ("auto" or "cpu" or "opencl" or "cuda" or "reference" or "ilgpu-cpu") || parts.Length > 2 ||
-            (parts.Length == 2 && kind is not ("opencl" or "cuda")))
-            throw new UsageException($"--device: '{text}' is not a device; use {Syntax}");
-        if (parts.Length == 2 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            throw new UsageException($"--device: '{parts[1]}' in '{text}' is not a device number");
+        try
+        {
+            return DeviceName.Parse(text, allowAuto: true);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
     }
 }

@@ -25,7 +25,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         try
         {
             using var testData = new DeviceDataset(device.Backend, test);
-            using var network = new DeviceNetwork(device.Backend, model, Trainer.EvaluationBatch, OptimizerKind.Sgd);
+            using var network = new InferenceNetwork(device.Backend, model, Trainer.EvaluationBatch);
             result = Evaluator.Evaluate(network, testData, withPredictions: true);
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
@@ -56,5 +56,4 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         if (!verb.Quiet) Tables.WriteEvaluation(stdout, test.ClassNames, metrics, confusion);
         return ExitCodes.Success;
     }
-
 }

@@ -2,9 +2,8 @@ using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
-using Digits.Core.Training;
 
 namespace Digits.Cli.Commands;
 
@@ -20,8 +19,8 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         if (files.Count == 0 && verb.Index is null)
             throw new UsageException("predict needs IMAGE files or --index N (see digits predict --help)");
         var model = LoadModel();
-        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
-        var classNames = ClassNames(model);
+        SavedModel.RequireImageInput(model, verb.Model, MnistFraming.Side);
+        var classNames = ClassNames.Of(model);
         if (verb.Number) return RunNumbers(model, files);
         var inputs = files.Select(Read).ToList();
         if (verb.Index is { } index) inputs.Add(TestImage(model, index));
@@ -56,7 +55,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
                 continue;
             }
             stdout.WriteLine(inputs[k].Name + (inputs[k].Label is { } l ? $" (true label {classNames[l]})" : ""));
-            if (verb.Show) stdout.Write(MnistPreprocessor.ToAscii(inputs[k].Pixels));
+            if (verb.Show) stdout.Write(AsciiField.Render(inputs[k].Pixels));
             foreach (var (c, rank) in Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(3).Select((c, r) => (c, r)))
                 stdout.WriteLine(TopLine(rank + 1, c, classNames[c], p[c]));
         }
@@ -94,12 +93,12 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             stdout.WriteLine(verb.Quiet ? $"{file}: {number}"
                 : $"{file}: {number}  ({string.Join(", ", found.Select(d => $"{d.Digit} {d.Confidence:0.0%}"))})");
             if (verb.Show && !verb.Quiet)
-                for (int k = 0; k < digits.Count; k++) stdout.Write(MnistPreprocessor.ToAscii(digits[k].Field));
+                for (int k = 0; k < digits.Count; k++) stdout.Write(AsciiField.Render(digits[k].Field));
         }
         return ExitCodes.Success;
     }
 
-    private static (List<MnistPreprocessor.Prepared> Digits, string? Problem) ReadNumber(string file)
+    private static (List<PreparedDigit> Digits, string? Problem) ReadNumber(string file)
     {
         try
         {
@@ -120,21 +119,6 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     }
 
     private MlpModel LoadModel() => SavedModel.Load(verb.Model);
-
-    private static string[] ClassNames(MlpModel model)
-    {
-        try
-        {
-            if (model.Metadata.TryGetValue("class_names", out var json) &&
-                JsonSerializer.Deserialize<string[]>(json) is { } names && names.Length == model.Spec.Outputs)
-                return names;
-        }
-        catch (JsonException)
-        {
-            // fall through to numbers
-        }
-        return Enumerable.Range(0, model.Spec.Outputs).Select(k => k.ToString()).ToArray();
-    }
 
     private static Input Read(string file)
     {
@@ -171,29 +155,21 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     /// device failure (already reported).</summary>
     private float[][]? Classify(MlpModel model, List<Input> inputs)
     {
-        int n = inputs.Count, features = model.Spec.Inputs, classes = model.Spec.Outputs;
+        int n = inputs.Count, features = model.Spec.Inputs;
         var batch = new float[n * features];
         for (int k = 0; k < n; k++) inputs[k].Pixels.CopyTo(batch, k * features);
-        var outputs = new float[n * classes];
         using var device = DeviceSelector.Open(verb.Device ?? "cpu", verb.Threads);
         try
         {
-            using var network = new DeviceNetwork(device.Backend, model, n, OptimizerKind.Sgd);
-            var x = network.Input.View(0, n * features);
-            device.Backend.Upload<float>(batch, x);
-            network.Forward(x, n);
-            device.Backend.Download(network.Outputs(n), outputs);
+            using var network = new InferenceNetwork(device.Backend, model, n);
+            return network.Probabilities(batch);
         }
         catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
         {
             stderr.WriteLine($"digits: {device.Backend.Name} failed during prediction: {FlagNames.Speak(e.Message)}");
             return null;
         }
-        return Enumerable.Range(0, n).Select(k => Probabilities(outputs.AsSpan(k * classes, classes), model.Spec.Loss)).ToArray();
     }
-
-    /// <summary>Softmax of logits (cross-entropy); sigmoid outputs divided by their sum (mse).</summary>
-    public static float[] Probabilities(ReadOnlySpan<float> outputs, LossKind loss) => OutputProbabilities.From(outputs, loss);
 
     /// <summary>One line of the top-3: "  1. 7        99.98%" — the class name once, preceded by its index only where
     /// the name is not the index ("  1. 9 Ankle boot     95.10%").</summary>

@@ -2,9 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
-using Digits.Core.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -44,12 +43,12 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     public WebApplication Start()
     {
         var model = SavedModel.Load(verb.Model);
-        SavedModel.RequireImageInput(model, verb.Model, MnistPreprocessor.Side);
+        SavedModel.RequireImageInput(model, verb.Model, MnistFraming.Side);
         if (!IPAddress.TryParse(verb.Host, out var address))
             throw new UsageException($"--host {verb.Host}: not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         if (verb.Port is < 0 or > 65535) throw new UsageException($"--port {verb.Port}: must be 0..65535");
         var device = DeviceSelector.Open("cpu", verb.Threads ?? 1);
-        var network = new DeviceNetwork(device.Backend, model, 1, OptimizerKind.Sgd);
+        var network = new InferenceNetwork(device.Backend, model, 1);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -61,7 +60,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
         });
         var app = builder.Build();
         app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
-        app.MapPost("/predict", (HttpRequest request) => Predict(request, model, device, network));
+        app.MapPost("/predict", (HttpRequest request) => Predict(request, network));
         app.Lifetime.ApplicationStopped.Register(() => { network.Dispose(); device.Dispose(); });
         try
         {
@@ -81,7 +80,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     /// <summary>The address the server listens on, once started (e.g. http://127.0.0.1:5080).</summary>
     public string? Url { get; private set; }
 
-    private async Task<IResult> Predict(HttpRequest request, MlpModel model, OpenDevice device, DeviceNetwork network)
+    private async Task<IResult> Predict(HttpRequest request, InferenceNetwork network)
     {
         if (!await _slots.WaitAsync(TimeSpan.FromSeconds(5), request.HttpContext.RequestAborted))
             return Results.Json(new { error = "busy: too many images at once; try again" }, statusCode: 503);
@@ -100,7 +99,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
             }
             if (bytes.Length == 0) return Results.Json(new { error = "no image was sent" }, statusCode: 400);
             string name = request.Headers["X-File-Name"].FirstOrDefault() is { Length: > 0 and < 200 } n ? n : "upload";
-            MnistPreprocessor.Prepared prepared;
+            PreparedDigit prepared;
             try
             {
                 prepared = MnistPreprocessor.Prepare(ImageDecoder.Decode(bytes, name));
@@ -113,14 +112,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
             if (prepared.Problem is { } problem) return Results.Json(new { problem, field });
             float[] probabilities;
             lock (_model)
-            {
-                var x = network.Input.View(0, model.Spec.Inputs);
-                device.Backend.Upload<float>(prepared.Field, x);
-                network.Forward(x, 1);
-                var outputs = new float[model.Spec.Outputs];
-                device.Backend.Download(network.Outputs(1), outputs);
-                probabilities = PredictCommand.Probabilities(outputs, model.Spec.Loss);
-            }
+                probabilities = network.Probabilities(prepared.Field)[0];
             int best = Array.IndexOf(probabilities, probabilities.Max());
             return Results.Json(new { predicted = best, probabilities = probabilities.Select(p => Math.Round(p, 5)), field });
         }

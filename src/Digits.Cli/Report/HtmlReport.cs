@@ -150,15 +150,14 @@ internal static class HtmlReport
     private static string Gallery(ReportData d)
     {
         var t = d.Test;
-        int classes = t.ClassNames.Count;
         var wrong = Enumerable.Range(0, t.Count).Where(k => t.Predictions![k] != t.Labels[k])
-            .OrderByDescending(k => d.Probabilities[k * classes + t.Predictions![k]]).ToList();
+            .OrderByDescending(k => d.Probabilities[k][t.Predictions![k]]).ToList();
         var html = new StringBuilder($"<h2>Misclassified test images</h2><p>{wrong.Count} of {t.Count} images; the {Math.Min(GalleryLimit, wrong.Count)} " +
                                      "the model was most sure about are shown, most confident first.</p><div class=\"gallery\">");
         foreach (int k in wrong.Take(GalleryLimit))
         {
             int predicted = t.Predictions![k];
-            float confidence = d.Probabilities[k * classes + predicted];
+            float confidence = d.Probabilities[k][predicted];
             html.Append($"<figure data-index=\"{k}\" data-true=\"{t.Labels[k]}\" data-predicted=\"{predicted}\">" +
                         $"<img alt=\"test image {k}\" src=\"data:image/bmp;base64,{Bitmap.Gray(d.TestSet.Image(k), d.TestSet.Width, d.TestSet.Height)}\"/>" +
                         $"<figcaption>#{k}: true <b>{E(t.ClassNames[t.Labels[k]])}</b>, predicted <b>{E(t.ClassNames[predicted])}</b> ({confidence:0%})</figcaption></figure>");
@@ -177,26 +176,4 @@ internal static class HtmlReport
     private static string E(string text) => SecurityElement.Escape(text);
 
     private static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
-}
-
-/// <summary>Tiny 8-bit grayscale BMP encoder for the gallery's data URIs (browsers show BMP natively; no
-/// compression or checksums needed).</summary>
-internal static class Bitmap
-{
-    /// <summary>Base64 of a BMP of <paramref name="pixels"/> (row-major, [0,1], 0 = black).</summary>
-    public static string Gray(ReadOnlySpan<float> pixels, int width, int height)
-    {
-        int stride = (width + 3) & ~3, paletteBytes = 256 * 4, offset = 14 + 40 + paletteBytes, size = offset + stride * height;
-        var bmp = new byte[size];
-        void U16(int at, int v) => BitConverter.TryWriteBytes(bmp.AsSpan(at), (ushort)v);
-        void I32(int at, int v) => BitConverter.TryWriteBytes(bmp.AsSpan(at), v);
-        bmp[0] = (byte)'B'; bmp[1] = (byte)'M';
-        I32(2, size); I32(10, offset);
-        I32(14, 40); I32(18, width); I32(22, height); U16(26, 1); U16(28, 8); I32(34, stride * height); I32(46, 256);
-        for (int k = 0; k < 256; k++) { bmp[54 + 4 * k] = bmp[55 + 4 * k] = bmp[56 + 4 * k] = (byte)k; }
-        for (int y = 0; y < height; y++) // BMP rows run bottom-up
-            for (int x = 0; x < width; x++)
-                bmp[offset + (height - 1 - y) * stride + x] = (byte)Math.Clamp(MathF.Round(pixels[y * width + x] * 255f), 0, 255);
-        return Convert.ToBase64String(bmp);
-    }
 }

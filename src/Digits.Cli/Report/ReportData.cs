@@ -6,14 +6,10 @@ using Digits.Core.Training;
 
 namespace Digits.Cli.Report;
 
-/// <summary>One epoch's point on the report's curves; validation figures are null without a validation set.</summary>
-internal sealed record EpochPoint(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss,
-    double? ValidationAccuracy, double TestLoss, double TestAccuracy);
-
 /// <summary>Everything a report shows: the model, its history, and its evaluation on the test set with per-image
-/// probabilities (N, C) for the gallery of mistakes.</summary>
+/// probabilities (N rows of C) for the gallery of mistakes.</summary>
 internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<EpochPoint> History, Evaluation Test,
-    float[] Probabilities, Dataset TestSet)
+    float[][] Probabilities, Dataset TestSet)
 {
     /// <summary>The training settings shown in the report, as (label, value) rows in display order.</summary>
     public IReadOnlyList<(string Label, string Value)> Settings { get; init; } = [];
@@ -63,34 +59,13 @@ internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<
             r.TestLoss, r.TestAccuracy)).ToList();
 
     /// <summary>Evaluates <paramref name="model"/> on <paramref name="test"/> on <paramref name="backend"/>, with
-    /// predictions and class probabilities: softmax of the logits (cross-entropy models) or the sigmoid outputs
-    /// scaled to sum to 1 (quadratic-cost models).</summary>
-    public static (Evaluation, float[]) Evaluate(IBackend backend, MlpModel model, Dataset test)
+    /// predictions and each image's class probabilities
+    /// (<see cref="InferenceNetwork.Probabilities(BufferView{float}, int)"/>).</summary>
+    public static (Evaluation, float[][]) Evaluate(IBackend backend, MlpModel model, Dataset test)
     {
         using var data = new DeviceDataset(backend, test);
-        using var network = new DeviceNetwork(backend, model, Trainer.EvaluationBatch, OptimizerKind.Sgd);
+        using var network = new InferenceNetwork(backend, model, Trainer.EvaluationBatch);
         var evaluation = Evaluator.Evaluate(network, data, withPredictions: true);
-        int classes = model.Spec.Outputs;
-        var probabilities = new float[test.Count * classes];
-        for (int start = 0; start < test.Count; start += network.MaxBatch)
-        {
-            int batch = Math.Min(network.MaxBatch, test.Count - start);
-            network.Forward(data.Images.View(start * test.Features, batch * test.Features), batch);
-            backend.Download(network.Outputs(batch), probabilities.AsSpan(start * classes, batch * classes));
-        }
-        for (int n = 0; n < test.Count; n++)
-        {
-            var row = probabilities.AsSpan(n * classes, classes);
-            if (model.Spec.Loss == LossKind.CrossEntropy)
-            {
-                float max = float.NegativeInfinity;
-                foreach (float z in row) max = Math.Max(max, z);
-                for (int j = 0; j < classes; j++) row[j] = MathF.Exp(row[j] - max);
-            }
-            float sum = 0;
-            foreach (float v in row) sum += v;
-            for (int j = 0; j < classes; j++) row[j] = sum > 0 ? row[j] / sum : 1f / classes;
-        }
-        return (evaluation, probabilities);
+        return (evaluation, network.Probabilities(data.Images.View(), test.Count));
     }
 }

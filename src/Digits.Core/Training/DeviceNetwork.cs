@@ -4,16 +4,15 @@ using Digits.Core.Model;
 namespace Digits.Core.Training;
 
 /// <summary>
-/// An MLP resident on a backend, with every buffer a training run needs allocated once, here, before the
-/// first step: flat parameters, gradients and optimizer state (see <see cref="ParameterLayout"/>), the
-/// gathered mini-batch, each layer's activations and deltas sized for <see cref="MaxBatch"/>, and the
-/// loss and correct-count accumulators. A step moves nothing between host and device.
+/// An MLP resident on a backend for training: an <see cref="InferenceNetwork"/> (parameters, input, activations,
+/// loss and correct-count accumulators) with every further buffer a training run needs allocated once, here, before
+/// the first step: gradients and optimizer state (see <see cref="ParameterLayout"/>), the mini-batch's labels, each
+/// hidden layer's deltas and dropout outputs sized for <see cref="InferenceNetwork.MaxBatch"/>. A step moves nothing
+/// between host and device.
 /// </summary>
-public sealed class DeviceNetwork : IDisposable
+public sealed class DeviceNetwork : InferenceNetwork
 {
-    private readonly List<IDisposable> _owned = [];
-    private readonly DeviceBuffer<float>[] _activations;
-    private readonly DeviceBuffer<float>[] _deltas;
+    private readonly DeviceBuffer<float>[] _deltas = [];
     private long _step;
     private readonly DropoutParameters?[] _dropout = [];
     private readonly DeviceBuffer<float>?[] _dropped = [];
@@ -32,40 +31,21 @@ public sealed class DeviceNetwork : IDisposable
     /// regularization (dropout buffers when it drops anything), and uploads <paramref name="model"/>'s parameters.</summary>
     /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers.</exception>
     public DeviceNetwork(IBackend backend, MlpModel model, int maxBatch, TrainingOptions options)
+        : base(backend, model, CheckOptions(model, options, maxBatch))
     {
         var optimizer = options.Optimizer;
-        int hiddenLayers = model.Spec.Layers - 1;
-        if (options.Dropout is { } rates && rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
-            throw new ArgumentException($"{rates.Values.Count} dropout rates for {hiddenLayers} hidden layers");
-        if (options.Dropout is not null && hiddenLayers == 0)
-            throw new ArgumentException("dropout on hidden layers needs hidden layers");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
-        foreach (int width in model.Spec.Widths)
-            if ((long)maxBatch * width > int.MaxValue)
-                throw new ArgumentException($"a {maxBatch}×{width} activation tensor has {(long)maxBatch * width:N0} " +
-                                            $"elements, more than the {int.MaxValue:N0} one buffer can hold; use a smaller " +
-                                            $"{TrainingOptions.Name(nameof(TrainingOptions.BatchSize))} or narrower " +
-                                            $"{nameof(MlpSpec)}.{nameof(MlpSpec.Widths)}");
-        Backend = backend;
-        Layout = model.Layout;
-        MaxBatch = maxBatch;
         Optimizer = optimizer;
         try
         {
             var spec = Layout.Spec;
-            Parameters = Own(backend.Allocate<float>(Layout.Count));
             Gradients = Own(backend.Allocate<float>(Layout.Count));
             if (optimizer != OptimizerKind.Sgd) State1 = Own(backend.Allocate<float>(Layout.Count));
             if (optimizer == OptimizerKind.Adam) State2 = Own(backend.Allocate<float>(Layout.Count));
-            Input = Own(backend.Allocate<float>(checked(maxBatch * spec.Inputs)));
             Targets = Own(backend.Allocate<int>(maxBatch));
-            _activations = new DeviceBuffer<float>[spec.Layers];
             _deltas = new DeviceBuffer<float>[spec.Layers];
-            for (int l = 0; l < spec.Layers; l++)
-            {
-                _activations[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
+            for (int l = 0; l < spec.Layers - 1; l++)
                 _deltas[l] = Own(backend.Allocate<float>(checked(maxBatch * spec.Widths[l + 1])));
-            }
+            _deltas[spec.Layers - 1] = OutputDelta;
             _dropout = new DropoutParameters?[spec.Layers];
             _dropped = new DeviceBuffer<float>?[spec.Layers];
             for (int l = 0; l < spec.Layers - 1; l++)
@@ -80,9 +60,6 @@ public sealed class DeviceNetwork : IDisposable
                 _droppedInput = Own(backend.Allocate<float>(checked(maxBatch * spec.Inputs)));
             }
             _maxNorm = options.MaxNorm;
-            LossSum = Own(backend.Allocate<float>(1));
-            Correct = Own(backend.Allocate<int>(1));
-            backend.Upload<float>(model.Parameters, Parameters.View());
         }
         catch
         {
@@ -91,16 +68,27 @@ public sealed class DeviceNetwork : IDisposable
         }
     }
 
-    public IBackend Backend { get; }
-    public ParameterLayout Layout { get; }
-    public MlpSpec Spec => Layout.Spec;
-    public int MaxBatch { get; }
+    /// <summary><paramref name="maxBatch"/>, once <paramref name="options"/>' dropout rates are known to fit the
+    /// hidden layers and the activations to fit their buffers (checked before anything is allocated).</summary>
+    /// <exception cref="ArgumentException">the dropout rates do not fit the hidden layers, or a (maxBatch, width)
+    /// activation tensor would not fit in one buffer.</exception>
+    private static int CheckOptions(MlpModel model, TrainingOptions options, int maxBatch)
+    {
+        int hiddenLayers = model.Spec.Layers - 1;
+        if (options.Dropout is { } rates && rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
+            throw new ArgumentException($"{rates.Values.Count} dropout rates for {hiddenLayers} hidden layers");
+        if (options.Dropout is not null && hiddenLayers == 0)
+            throw new ArgumentException("dropout on hidden layers needs hidden layers");
+        CheckActivationSize(model.Spec, maxBatch,
+            $"{TrainingOptions.Name(nameof(TrainingOptions.BatchSize))} or narrower {nameof(MlpSpec)}.{nameof(MlpSpec.Widths)}");
+        return maxBatch;
+    }
+
     public OptimizerKind Optimizer { get; }
 
     /// <summary>Optimizer steps taken (Adam's t).</summary>
     public long StepsTaken => _step;
 
-    public DeviceBuffer<float> Parameters { get; } = null!;
     public DeviceBuffer<float> Gradients { get; } = null!;
 
     /// <summary>Momentum's velocity or Adam's first moment m; null for SGD.</summary>
@@ -109,45 +97,9 @@ public sealed class DeviceNetwork : IDisposable
     /// <summary>Adam's second moment v; null otherwise.</summary>
     public DeviceBuffer<float>? State2 { get; }
 
-    /// <summary>The gathered mini-batch, (MaxBatch, I), and its labels (MaxBatch).</summary>
-    public DeviceBuffer<float> Input { get; } = null!;
-
+    /// <summary>The gathered mini-batch's labels (MaxBatch); its images are gathered into
+    /// <see cref="InferenceNetwork.Input"/>.</summary>
     public DeviceBuffer<int> Targets { get; } = null!;
-
-    /// <summary>Σ loss over images since the last <see cref="ResetMetrics"/> (1 element, on the device).</summary>
-    public DeviceBuffer<float> LossSum { get; } = null!;
-
-    /// <summary>Correct predictions since the last <see cref="ResetMetrics"/> (1 element, on the device).</summary>
-    public DeviceBuffer<int> Correct { get; } = null!;
-
-    /// <summary>Layer <paramref name="layer"/>'s output activations for <paramref name="batch"/> images, (B, O).</summary>
-    public BufferView<float> Activations(int layer, int batch) =>
-        _activations[layer].View(0, batch * Spec.Widths[layer + 1]);
-
-    /// <summary>The network's output for the last forward pass: logits (CE) or sigmoid outputs (MSE), (B, C).</summary>
-    public BufferView<float> Outputs(int batch) => Activations(Spec.Layers - 1, batch);
-
-    /// <summary>Zeroes the loss and correct-count accumulators.</summary>
-    public void ResetMetrics()
-    {
-        Backend.Fill(0f, LossSum.View());
-        Backend.Fill(0, Correct.View());
-    }
-
-    /// <summary>Forward pass: x (B, I) → <see cref="Outputs"/> (B, C), bias and activation fused per layer.</summary>
-    public void Forward(BufferView<float> x, int batch)
-    {
-        CheckBatch(batch);
-        var spec = Spec;
-        var input = x;
-        for (int l = 0; l < spec.Layers; l++)
-        {
-            var y = Activations(l, batch);
-            Backend.LinearForward(input, Layout.Weight(Parameters, l), Layout.Bias(Parameters, l),
-                spec.ActivationOf(l), batch, spec.Widths[l], spec.Widths[l + 1], y);
-            input = y;
-        }
-    }
 
     /// <summary>Whether training steps drop anything (then <see cref="TrainStep"/> uses the dropout forward and
     /// backward).</summary>
@@ -162,9 +114,9 @@ public sealed class DeviceNetwork : IDisposable
         return training && _dropped[layer - 1] is { } d ? d.View(0, batch * Spec.Widths[layer]) : Activations(layer - 1, batch);
     }
 
-    /// <summary>Training forward pass at the step counter[1] gives: as <see cref="Forward"/>, with inverted dropout
-    /// on the input and on each hidden layer's output where the options ask for it (the undropped outputs stay in
-    /// <see cref="Activations"/> for the activation's derivative).</summary>
+    /// <summary>Training forward pass at the step counter[1] gives: as <see cref="InferenceNetwork.Forward"/>, with
+    /// inverted dropout on the input and on each hidden layer's output where the options ask for it (the undropped
+    /// outputs stay in <see cref="InferenceNetwork.Activations"/> for the activation's derivative).</summary>
     private void ForwardTraining(BufferView<float> x, int batch, BufferView<int> counter)
     {
         var spec = Spec;
@@ -180,22 +132,9 @@ public sealed class DeviceNetwork : IDisposable
         }
     }
 
-    /// <summary>Adds the loss of the last <see cref="Forward"/> (and the count of correct predictions) to the
-    /// accumulators, and writes the output layer's delta (gradient w.r.t. its pre-activation) scaled by
-    /// <paramref name="scale"/>.</summary>
-    public void Loss(BufferView<int> labels, int batch, float scale)
-    {
-        var outputs = Outputs(batch);
-        var delta = _deltas[Spec.Layers - 1].View(0, batch * Spec.Outputs);
-        if (Spec.Loss == LossKind.CrossEntropy)
-            Backend.SoftmaxCrossEntropy(outputs, labels, batch, Spec.Outputs, scale, delta, LossSum.View());
-        else
-            Backend.QuadraticCost(outputs, labels, batch, Spec.Outputs, scale, delta, LossSum.View());
-        Backend.CountCorrect(outputs, labels, batch, Spec.Outputs, Correct.View());
-    }
-
-    /// <summary>Backward pass from the output delta written by <see cref="Loss"/>: every parameter gradient is
-    /// overwritten in <see cref="Gradients"/>. x is the same input given to <see cref="Forward"/>.</summary>
+    /// <summary>Backward pass from the output delta written by <see cref="InferenceNetwork.Loss"/>: every parameter
+    /// gradient is overwritten in <see cref="Gradients"/>. x is the same input given to
+    /// <see cref="InferenceNetwork.Forward"/>.</summary>
     public void Backward(BufferView<float> x, int batch) => Backward(x, batch, default, training: false);
 
     /// <summary>Backward pass; with <paramref name="training"/>, through the dropout masks of the last
@@ -220,12 +159,12 @@ public sealed class DeviceNetwork : IDisposable
     }
 
     /// <summary>
-    /// A whole training step on a batch already in <see cref="Input"/>/<see cref="Targets"/>: forward, loss (mean
-    /// over the batch), backward, and one optimizer update of every parameter from <see cref="Gradients"/> (one
-    /// launch) that reads its learning rate (and Adam's corrections) from <paramref name="schedule"/> row counter[0]
-    /// on the device (see <see cref="StepSchedule"/>). Issues the same launches with the same arguments for every
-    /// step of one batch size (so it can be recorded as a CUDA graph), and does not count the step: call
-    /// <see cref="CountStep"/> once per step taken.
+    /// A whole training step on a batch already in <see cref="InferenceNetwork.Input"/>/<see cref="Targets"/>:
+    /// forward, loss (mean over the batch), backward, and one optimizer update of every parameter from
+    /// <see cref="Gradients"/> (one launch) that reads its learning rate (and Adam's corrections) from
+    /// <paramref name="schedule"/> row counter[0] on the device (see <see cref="StepSchedule"/>). Issues the same
+    /// launches with the same arguments for every step of one batch size (so it can be recorded as a CUDA graph), and
+    /// does not count the step: call <see cref="CountStep"/> once per step taken.
     /// </summary>
     public void TrainStep(int batch, TrainingOptions options, BufferView<float> schedule, BufferView<int> counter)
     {
@@ -253,8 +192,8 @@ public sealed class DeviceNetwork : IDisposable
     }
 
     /// <summary>The first half of <see cref="TrainStep"/>: forward with dropout at the step counter[1] gives, the mean
-    /// loss over the batch (added to <see cref="LossSum"/>), and backward through the same masks into
-    /// <see cref="Gradients"/>, for the batch in <see cref="Input"/>/<see cref="Targets"/>.</summary>
+    /// loss over the batch (added to <see cref="InferenceNetwork.LossSum"/>), and backward through the same masks into
+    /// <see cref="Gradients"/>, for the batch in <see cref="InferenceNetwork.Input"/>/<see cref="Targets"/>.</summary>
     public void TrainingGradients(int batch, BufferView<int> counter)
     {
         CheckBatch(batch);
@@ -300,23 +239,5 @@ public sealed class DeviceNetwork : IDisposable
         var parameters = new float[Layout.Count];
         Backend.Download(Parameters.View(), parameters);
         return new MlpModel(Spec, parameters, metadata);
-    }
-
-    public void Dispose()
-    {
-        for (int k = _owned.Count - 1; k >= 0; k--) _owned[k].Dispose();
-        _owned.Clear();
-    }
-
-    private TBuffer Own<TBuffer>(TBuffer buffer) where TBuffer : IDisposable
-    {
-        _owned.Add(buffer);
-        return buffer;
-    }
-
-    private void CheckBatch(int batch)
-    {
-        if (batch < 1 || batch > MaxBatch)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be in 1..{MaxBatch}");
     }
 }

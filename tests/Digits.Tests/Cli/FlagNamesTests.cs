@@ -121,7 +121,7 @@ public sealed class FlagNamesTests : IDisposable
         // not digits' and may appear.
         var flag = new Regex(@"--[a-z][a-z0-9-]*");
         var offences = new List<string>();
-        foreach (string project in (string[])["Digits.Core", "Digits.Cpu", "Digits.Gpu", "Digits.Api"])
+        foreach (string project in (string[])["Digits.Core", "Digits.Cpu", "Digits.Gpu", "Digits.Api", "Digits.Imaging"])
         {
             string folder = Path.Combine(Repository.Root, "src", project);
             foreach (string file in Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
 using Xunit;

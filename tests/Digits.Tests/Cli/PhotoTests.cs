@@ -1,4 +1,4 @@
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
 using Xunit;

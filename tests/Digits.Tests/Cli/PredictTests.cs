@@ -3,7 +3,7 @@ using Digits.Cli;
 using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Core.Model;
 using Digits.Core.Training;
 using Digits.Cpu;
@@ -222,8 +222,8 @@ public sealed class PredictTests(QuickModel quick) : IClassFixture<QuickModel>
     [Fact]
     public void Mse_outputs_are_normalized_and_softmax_is_stable()
     {
-        Assert.Equal([0.25f, 0.75f], PredictCommand.Probabilities([0.1f, 0.3f], LossKind.Quadratic));
-        var p = PredictCommand.Probabilities([1000f, 1000f, -1000f], LossKind.CrossEntropy);
+        Assert.Equal([0.25f, 0.75f], OutputProbabilities.From([0.1f, 0.3f], LossKind.Quadratic));
+        var p = OutputProbabilities.From([1000f, 1000f, -1000f], LossKind.CrossEntropy);
         Assert.Equal([0.5f, 0.5f, 0f], p);
     }
 }

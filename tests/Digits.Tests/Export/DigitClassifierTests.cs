@@ -86,5 +86,5 @@ public sealed class DigitClassifierTests(QuickModel quick) : IClassFixture<Quick
     }
 
     private static float[] MnistImage(string path) =>
-        Digits.Core.Images.MnistPreprocessor.Process(Digits.Core.Images.ImageDecoder.Decode(path));
+        Digits.Imaging.MnistPreprocessor.Process(Digits.Imaging.ImageDecoder.Decode(path));
 }

@@ -51,7 +51,8 @@ public sealed class PackageTests(QuickModel quick) : IClassFixture<QuickModel>, 
         {
             var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
             foreach (string name in new[] { "README.md", "lib/net10.0/Digits.Api.dll", "lib/net10.0/Digits.Api.xml",
-                         "lib/net10.0/Digits.Core.dll", "lib/net10.0/Digits.Core.xml", "lib/net10.0/Digits.Cpu.dll" })
+                         "lib/net10.0/Digits.Core.dll", "lib/net10.0/Digits.Core.xml", "lib/net10.0/Digits.Cpu.dll",
+                         "lib/net10.0/Digits.Imaging.dll" })
                 Assert.Contains(name, entries);
         }
         double packSeconds = clock.Elapsed.TotalSeconds;

@@ -1,4 +1,4 @@
-using Digits.Core.Images;
+using Digits.Imaging;
 using Xunit;
 
 namespace Digits.Tests.Images;
@@ -85,7 +85,7 @@ public sealed class MnistPreprocessorTests
     public void Area_averaging_preserves_the_mean_when_shrinking()
     {
         var src = Enumerable.Range(0, 90 * 30).Select(i => (float)(i % 7) / 6).ToArray();
-        var dst = MnistPreprocessor.Resize(src, 90, 30, 20, 7);
+        var dst = Resampling.Resize(src, 90, 30, 20, 7);
         Assert.Equal(src.Average(), dst.Average(), 2);
     }
 
@@ -94,7 +94,7 @@ public sealed class MnistPreprocessorTests
     {
         var field = new float[784];
         field[0] = 1f;
-        string[] lines = MnistPreprocessor.ToAscii(field).TrimEnd('\n').Split('\n');
+        string[] lines = AsciiField.Render(field).TrimEnd('\n').Split('\n');
         Assert.Equal(28, lines.Length);
         Assert.All(lines, l => Assert.Equal(28, l.Length));
         Assert.Equal('@', lines[0][0]);

@@ -1,4 +1,4 @@
-using Digits.Core.Images;
+using Digits.Imaging;
 
 namespace Digits.Tests.Images;
 
@@ -44,7 +44,7 @@ internal static class NumberSet
             }
             at += x1 - x0 + 1;
         }
-        var big = MnistPreprocessor.Resize(ink, width, height, width * 3, height * 3);
+        var big = Resampling.Resize(ink, width, height, width * 3, height * 3);
         double paper = 0.85 + 0.1 * random.NextDouble(), dark = 0.1 + 0.15 * random.NextDouble();
         var gray = big.Select(v => (float)Math.Clamp(paper - (paper - dark) * v + 0.02 * Gaussian(random), 0, 1)).ToArray();
         string text = string.Concat(indices.Select(i => label(i).ToString()));

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Digits.Core.Images;
+using Digits.Imaging;
 using SkiaSharp;
 
 namespace Digits.Tests.Images;

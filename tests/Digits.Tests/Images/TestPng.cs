@@ -62,7 +62,7 @@ internal static class TestPng
     }
 
     public static byte[] File(params byte[][] chunks) =>
-        [.. Digits.Core.Images.SkiaDecoder.PngSignature, .. chunks.SelectMany(c => c)];
+        [.. Digits.Imaging.SkiaDecoder.PngSignature, .. chunks.SelectMany(c => c)];
 
     public static byte[] Iend() => Chunk("IEND", []);
 

@@ -1,5 +1,5 @@
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
 using SkiaSharp;

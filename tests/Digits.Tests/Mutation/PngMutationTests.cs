@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
 using Xunit;

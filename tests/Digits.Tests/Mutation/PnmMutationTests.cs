@@ -1,6 +1,6 @@
 using System.Text;
 using Digits.Core.Data;
-using Digits.Core.Images;
+using Digits.Imaging;
 using Digits.Tests.Support;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using Digits.Core.Data;
 
-namespace Digits.Core.Images;
+namespace Digits.Imaging;
 
 /// <summary>Decodes an image file by its leading bytes (not its extension): PNG, JPEG, WebP, GIF, BMP and ICO through
 /// <see cref="SkiaDecoder"/>, PGM and PBM (which Skia does not read) through <see cref="PnmDecoder"/>.</summary>

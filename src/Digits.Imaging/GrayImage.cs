@@ -1,4 +1,4 @@
-namespace Digits.Core.Images;
+namespace Digits.Imaging;
 
 /// <summary>
 /// A decoded picture as gray levels: <see cref="Pixels"/> (Height, Width) row-major float32 in [0, 1] where

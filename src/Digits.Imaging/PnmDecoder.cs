@@ -1,6 +1,6 @@
 using Digits.Core.Data;
 
-namespace Digits.Core.Images;
+namespace Digits.Imaging;
 
 /// <summary>
 /// Netpbm gray and bitmap images (netpbm.sourceforge.net/doc): PGM as P2 (text) or P5 (binary, maxval up to

@@ -1,4 +1,6 @@
-namespace Digits.Core.Images;
+using Digits.Core.Data;
+
+namespace Digits.Imaging;
 
 /// <summary>Bounds every decoder checks before it allocates, so a hostile header cannot ask for gigabytes.</summary>
 public static class ImageLimits
@@ -25,14 +27,14 @@ public static class ImageLimits
     public static long MaxPixelsFor(long fileBytes) => Math.Min(MaxPixels, FreePixels + PixelsPerFileByte * fileBytes);
 
     /// <summary>Reads <paramref name="path"/> whole, refusing files over <see cref="MaxFileBytes"/>.</summary>
-    /// <exception cref="Data.DataFormatException">too large.</exception>
+    /// <exception cref="DataFormatException">too large.</exception>
     /// <exception cref="IOException">unreadable.</exception>
     public static byte[] ReadFile(string path)
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"{path}: no such file", path);
         if (info.Length > MaxFileBytes)
-            throw new Data.DataFormatException(path, $"{info.Length:N0} bytes is larger than the {MaxFileBytes:N0} an image may be");
+            throw new DataFormatException(path, $"{info.Length:N0} bytes is larger than the {MaxFileBytes:N0} an image may be");
         return File.ReadAllBytes(path);
     }
 
@@ -41,9 +43,9 @@ public static class ImageLimits
     public static void Check(string name, long width, long height)
     {
         if (width < 1 || height < 1)
-            throw new Data.DataFormatException(name, $"image size {width}×{height} is empty");
+            throw new DataFormatException(name, $"image size {width}×{height} is empty");
         if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
-            throw new Data.DataFormatException(name,
+            throw new DataFormatException(name,
                 $"image size {width}×{height} is larger than this reader accepts ({MaxSide} per side, {MaxPixels:N0} pixels)");
     }
 
@@ -54,7 +56,7 @@ public static class ImageLimits
     {
         Check(name, width, height);
         if (width * height > MaxPixelsFor(fileBytes))
-            throw new Data.DataFormatException(name,
+            throw new DataFormatException(name,
                 $"image size {width}×{height} is more than a {fileBytes:N0}-byte file can hold (at most {MaxPixelsFor(fileBytes):N0} " +
                 "pixels); refused as a decompression bomb");
     }

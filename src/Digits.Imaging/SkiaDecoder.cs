@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Digits.Core.Data;
 using SkiaSharp;
 
-namespace Digits.Core.Images;
+namespace Digits.Imaging;
 
 /// <summary>
 /// PNG, JPEG (EXIF orientation applied), WebP, GIF (first frame), BMP and ICO through Skia's codecs (SkiaSharp; Skia's
