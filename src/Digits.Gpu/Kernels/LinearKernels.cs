@@ -33,7 +33,7 @@ public struct GemmShape
     public int M, N, K, Act, AVec, BVec;
 }
 
-internal static class LinearKernels
+internal static partial class LinearKernels
 {
     internal const int Threads = 16, Per = 4, Block = Threads * Per, Depth = 16, Row = Block + 1;
 
