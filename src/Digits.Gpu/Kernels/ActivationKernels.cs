@@ -30,7 +30,7 @@ internal static class ActivationKernels
 
     /// <summary>tanh z = sign(z)·(1 − 2/(e^{2|z|} + 1)) for |z| ≥ 0.3, where the subtraction loses at most a factor
     /// 1/tanh 0.3 ≈ 3.4 of relative accuracy; below, the Taylor series z − z³/3 + 2z⁵/15 − 17z⁷/315 + 62z⁹/2835, whose
-    /// next term is under 5.4e-8 of tanh z there. NaN stays NaN (the comparison fails, exp of NaN is NaN); e^{2|z|}
+    /// next term is under 5.4e-8 of tanh z there. z = ±0 keeps its sign, NaN stays NaN (the comparison fails, exp of NaN is NaN); e^{2|z|}
     /// overflowing to ∞ gives 1. On PTX the exp is ex2.approx.f32: CudaApproximations.TanhExtra bounds what that
     /// adds (7.5 u at most, u = 2⁻²⁴).</summary>
     internal static float TanhFromExp(float z)
@@ -39,7 +39,7 @@ internal static class ActivationKernels
         if (a < 0.3f)
         {
             float s = z * z;
-            return z + z * s * (-1f / 3f + s * (2f / 15f + s * (-17f / 315f + s * (62f / 2835f))));
+            return z * (1f + s * (-1f / 3f + s * (2f / 15f + s * (-17f / 315f + s * (62f / 2835f)))));
         }
         float t = 1f - 2f / (XMath.Exp(2f * a) + 1f);
         return z < 0f ? -t : t;
