@@ -36,7 +36,7 @@ internal sealed class KernelsCommand(KernelsVerb verb, TextWriter stdout, TextWr
                 Write(verb.Sass, reports.Values.Select(r => ($"{r.Kernel}.{arch}.sass", ptxas.Disassemble(r.CubinPath))));
             // The sections, in order; a further table (e.g. the GEMMs' launch plans) follows the same way.
             stdout.Write(KernelTable.Render(KernelTable.Build(kernels, k => reports[k.Name], sm), sm,
-                $"{ptxas.Version()} on ILGPU's PTX ISA {isa} (.target {OfflinePtx.TargetFor(arch)}) for {arch}"));
+                $"ptxas -v ({ptxas.Version()}) on ILGPU's PTX ISA {isa} (.target {OfflinePtx.TargetFor(arch)}) for {arch}"));
             return ExitCodes.Success;
         }
         finally
