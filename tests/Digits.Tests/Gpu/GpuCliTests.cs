@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Digits.Cli.Verbs;
 using Digits.Tests.Support;
 using Xunit;
@@ -30,6 +32,36 @@ public sealed class GpuCliTests : IDisposable
         }
         Assert.Contains("FFMA", File.ReadAllText(Path.Combine(sass, "LinearForward.sm_80.sass")));
         Assert.Equal(21, Directory.GetFiles(ptx, "*.ptx").Length);
+    }
+
+    [Fact]
+    public void Without_ptxas_kernels_says_so_in_one_line_and_still_writes_the_PTX()
+    {
+        // A child process whose search finds no ptxas: DIGITS_CUDA_TOOLS empty, PATH only dotnet's, HOME elsewhere.
+        string home = Directory.CreateDirectory(Path.Combine(_dir, "home")).FullName, ptx = Path.Combine(_dir, "ptx");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h)
+            ? h : Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet");
+        (int Code, string Err) Run(params string[] args)
+        {
+            var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add(typeof(Digits.Cli.Program).Assembly.Location);
+            foreach (string a in args) info.ArgumentList.Add(a);
+            info.Environment["DIGITS_CUDA_TOOLS"] = home;
+            info.Environment["PATH"] = Path.GetDirectoryName(Path.GetFullPath(host))!;
+            info.Environment["HOME"] = home;
+            using var process = Process.Start(info)!;
+            var err = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, err.Result);
+        }
+        var (code, err) = Run("kernels", "--ptx", ptx);
+        Assert.True(code == ExitCodes.Success, err);
+        Assert.Equal($"digits kernels: no table: ptxas and cuobjdump not found (DIGITS_CUDA_TOOLS, PATH, " +
+                     $"~/.cache/digits/cuda-tools/bin): bash tools/fetch-cuda-tools.sh fetches them; PTX written to {ptx}",
+            err.TrimEnd());
+        Assert.Equal(21, Directory.GetFiles(ptx, "*.ptx").Length);
+        Assert.Equal(ExitCodes.RuntimeFailure, Run("kernels").Code); // nothing asked for could be done
     }
 
     [Theory]
