@@ -63,13 +63,13 @@ public static class Program
                 DevicesVerb v => new DevicesCommand(v, stdout).Run(),
                 CheckVerb v => new CheckCommand(v, stdout, stderr).Run(),
                 BenchVerb v => new BenchCommand(v, stdout, stderr).Run(),
+                KernelsVerb v => new KernelsCommand(v, stdout, stderr).Run(),
                 ReportVerb v => new ReportCommand(v, stdout, stderr).Run(),
                 PredictVerb v => new PredictCommand(v, stdout, stderr).Run(),
                 ServeVerb v => new ServeCommand(v, stdout, stderr).Run(),
                 ExportVerb v => new ExportCommand(v, stdout).Run(),
                 ImportVerb v => new ImportCommand(v, stdout).Run(),
                 AugmentVerb v => new AugmentCommand(v, stdout, stderr).Run(),
-                KernelsVerb v => new KernelsCommand(v, stdout).Run(),
                 _ => ExitCodes.UsageOrInput,
             };
         }
@@ -125,7 +125,7 @@ public static class Program
         var first = notParsed.Errors.First();
         string message = first switch
         {
-            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, report, export, import, augment, kernels",
+            BadVerbSelectedError e => $"unknown verb '{e.Token}'; verbs are train, evaluate, predict, serve, download, devices, check, bench, kernels, report, export, import, augment",
             NoVerbSelectedError => "no verb given; try digits --help",
             UnknownOptionError e => $"unknown option '--{e.Token}' for {verb} (see digits {verb} --help)",
             BadFormatConversionError e => $"--{e.NameInfo.LongName}: '{ValueOf(args, e.NameInfo.LongName)}' is not a valid value",

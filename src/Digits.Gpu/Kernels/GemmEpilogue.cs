@@ -15,6 +15,8 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+// LinearSplitSum's budget: an implicitly grouped kernel (no shared memory); its activation's exp is ex2.approx.f32.
+[KernelBudget(nameof(LinearSplitSum), registers: 32, sharedBytes: 0, Approximations = "ex2.approx.f32")]
 internal static class GemmEpilogue
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

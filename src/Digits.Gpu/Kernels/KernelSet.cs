@@ -25,18 +25,21 @@ internal sealed class KernelSet
     /// <summary>Threads per group of the 1-D and reduction kernels.</summary>
     public const int GroupSize = 256;
 
+    /// <summary>Loads every family; a kernel that fails is named, with the driver's JIT log
+    /// (<see cref="KernelLoading"/>).</summary>
+    /// <exception cref="KernelLoadException">a kernel did not compile or load.</exception>
     public KernelSet(Accelerator accelerator)
     {
         Accelerator = accelerator;
-        FillKernels.Load(this);
-        LinearKernels.Load(this);
-        ActivationKernels.Load(this);
-        BiasKernels.Load(this);
-        LossKernels.Load(this);
-        MetricsKernels.Load(this);
-        GatherKernels.Load(this);
-        OptimizerKernels.Load(this);
-        RegularizationKernels.Load(this);
+        KernelLoading.Load(this, typeof(FillKernels), FillKernels.Load);
+        KernelLoading.Load(this, typeof(LinearKernels), LinearKernels.Load);
+        KernelLoading.Load(this, typeof(ActivationKernels), ActivationKernels.Load);
+        KernelLoading.Load(this, typeof(BiasKernels), BiasKernels.Load);
+        KernelLoading.Load(this, typeof(LossKernels), LossKernels.Load);
+        KernelLoading.Load(this, typeof(MetricsKernels), MetricsKernels.Load);
+        KernelLoading.Load(this, typeof(GatherKernels), GatherKernels.Load);
+        KernelLoading.Load(this, typeof(OptimizerKernels), OptimizerKernels.Load);
+        KernelLoading.Load(this, typeof(RegularizationKernels), RegularizationKernels.Load);
     }
 
     public Accelerator Accelerator { get; }

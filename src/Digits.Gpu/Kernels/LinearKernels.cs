@@ -23,7 +23,7 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
-internal static class LinearKernels
+internal static partial class LinearKernels
 {
     /// <summary>y = act(x·Wᵀ + bias): M = B, N = O, K = I; A = x and B(k,n) = W[n,k], both k-contiguous.</summary>
     [Kernel(grouped: true)]
