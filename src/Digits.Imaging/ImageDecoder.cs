@@ -9,6 +9,12 @@ public static class ImageDecoder
     /// <summary>What <c>predict</c> reads, for messages and help.</summary>
     public const string Formats = "PNG, JPEG, WebP, GIF, BMP, ICO, PGM P2/P5 or PBM P1/P4";
 
+    /// <summary>The file-name extensions of those formats, for picking the images among other files in a folder
+    /// (folder datasets); a file is still decoded by its content, whatever its name.</summary>
+    public static IReadOnlySet<string> FileExtensions { get; } = new HashSet<string>(
+        [".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".gif", ".bmp", ".dib", ".ico", ".pgm", ".pbm", ".pnm"],
+        StringComparer.Ordinal);
+
     /// <summary>Reads <paramref name="path"/> and decodes it as whichever supported format it is.</summary>
     /// <exception cref="DataFormatException">not a supported format, too large, or malformed.</exception>
     /// <exception cref="IOException">missing or unreadable (including <see cref="FileNotFoundException"/>).</exception>

@@ -8,11 +8,13 @@ namespace Digits.Cli.Commands;
 /// one-line usage errors, and the dataset it goes with.</summary>
 internal static class SavedModel
 {
+    /// <param name="path">The model file.</param>
+    /// <param name="flag">The flag that named it, for messages.</param>
     /// <exception cref="UsageException">the file is missing, unreadable or not a Digits model.</exception>
-    public static MlpModel Load(string path)
+    public static MlpModel Load(string path, string flag = "--model")
     {
         if (Directory.Exists(path))
-            throw new UsageException($"--model: {path} is a folder; give the model file (e.g. {Path.Combine(path, "model.safetensors")})");
+            throw new UsageException($"{flag}: {path} is a folder; give the model file (e.g. {Path.Combine(path, "model.safetensors")})");
         try
         {
             return ModelFile.Load(path);
@@ -21,10 +23,10 @@ internal static class SavedModel
         {
             throw new UsageException(e switch
             {
-                FileNotFoundException or DirectoryNotFoundException => $"--model: {path} not found",
-                UnauthorizedAccessException => $"--model: cannot read {path} (permission denied)",
-                ModelFormatException => $"--model: {e.Message}",
-                _ => $"--model: cannot read {path} ({e.Message})",
+                FileNotFoundException or DirectoryNotFoundException => $"{flag}: {path} not found",
+                UnauthorizedAccessException => $"{flag}: cannot read {path} (permission denied)",
+                ModelFormatException => $"{flag}: {e.Message}",
+                _ => $"{flag}: cannot read {path} ({e.Message})",
             });
         }
     }
@@ -56,10 +58,13 @@ internal static class SavedModel
 
     /// <summary>Warns on <paramref name="stderr"/> when <c>--dataset</c> names another dataset than the one the
     /// model records it was trained on (its "dataset" metadata): the accuracy is then of a model on data it never saw,
-    /// usually near chance.</summary>
+    /// usually near chance. A folder dataset is exempt either way: its class folders are matched to the model's class
+    /// names (a model fine-tuned on a folder of digits, or an MNIST model tried on one, is not at chance).</summary>
     public static void WarnIfOtherDataset(MlpModel model, string modelPath, DatasetSpec spec, TextWriter stderr)
     {
         if (model.Metadata.GetValueOrDefault("dataset") is not { Length: > 0 } trained) return;
+        if (spec is DatasetSpec.Folder || (trained.StartsWith("folder:", StringComparison.OrdinalIgnoreCase) &&
+            spec is DatasetSpec.Named named && ClassNames.Of(model).SequenceEqual(named.Info.ClassNames))) return;
         string asked = spec.ToString()!;
         if (string.Equals(trained, asked, StringComparison.OrdinalIgnoreCase)) return;
         stderr.WriteLine($"digits: warning: {Path.GetFileName(modelPath)} was trained on {trained}, not {asked}; " +

@@ -59,8 +59,11 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
             k.Listen(address, verb.Port);
         });
         var app = builder.Build();
-        app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
+        string page = verb.Collect is null ? ServePage.Html
+            : ServePage.Html.Replace("</body>", ServeCollect.Page(ClassNames.Of(model)) + "</body>", StringComparison.Ordinal);
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapPost("/predict", (HttpRequest request) => Predict(request, network));
+        if (verb.Collect is { } collect) ServeCollect.Map(app, collect, ClassNames.Of(model), MaxUpload);
         app.Lifetime.ApplicationStopped.Register(() => { network.Dispose(); device.Dispose(); });
         try
         {

@@ -20,8 +20,14 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
 
     public int Run()
     {
+        if (verb.Init is not null && verb.Resume is not null)
+            throw new UsageException("--init cannot be used with --resume: a resumed run starts from its checkpoint");
         var resume = verb.Resume is { } resumeFolder ? CheckpointFolder.Load(resumeFolder, stderr) : null;
         var settings = Settings(resume);
+        var init = verb.Init is { } initPath ? InitModel.Load(initPath) : null;
+        if (init is not null) settings = settings.WithArchitectureOf(init.Model.Spec);
+        var provenance = init?.Provenance() ?? InitModel.MetadataKeys.Where(k => resume?.Metadata.ContainsKey(k) == true)
+            .ToDictionary(k => k, k => resume!.Metadata[k]);
         using var checkpoints = (verb.Checkpoint ?? verb.Resume) is { } folder
             ? CheckpointFolder.Open(folder, verb.Checkpoint is null ? "resume" : "checkpoint")
             : null;
@@ -32,12 +38,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         using var interrupt = new InterruptSignal();
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         report.Info($"device: {device.Explanation}");
-        var data = Data(settings, report, interrupt.Token);
-        var model = StartingModel(settings, data, resume, report, checkpoints);
+        var data = Data(settings, init, report, interrupt.Token);
+        init?.RequireFits(data.Train, settings.Dataset);
+        var model = StartingModel(settings, data, resume, init, report, checkpoints);
         var trainer = new Trainer(device.Backend, settings.Training)
         {
             Progress = bar is null ? null : bar.Update,
-            SaveCheckpoint = checkpoints is null ? null : state => checkpoints.Save(state, CheckpointMetadata(settings),
+            SaveCheckpoint = checkpoints is null ? null : state => checkpoints.Save(state, CheckpointMetadata(settings, provenance),
                 interrupt.Token.IsCancellationRequested, stderr),
         };
         trainer.EpochCompleted += r => report.Epoch(r, settings.Training.Epochs);
@@ -46,6 +53,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         if (result is null) return Interrupted(checkpoints, settings.Output);
         WarnIfNotLearning(result, data.Train.Classes, settings.Training.LearningRate);
         AddMetadata(result.Model, settings, data, result, device.Backend.Name);
+        foreach (var (key, value) in provenance) result.Model.Metadata[key] = value;
         if (!Save(result.Model, settings.Output, checkpoints)) return ExitCodes.RuntimeFailure;
         if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
         PrintResult(result, settings, data, resume, device.Backend, report);
@@ -68,10 +76,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     }
 
     /// <summary>Data: the splits loaded (downloaded when allowed) and described.</summary>
-    private DatasetSplits Data(TrainSettings settings, Reporter report, CancellationToken cancel)
+    private DatasetSplits Data(TrainSettings settings, InitModel? init, Reporter report, CancellationToken cancel)
     {
         var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
-            settings.Training.Seed, stderr, cancel);
+            settings.Training.Seed, stderr, cancel, DataLoading.Folders(verb.SkipBad, init?.Model, init?.Path));
         foreach (var note in data.Notes) report.Info($"data: {note}");
         report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
                     (data.Validation is { } v ? $", {v.Count} for validation" : "") +
@@ -82,7 +90,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     /// <summary>The model to start from (initialized, or the checkpoint's), and the lines that describe the run.</summary>
     /// <exception cref="UsageException">the checkpoint was made for another model or training set.</exception>
     private static MlpModel StartingModel(TrainSettings settings, DatasetSplits data, LoadedCheckpoint? resume,
-        Reporter report, CheckpointFolder? checkpoints)
+        InitModel? init, Reporter report, CheckpointFolder? checkpoints)
     {
         var spec = settings.Spec(data.Train.Features, data.Train.Classes);
         var options = settings.Training;
@@ -91,9 +99,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
             throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
                                      $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
                                      $"{data.Train.Count}");
-        var model = resume?.State.Model ?? MlpModel.Initialize(spec, options.Seed);
+        var model = resume?.State.Model ?? init?.Start() ?? MlpModel.Initialize(spec, options.Seed);
         report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
-                    (settings.Preset is { } p ? $" (preset {p})" : ""));
+                    (settings.Preset is { } p ? $" (preset {p})" : "") +
+                    (init is null ? "" : $", fine-tuning {init.Path} (SHA-256 {init.Sha256[..12]}…)"));
         report.Info($"training: {OptionsText.Describe(options)}, {OptionsText.Plural(options.Epochs, "epoch")}, " +
                     $"mini-batch {options.BatchSize}, seed {options.Seed}");
         if (resume is not null) report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
@@ -102,7 +111,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     }
 
     /// <summary>What a checkpoint records beside the training state, for <c>--resume</c>.</summary>
-    private static Dictionary<string, string> CheckpointMetadata(TrainSettings settings) => new()
+    private static Dictionary<string, string> CheckpointMetadata(TrainSettings settings,
+        Dictionary<string, string> provenance) => new(provenance)
     {
         ["settings"] = settings.ToFlagsJson(), ["dataset"] = settings.Dataset.ToString()!,
     };

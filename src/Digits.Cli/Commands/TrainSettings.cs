@@ -14,6 +14,16 @@ namespace Digits.Cli.Commands;
 internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] Hidden, Activation Activation,
     LossKind Loss, TrainingOptions Training, string Output, string? Preset)
 {
+    /// <summary>What <c>--init</c> changes in the defaults (explicit flags still win); <see cref="TrainVerb.InitHelp"/>
+    /// says why each is what it is.</summary>
+    public static readonly TrainVerb FineTune = new() { LearningRate = 1e-4f, BatchSize = 32, Epochs = 5 };
+
+    /// <summary>These settings with the architecture of the model <c>--init</c> starts from.</summary>
+    public TrainSettings WithArchitectureOf(MlpSpec spec) => this with
+    {
+        Hidden = spec.Widths.Skip(1).SkipLast(1).ToArray(), Activation = spec.Hidden, Loss = spec.Loss,
+    };
+
     /// <summary>Named recipes. Each is a set of flag values; explicit flags win over them.</summary>
     public static readonly IReadOnlyDictionary<string, TrainVerb> Presets = new Dictionary<string, TrainVerb>
     {
@@ -55,6 +65,15 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         TrainVerb? preset = null;
         if (flags.Preset is { } name && !Presets.TryGetValue(name.ToLowerInvariant(), out preset))
             throw new UsageException($"--preset: unknown preset '{name}'; presets are {string.Join(", ", Presets.Keys)}");
+        if (flags.Init is not null)
+        {
+            foreach (var (given, flag) in new[] { (flags.Preset, "--preset"), (flags.Layers, "--layers"),
+                         (flags.Activation, "--activation"), (flags.Loss, "--loss") })
+                if (given is not null)
+                    throw new UsageException($"{flag} cannot be used with --init: fine-tuning keeps the architecture of " +
+                                             "the model it starts from");
+            preset = FineTune;
+        }
         T Pick<T>(Func<TrainVerb, T?> get, T fallback) where T : class => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
         T PickV<T>(Func<TrainVerb, T?> get, T fallback) where T : struct => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
 

@@ -24,6 +24,10 @@ internal sealed class ServeVerb
     [Topic("Server", "5080")]
     public int Port { get; set; } = 5080;
 
+    [Option("collect", MetaValue = "DIR", HelpText = "Add a 'save as' button per class under the drawing: it saves the drawing as DIR/<class>/<time>.png, a folder dataset for digits train --init MODEL --dataset folder:DIR (draw ten of each digit, then fine-tune on your own handwriting).")]
+    [Topic("Server", "off")]
+    public string? Collect { get; set; }
+
     [Option("threads", HelpText = "CPU threads for the model (0 = every core).")]
     [Topic("Device", "1")]
     public int? Threads { get; set; }
