@@ -69,7 +69,7 @@ internal sealed unsafe class GemmDriver : ParallelWork
     /// <summary>The AVX-512 kernels (and packs) run; else the 256-bit ones.</summary>
     private bool Wide => Simd == SimdLevel.Avx512;
 
-    /// <summary>Whether short-k products take <see cref="SmallK512"/> (on by default; the tests turn it off to
+    /// <summary>Whether short-k products take <see cref="SmallK512"/> or <see cref="SmallK256"/> (on by default; the tests turn it off to
     /// compare it with the packed path bit for bit).</summary>
     internal bool SmallKEnabled { get; set; } = true;
 
@@ -89,12 +89,12 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
         int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
         int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
-        if (SmallKEnabled && Simd == SimdLevel.Avx512 && SmallK512.Applies(p))
+        if (SmallKEnabled && (Wide ? SmallK512.Applies(p) : SmallK256.Applies(p)))
         {
             // Short k, B k-major: no packing (bit-identical to the packed path). Chunks are bands of whole
-            // 4-row tiles, or of 64-column tiles when there are too few rows to go round.
+            // tiles' rows, or of tiles' columns when there are too few rows to go round.
             _p = p;
-            if (chunks == 1) SmallK512.Compute(p, 0, p.M, 0, p.N);
+            if (chunks == 1) SmallK(p, 0, p.M, 0, p.N);
             else
             {
                 _mode = Mode.SmallK;
@@ -153,17 +153,17 @@ internal sealed unsafe class GemmDriver : ParallelWork
         }
         if (_mode == Mode.SmallK)
         {
-            if (_p.M >= 4 * chunks) // enough 4-row tiles to go round, else bands of 64-column tiles
+            var (rows, cols) = Wide ? (SmallK512.Rows, SmallK512.Cols) : (SmallK256.Rows, SmallK256.Cols);
+            if (_p.M >= rows * chunks) // enough row tiles to go round, else bands of column tiles
             {
-                int tiles = (_p.M + 3) / 4;
-                SmallK512.Compute(_p, tiles * chunk / chunks * 4, Math.Min(_p.M, tiles * (chunk + 1) / chunks * 4), 0,
+                int tiles = (_p.M + rows - 1) / rows;
+                SmallK(_p, tiles * chunk / chunks * rows, Math.Min(_p.M, tiles * (chunk + 1) / chunks * rows), 0,
                     _p.N);
             }
             else
             {
-                int tiles = (_p.N + 63) / 64;
-                SmallK512.Compute(_p, 0, _p.M, tiles * chunk / chunks * 64,
-                    Math.Min(_p.N, tiles * (chunk + 1) / chunks * 64));
+                int tiles = (_p.N + cols - 1) / cols;
+                SmallK(_p, 0, _p.M, tiles * chunk / chunks * cols, Math.Min(_p.N, tiles * (chunk + 1) / chunks * cols));
             }
             return;
         }
@@ -172,6 +172,15 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
         int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
         if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
+    }
+
+    /// <summary>C[m0..m1, n0..n1) by <see cref="SmallK512"/> or <see cref="SmallK256"/>, whichever width runs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SmallK(in GemmProblem p, int m0, int m1, int n0, int n1)
+    {
+        if (Wide) SmallK512.Compute(p, m0, m1, n0, n1);
+        else SmallK256.Compute(p, m0, m1, n0, n1);
     }
 
     /// <summary>Packs part <paramref name="chunk"/> of <paramref name="chunks"/> of the (k block, MR-row panel)
