@@ -111,12 +111,13 @@ internal sealed unsafe class GemmDriver : ParallelWork
         // now, on the caller: they grow on a shape's first call and never inside a worker.
         var (blocksK, kcEach) = KBlock(p.K);
         int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
-        long aFloats = chunks > 1 ? 0 : (long)Math.Min(Blocking.Mc, rows) * kcEach; // split: A is packed shared
+        bool packA = !ReadsRowsOfA(p);
+        long aFloats = chunks > 1 || !packA ? 0 : (long)Math.Min(Blocking.Mc, rows) * kcEach; // split: A packed shared
         long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
         for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
             _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
         _p = p;
-        if (chunks > 1)
+        if (chunks > 1 && packA)
         {
             // Split: all threads pack A once into the shared buffer, then compute; chunks read A from there.
             _sharedStride = (long)panelsM * Mr * kcEach;
@@ -133,6 +134,16 @@ internal sealed unsafe class GemmDriver : ParallelWork
         pool.Run(this, chunks);
         _p = default;
     }
+
+    /// <summary>Whether the micro-kernels read A in place from its rows instead of a pack: the AVX2 kernels with a
+    /// row-major A (the forward's x, the backward-input's dz). The transposing pack of A cost as much as 10 % of
+    /// the small configuration's forward (26 µs of ~370 on one thread), and the same FMA chains read the same
+    /// values either way, so the results are the same bits.</summary>
+    private bool ReadsRowsOfA(in GemmProblem p) => !Wide && !p.TransA && RowsOfAEnabled;
+
+    /// <summary>Whether the AVX2 kernels may read a row-major A in place (on by default; the tests turn it off to
+    /// compare with the packed path bit for bit).</summary>
+    internal bool RowsOfAEnabled { get; set; } = true;
 
     /// <summary>The k blocking, a function of K alone: equal blocks of at most KC, rounded up to a multiple of
     /// 16 so the transposing pack never takes its scalar tail (K = 784 → 208, 208, 208, 160).</summary>
@@ -238,7 +249,11 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 {
                     int mc = Math.Min(Blocking.Mc, m1 - ic);
                     float* a;
-                    if (_sharedStride != 0)
+                    if (ReadsRowsOfA(p))
+                    {
+                        a = null; // the kernels read A(ic.., k0..) in place
+                    }
+                    else if (_sharedStride != 0)
                     {
                         a = _shared + kb * _sharedStride + (nint)ic * kc;
                     }
@@ -247,16 +262,17 @@ internal sealed unsafe class GemmDriver : ParallelWork
                         Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A, Wide);
                         a = ws.A;
                     }
-                    MacroKernel(p, ws, a, ic, mc, jc, nc, kc, epilogue);
+                    MacroKernel(p, ws, a, ic, mc, jc, nc, k0, kc, epilogue);
                 }
             }
         }
     }
 
-    /// <summary>All MR×NR tiles of one packed MC×KC block of A times one packed KC×NC block of B.</summary>
+    /// <summary>All MR×NR tiles of one packed MC×KC block of A (or, with <paramref name="packedA"/> null, A's rows
+    /// ic.. from column k0 in place) times one packed KC×NC block of B.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, float* packedA, int ic, int mc, int jc, int nc, int kc,
-        in TileEpilogue epilogue)
+    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, float* packedA, int ic, int mc, int jc, int nc, int k0,
+        int kc, in TileEpilogue epilogue)
     {
         for (int q = 0; q * Nr < nc; q++)
         {
@@ -271,6 +287,12 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 {
                     if (w == Nr) MicroKernel512.Kernel12x32(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
                     else MicroKernel512.Kernel12x16(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                }
+                else if (packedA == null)
+                {
+                    a = p.A + (nint)(ic + r * Mr) * p.Lda + k0;
+                    if (w == Nr) MicroKernel256.Kernel6x16RowsOfA(kc, a, p.Lda, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                    else MicroKernel256.Kernel6x8RowsOfA(kc, a, p.Lda, b, c, p.Ldc, e, mr, nr, ws.Tile);
                 }
                 else
                 {
