@@ -9,8 +9,9 @@ namespace Digits.Cpu.Gemm;
 /// the forward). With AVX-512 it moves 16×16 blocks through registers (4 rounds of 16 shuffles, ≈ 0.3 cycles
 /// per element against ≈ 2.5 for the scalar loop, whose strided stores miss L1); with AVX2 (and for the AVX2
 /// kernels' 6- and 8-wide panels) 8×8 blocks (3 rounds of 8 shuffles). The 6-wide panels are written as 4 + 2
-/// floats (a 256-bit masked store, <c>vmaskmovps</c>, is microcoded and slow on AMD cores before Zen 4, and these
-/// stores are 8 per block of every A pack); other panels narrower than a block with masked stores.
+/// floats (a 256-bit masked store, <c>vmaskmovps</c>, is microcoded on AMD Zen 1–3 — LLVM avoids it there, pull
+/// request 214187 — and these were 8 per block of every A pack); other panels narrower than a block with masked
+/// stores.
 /// </summary>
 internal static unsafe class Transpose
 {
