@@ -58,7 +58,8 @@ if dotnet build benchmarks/torchsharp -c Release -v q -nologo >"$OUT/build-torch
     g++ -O2 -shared -fPIC -o "$OUT/libios_init_shim.so" benchmarks/torchsharp/debian12/ios_init_shim.cpp
     TS_PRELOAD=$OUT/libios_init_shim.so
   elif ldd "$native" 2>&1 | grep -q "not found"; then
-    echo "compare: TorchSharp's native library cannot load here ($(ldd "$native" | grep 'not found' | head -1)); left out"
+    echo "compare: TorchSharp's native library cannot load here:" \
+      "$(ldd "$native" | grep 'not found' | head -1); left out"
     have_torchsharp=no
   fi
 else
@@ -94,7 +95,8 @@ for round in $(seq 1 "$ROUNDS"); do
       fi
       if [[ $have_torchsharp == yes ]]; then
         echo "compare: round $round, $isa: torchsharp ($policy OpenMP wait policy, load $(cut -d' ' -f1 /proc/loadavg))"
-        env $(isa_env "$isa") $(omp_env "$policy") ${TS_PRELOAD:+LD_PRELOAD=$TS_PRELOAD} dotnet "$TS_DIR/Digits.TorchSharpTwin.dll" \
+        env $(isa_env "$isa") $(omp_env "$policy") ${TS_PRELOAD:+LD_PRELOAD=$TS_PRELOAD} \
+          dotnet "$TS_DIR/Digits.TorchSharpTwin.dll" \
           --threads "$THREADS" --config $CONFIGS --epochs "$EPOCHS" --warmup "$WARMUP" --json 2>>"$OUT/torchsharp.log" |
           sed "s/^{/{\"runner\":\"torchsharp-$policy\",\"isa\":\"$isa\",\"round\":$round,/" >>"$OUT/results.jsonl"
       fi

@@ -56,12 +56,14 @@ public static class Program
             return 2;
         }
         var chosen = new List<Config>();
-        foreach (string name in configs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var names = configs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string name in names)
         {
             var config = Configs.FirstOrDefault(c => c.Name == name);
             if (config == null)
             {
-                Console.Error.WriteLine($"torchsharp twin: --config: unknown {name}; configs are small, large, nielsen");
+                Console.Error.WriteLine(
+                    $"torchsharp twin: --config: unknown {name}; configs are small, large, nielsen");
                 return 2;
             }
             chosen.Add(config);
@@ -87,7 +89,8 @@ public static class Program
             }
             else
             {
-                Console.WriteLine($"{config.Name,-8} cpu threads {torch.get_num_threads()}: epoch median {r.Median:F3} s " +
+                Console.WriteLine($"{config.Name,-8} cpu threads {torch.get_num_threads()}: " +
+                                  $"epoch median {r.Median:F3} s " +
                                   $"(min {r.Min:F3}, max {r.Max:F3}), {60000 / r.Median:N0} images/s, " +
                                   $"test accuracy {100 * r.Accuracy:F2} %");
             }
@@ -117,7 +120,8 @@ public static class Program
         return nn.Sequential(layers);
     }
 
-    /// <summary>Mean over the batch of the loss: cross-entropy on logits, or nielsen's ½Σⱼ(aⱼ − onehotⱼ)².</summary>
+    /// <summary>Mean over the batch of the loss: cross-entropy on logits, or nielsen's ½Σⱼ(aⱼ − onehotⱼ)².
+    /// </summary>
     private static Tensor Loss(Config c, Tensor output, Tensor labels)
     {
         if (!c.Sigmoid) return nn.functional.cross_entropy(output, labels);
@@ -154,7 +158,8 @@ public static class Program
         return (median, times[0], times[^1], accuracy);
     }
 
-    private static void Epoch(Config c, nn.Module<Tensor, Tensor> model, optim.Optimizer opt, (Tensor X, Tensor Y) train)
+    private static void Epoch(Config c, nn.Module<Tensor, Tensor> model, optim.Optimizer opt,
+        (Tensor X, Tensor Y) train)
     {
         long n = train.X.shape[0];
         using var scope = NewDisposeScope();

@@ -7,7 +7,8 @@ namespace Digits.Cpu.Gemm;
 /// <summary>
 /// The blocked, packed GEMM (the BLIS loop nest) and how it is split between threads.
 /// <para>Loops, outermost first: NC columns of C (jc) → KC of the k range (kb; pack that KC×NC block of B) →
-/// MC rows (ic; pack that MC×KC block of A) → NR-column panels → MR-row panels → micro-kernel. The k range is
+/// MC rows (ic; pack that MC×KC block of A, except where the AVX2 kernels read a row-major A in place, see
+/// <see cref="ReadsRowsOfA"/>) → NR-column panels → MR-row panels → micro-kernel. The k range is
 /// cut into equal blocks that depend on K alone, and each k block's partial sums are added to C in order, so
 /// every element of C is computed by the same operations in the same order whatever the thread count.</para>
 /// <para>Threads: C is cut into a tm × tn grid of chunks of whole panels, <see cref="ChunksPerThread"/> per
@@ -69,8 +70,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
     /// <summary>The AVX-512 kernels (and packs) run; else the 256-bit ones.</summary>
     private bool Wide => Simd == SimdLevel.Avx512;
 
-    /// <summary>Whether short-k products take <see cref="SmallK512"/> or <see cref="SmallK256"/> (on by default; the tests turn it off to
-    /// compare it with the packed path bit for bit).</summary>
+    /// <summary>Whether short-k products take <see cref="SmallK512"/> or <see cref="SmallK256"/> (on by default; the
+    /// tests turn it off to compare them with the packed path bit for bit).</summary>
     internal bool SmallKEnabled { get; set; } = true;
 
     /// <summary>Bytes held by the pack buffers of every thread.</summary>

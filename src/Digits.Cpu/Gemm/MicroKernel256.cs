@@ -13,8 +13,8 @@ namespace Digits.Cpu.Gemm;
 /// reading A in place from its rows (<c>RowsOfA</c>), so a row-major A (x in the forward, dz in the
 /// backward-input GEMM) needs no transposing pack.
 /// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) =
-/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels (a[r·lda + k] for
-/// the kernels that read A in place).
+/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels (a[r·lda + k]
+/// for the kernels that read A in place).
 /// Tiles are stored from registers (partial ones with masked stores); only without x86 masked stores
 /// do partial tiles go through <c>tile</c> (MR×NR floats of scratch) and
 /// <see cref="TileEpilogue.StoreEdge"/>. Each element of C is one FMA chain in k order wherever its

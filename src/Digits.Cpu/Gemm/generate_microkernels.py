@@ -46,8 +46,8 @@ def kernel(isa, name, mr, vectors, summary, rows_of_a=False):
     ms = ", ".join(f"m{v}" for v in range(vectors))
     signature = ([f"    public static void {name}(int kc, float* a, nint lda, float* b, float* c, int ldc,",
                   "        in TileEpilogue e, int mr, int nr, float* tile)"] if rows_of_a else
-                 [f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, int mr,",
-                  "        int nr, float* tile)"])
+                 [f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, "
+                  "int mr,", "        int nr, float* tile)"])
     out = [f"    /// <summary>{summary}</summary>",
            "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]"] + signature + ["    {"]
     out += wrap([f"{x} = default" for row in acc for x in row], f"        {v_t}<float> ", 12)
@@ -168,8 +168,8 @@ def emit(cls):
     out += ["/// " + line for line in description]
     out += ["/// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) =",
             "/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels" +
-            (" (a[r·lda + k] for" if cls in ROWS_OF_A else "."),
-            *(["/// the kernels that read A in place)."] if cls in ROWS_OF_A else []),
+            (" (a[r·lda + k]" if cls in ROWS_OF_A else "."),
+            *(["/// for the kernels that read A in place)."] if cls in ROWS_OF_A else []),
             "/// Tiles are stored from registers (partial ones with masked stores); only without x86 masked stores",
             "/// do partial tiles go through <c>tile</c> (MR×NR floats of scratch) and",
             "/// <see cref=\"TileEpilogue.StoreEdge\"/>. Each element of C is one FMA chain in k order wherever its",

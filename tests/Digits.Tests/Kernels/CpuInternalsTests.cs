@@ -121,8 +121,9 @@ public sealed class CpuInternalsTests
                     }
                     float[] packed = Run(false), inPlace = Run(true);
                     for (int i = 0; i < m * n; i++)
-                        Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(inPlace[i]),
-                            $"{m}×{n}×{k} transB={transB} {act}: C[{i / n},{i % n}] = {inPlace[i]}, packed A {packed[i]}");
+                        Assert.True(
+                            BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(inPlace[i]),
+                            $"{m}×{n}×{k} transB={transB} {act}: C[{i / n},{i % n}] = {inPlace[i]}, packed {packed[i]}");
                     Assert.True(float.IsNaN(inPlace[m * n]), $"{m}×{n}×{k}: wrote past C");
                 }
         backend.Gemm.RowsOfAEnabled = true;
