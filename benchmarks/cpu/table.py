@@ -19,9 +19,9 @@ def main(path):
         values = [r[key] for r in rows if r["isa"] == isa and r["runner"] == runner and r["config"] == config]
         return (statistics.median(values), len(values)) if values else (None, 0)
 
-    print("| ISA | config | Digits s (rounds) | % of peak (peak GFLOP/s) | "
-          + " | ".join(f"{r} s" for r in runners) + " | lead over the best peer |")
-    print("| --- | --- | ---: | ---: | " + " | ".join("---:" for _ in runners) + " | ---: |")
+    peer_heads = "".join(f" {r} s |" for r in runners)
+    print(f"| ISA | config | Digits s (rounds) | % of peak (peak GFLOP/s) |{peer_heads} lead over the best peer |")
+    print("| --- | --- | ---: | ---: |" + " ---: |" * len(runners) + " ---: |")
     for isa in isas:
         for config in CONFIGS:
             digits, n = median(isa, "digits", config)
@@ -31,9 +31,9 @@ def main(path):
             share, _ = median(isa, "digits", config, "fraction_of_peak")
             peers = {r: median(isa, r, config)[0] for r in runners}
             best = min((s for s in peers.values() if s is not None), default=None)
-            cells = " | ".join("—" if s is None else f"{s:.3f}" for s in peers.values())
+            cells = "".join(f" {'—' if s is None else f'{s:.3f}'} |" for s in peers.values())
             lead = "—" if best is None else f"**{best / digits:.2f}×**"
-            print(f"| {isa} | {config} | {digits:.3f} ({n}) | {100 * share:.0f} % ({peak:.0f}) | {cells} | {lead} |")
+            print(f"| {isa} | {config} | {digits:.3f} ({n}) | {100 * share:.0f} % ({peak:.0f}) |{cells} {lead} |")
     loads = sorted({r["load"] for r in rows if "load" in r})
     print(f"\nload averages when each Digits run began: {', '.join(loads)}")
 
