@@ -63,7 +63,7 @@ internal sealed class CheckpointFolder : IDisposable
     {
         try
         {
-            return Checkpoint.LoadLatest(path, note => stderr.WriteLine($"digits: note: {note}"));
+            return Checkpoint.LoadLatest(path, note => stderr.WriteLine($"digits: note: {TerminalText.Escape(note)}"));
         }
         catch (DirectoryNotFoundException)
         {

@@ -30,8 +30,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         // While the bar is on screen, lines go through Spectre's console so they print above it, not through it.
         var report = new Reporter(bar is null ? stdout : LiveProgress.Writer, verb.Json, verb.Quiet);
         using var interrupt = new InterruptSignal();
-        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
-        report.Info($"device: {device.Explanation}");
+        using var device = DeviceSelector.Open(settings.Device, settings.Threads);
+        bool kept = resume is not null && verb.Device is null && settings.Device is not null;
+        report.Info($"device: {(kept ? $"{device.Backend.Description} — the device the resumed run ran on" : device.Explanation)}");
+        settings = settings.Ran(device.Backend);
         var data = Data(settings, report, interrupt.Token);
         var model = StartingModel(settings, data, resume, report, checkpoints);
         var trainer = new Trainer(device.Backend, settings.Training)
