@@ -69,8 +69,8 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
             throw new RuntimeFailureException($"could not write {output}: {OutputFile.Reason(e)}");
         }
         if (verb.Show) stdout.Write(grid.Text(originals, distorted));
-        stdout.WriteLine($"wrote {full}: {count} {info.Name} training images (#{string.Join(", #", picked)}) " +
-                         $"and {variants} distortions of each, seed {seed}, on {deviceName}: {Describe(options)}");
+        stdout.WriteLine(TerminalText.Escape($"wrote {full}: {count} {info.Name} training images (#{string.Join(", #", picked)}) " +
+                                             $"and {variants} distortions of each, seed {seed}, on {deviceName}: {Describe(options)}"));
         return ExitCodes.Success;
     }
 

@@ -31,11 +31,11 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         {
             throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
         }
-        stdout.WriteLine(format == "onnx"
+        stdout.WriteLine(TerminalText.Escape(format == "onnx"
             ? $"wrote {verb.Output}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.Opset}, {model.Spec}; input " +
               $"'{OnnxExport.InputName}' (batch, {model.Spec.Inputs}), outputs '{OnnxExport.ScoresName(model.Spec)}' and " +
               $"'{OnnxExport.ProbabilitiesName}' (batch, {model.Spec.Outputs})"
-            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors");
+            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors"));
         return ExitCodes.Success;
     }
 
@@ -100,8 +100,8 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         {
             throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
         }
-        stdout.WriteLine($"wrote {verb.Output}: {model.Spec} from nn.Sequential({TorchSequential.Modules(model.Spec)}), " +
-                         $"classes of {info.Name}");
+        stdout.WriteLine(TerminalText.Escape($"wrote {verb.Output}: {model.Spec} from " +
+                                             $"nn.Sequential({TorchSequential.Modules(model.Spec)}), classes of {info.Name}"));
         return ExitCodes.Success;
     }
 }
