@@ -33,7 +33,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         using var device = DeviceSelector.Open(settings.Device, settings.Threads);
         bool kept = resume is not null && verb.Device is null && settings.Device is not null;
         report.Info($"device: {(kept ? $"{device.Backend.Description} — the device the resumed run ran on" : device.Explanation)}");
-        settings = settings.Ran(device.Backend);
+        settings = settings.OnDevice(device.Backend);
         var data = Data(settings, report, interrupt.Token);
         var model = StartingModel(settings, data, resume, report, checkpoints);
         var trainer = new Trainer(device.Backend, settings.Training)

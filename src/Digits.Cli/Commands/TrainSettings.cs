@@ -167,7 +167,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
 
     /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>: the
     /// output as a full path (a resumed run started in another folder writes the same file), and the device and
-    /// thread count when set (<see cref="Ran"/> sets them to what the run uses).</summary>
+    /// thread count when set (<see cref="OnDevice"/> sets them to what the run uses).</summary>
     public string ToFlagsJson()
     {
         var o = Training;
@@ -212,7 +212,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
 
     /// <summary>These settings with the device the run uses: <paramref name="backend"/>'s name, and its thread count
     /// on the CPU backend (what a resumed run needs to end bit-identical; no other backend takes one).</summary>
-    public TrainSettings Ran(IBackend backend) =>
+    public TrainSettings OnDevice(IBackend backend) =>
         this with { Device = backend.Name, Threads = backend is Cpu.CpuBackend cpu ? cpu.Threads : null };
 
     /// <summary>
