@@ -19,6 +19,7 @@ public static class Program
             settings.CaseInsensitiveEnumValues = true;
             settings.AutoVersion = true;
             settings.GetoptMode = false;
+            settings.EnableDashDash = true; // `predict -- -dash.png`: every word after -- is a value (ArgumentCheck)
         });
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help" && args.Length == 1)
         {
@@ -46,7 +47,7 @@ public static class Program
             }
             catch (UsageException e)
             {
-                stderr.WriteLine($"digits: {e.Message}");
+                stderr.WriteLine($"digits: {TerminalText.Escape(e.Message)}");
                 return ExitCodes.UsageOrInput;
             }
         }
@@ -76,18 +77,18 @@ public static class Program
         // The library's messages inside these name its properties; FlagNames turns them into the flags users type.
         catch (UsageException e)
         {
-            stderr.WriteLine($"digits: {FlagNames.Speak(e.Message)}");
+            stderr.WriteLine($"digits: {Said(e)}");
             return ExitCodes.UsageOrInput;
         }
         catch (RuntimeFailureException e)
         {
-            stderr.WriteLine($"digits: {FlagNames.Speak(e.Message)}");
+            stderr.WriteLine($"digits: {Said(e)}");
             return ExitCodes.RuntimeFailure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything unforeseen: one line for the user, the stack trace only when asked for.
-            stderr.WriteLine($"digits: unexpected {e.GetType().Name}: {FlagNames.Speak(e.Message)}" +
+            stderr.WriteLine($"digits: unexpected {e.GetType().Name}: {Said(e)}" +
                              (Environment.GetEnvironmentVariable("DIGITS_DEBUG") is "1" ? $"\n{e}" : " (set DIGITS_DEBUG=1 for details)"));
             return ExitCodes.RuntimeFailure;
         }
@@ -134,9 +135,13 @@ public static class Program
             RepeatedOptionError e => $"--{e.NameInfo.LongName} is given more than once",
             _ => $"cannot parse the command line ({first.Tag})",
         };
-        stderr.WriteLine($"digits: {message}");
+        stderr.WriteLine($"digits: {TerminalText.Escape(message)}");
         return ExitCodes.UsageOrInput;
     }
+
+    /// <summary>An exception's message as the user reads it: the library's names as flags, and the input it quotes
+    /// (file names, CSV cells, metadata) with its control characters escaped.</summary>
+    private static string Said(Exception e) => TerminalText.Escape(FlagNames.Speak(e.Message));
 
     private static string ValueOf(string[] args, string name)
     {

@@ -53,7 +53,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
             });
             return ExitCodes.Success;
         }
-        stdout.WriteLine($"test: {test.Name}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
+        stdout.WriteLine($"test: {TerminalText.Escape(test.Name)}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
                          $"{result.Accuracy:0.00%} ({result.Correct}/{result.Count})");
         if (!verb.Quiet) Tables.WriteEvaluation(stdout, test.ClassNames, metrics, confusion);
         return ExitCodes.Success;

@@ -17,7 +17,7 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         if (format is not ("onnx" or "torch-safetensors"))
             throw new UsageException($"--format: '{verb.Format}' is not a format; use onnx or torch-safetensors");
         var model = SavedModel.Load(verb.Model);
-        RequireWritable(verb.Output, "export");
+        OutputCheck.Require(verb.Output, "export");
         try
         {
             if (format == "onnx") OnnxExport.Write(model, verb.Output);
@@ -31,24 +31,14 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         {
             throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
         }
-        stdout.WriteLine(format == "onnx"
+        stdout.WriteLine(TerminalText.Escape(format == "onnx"
             ? $"wrote {verb.Output}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.Opset}, {model.Spec}; input " +
               $"'{OnnxExport.InputName}' (batch, {model.Spec.Inputs}), outputs '{OnnxExport.ScoresName(model.Spec)}' and " +
               $"'{OnnxExport.ProbabilitiesName}' (batch, {model.Spec.Outputs})"
-            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors");
+            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors"));
         return ExitCodes.Success;
     }
 
-    /// <summary>Refuses, before any work, an <c>--output</c> that is not a regular file or whose folder is missing.</summary>
-    /// <exception cref="UsageException">it cannot be written.</exception>
-    public static void RequireWritable(string output, string verb)
-    {
-        string full = Path.GetFullPath(output);
-        if (OutputFile.NotARegularFile(full) is { } kind)
-            throw new UsageException($"--output {output} is {kind}; {verb} writes only regular files");
-        if (!Directory.Exists(Path.GetDirectoryName(full)))
-            throw new UsageException($"--output {output}: the folder {Path.GetDirectoryName(full)} does not exist");
-    }
 }
 
 /// <summary><c>digits import</c>: a PyTorch nn.Sequential safetensors file as a Digits model.</summary>
@@ -76,7 +66,7 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         MlpModel model;
         try
         {
-            var (tensors, metadata) = SafeTensors.Read(verb.Input);
+            var (tensors, metadata) = SafeTensors.Read(verb.Input, "a model");
             if (metadata.GetValueOrDefault("format") is { } f && f != TorchSequential.Format)
                 throw new UsageException($"--input {verb.Input}: its format is '{f}', not a PyTorch nn.Sequential file" +
                                          (f == ModelFile.Format ? " (it is a Digits model already: use it as it is)" : ""));
@@ -86,9 +76,13 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         {
             throw new UsageException($"--input: {verb.Input} not found");
         }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException($"--input: cannot read {verb.Input} (permission denied)");
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException)
+        {
+            throw new UsageException($"--input: {e.Message}");
         }
         var info = dataset ?? DatasetCatalog.Find(model.Metadata.GetValueOrDefault("dataset") ?? "") ?? DatasetCatalog.Mnist;
         model.Metadata["dataset"] = info.Name;
@@ -97,7 +91,7 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         if (model.Spec.Inputs == 784) model.Metadata["input_shape"] = "28,28";
         model.Metadata.TryAdd("normalization", Digits.Api.Onnx.OnnxExport.Normalization);
         model.Metadata["imported_from"] = Path.GetFileName(verb.Input);
-        ExportCommand.RequireWritable(verb.Output, "import");
+        OutputCheck.Require(verb.Output, "import");
         try
         {
             ModelFile.Save(verb.Output, model);
@@ -106,8 +100,8 @@ internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
         {
             throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
         }
-        stdout.WriteLine($"wrote {verb.Output}: {model.Spec} from nn.Sequential({TorchSequential.Modules(model.Spec)}), " +
-                         $"classes of {info.Name}");
+        stdout.WriteLine(TerminalText.Escape($"wrote {verb.Output}: {model.Spec} from " +
+                                             $"nn.Sequential({TorchSequential.Modules(model.Spec)}), classes of {info.Name}"));
         return ExitCodes.Success;
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         SavedModel.RequireFits(model, verb.Model, data.Test);
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), data.Test, verb.Out);
-        stdout.WriteLine($"report written to {path}");
+        stdout.WriteLine(TerminalText.Escape($"report written to {path}"));
         return ExitCodes.Success;
     }
 

@@ -36,8 +36,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         // While the bar is on screen, lines go through Spectre's console so they print above it, not through it.
         var report = new Reporter(bar is null ? stdout : LiveProgress.Writer, verb.Json, verb.Quiet);
         using var interrupt = new InterruptSignal();
-        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
-        report.Info($"device: {device.Explanation}");
+        using var device = DeviceSelector.Open(settings.Device, settings.Threads);
+        bool kept = resume is not null && verb.Device is null && settings.Device is not null;
+        report.Info($"device: {(kept ? $"{device.Backend.Description} — the device the resumed run ran on" : device.Explanation)}");
+        settings = settings.OnDevice(device.Backend);
         var data = Data(settings, init, report, interrupt.Token);
         init?.RequireFits(data.Train, settings.Dataset);
         var model = StartingModel(settings, data, resume, init, report, checkpoints);
@@ -48,14 +50,14 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                 interrupt.Token.IsCancellationRequested, stderr),
         };
         trainer.EpochCompleted += r => report.Epoch(r, settings.Training.Epochs);
-        trainer.Notice += n => stderr.WriteLine($"digits: {FlagNames.Speak(n)}");
+        trainer.Notice += n => stderr.WriteLine($"digits: {TerminalText.Escape(FlagNames.Speak(n))}");
         var result = Train(trainer, device.Backend, model, resume, data, settings.Output, bar, interrupt);
         if (result is null) return Interrupted(checkpoints, settings.Output);
         WarnIfNotLearning(result, data.Train.Classes, settings.Training.LearningRate);
         AddMetadata(result.Model, settings, data, result, device.Backend.Name);
         foreach (var (key, value) in provenance) result.Model.Metadata[key] = value;
         if (!Save(result.Model, settings.Output, checkpoints)) return ExitCodes.RuntimeFailure;
-        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
+        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {TerminalText.Escape(missing)}");
         PrintResult(result, settings, data, resume, device.Backend, report);
         return ExitCodes.Success;
     }
@@ -160,13 +162,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         if (checkpoints?.InterruptCheckpoint is var (file, position))
         {
-            stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was " +
-                             $"saved{Unchanged(output)}");
-            stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
+            stderr.WriteLine(TerminalText.Escape($"digits: interrupted {position}; checkpoint saved to {file}; no model " +
+                                                 $"was saved{Unchanged(output)}"));
+            stderr.WriteLine(TerminalText.Escape($"digits: resume with: {checkpoints.ResumeCommand}"));
         }
         else
-            stderr.WriteLine($"digits: interrupted; no model was saved{Unchanged(output)}" +
-                             (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
+            stderr.WriteLine(TerminalText.Escape($"digits: interrupted; no model was saved{Unchanged(output)}" +
+                                                 (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : "")));
         return ExitCodes.Interrupted;
     }
 
@@ -181,12 +183,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Checked before training (folder, name, file kind), so what is left is the disk itself: full, or gone.
-            stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(output)}: " +
-                             $"{OutputFile.Reason(e)}; " + (File.Exists(output)
-                                 ? $"the previous {output} is intact" : "no model was saved"));
+            stderr.WriteLine(TerminalText.Escape($"digits: could not write the trained model to {Path.GetFullPath(output)}: " +
+                                                 $"{OutputFile.Reason(e)}; " + (File.Exists(output)
+                                                     ? $"the previous {output} is intact" : "no model was saved")));
             if (checkpoints?.Written > 0)
-                stderr.WriteLine($"digits: the run is checkpointed in {checkpoints.Path}: {checkpoints.ResumeCommand} " +
-                                 "--output FILE finishes from there and saves the model elsewhere");
+                stderr.WriteLine(TerminalText.Escape($"digits: the run is checkpointed in {checkpoints.Path}: " +
+                                                     $"{checkpoints.ResumeCommand} --output FILE finishes from there " +
+                                                     "and saves the model elsewhere"));
             return false;
         }
     }
@@ -213,8 +216,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {test.Accuracy:0.00%} ({test.Correct}/{test.Count})");
         string before = resume is null
             ? "" : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
-        stdout.WriteLine($"total {_total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
-                         $"model saved to {saved}" + (reportPath is null ? "" : $"; report in {reportPath}"));
+        stdout.WriteLine(TerminalText.Escape($"total {_total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} " +
+                                             $"s{before}); model saved to {saved}" +
+                                             (reportPath is null ? "" : $"; report in {reportPath}")));
     }
 
     /// <summary>A finite loss is not always a healthy one: a learning rate a little too high leaves the loss rising

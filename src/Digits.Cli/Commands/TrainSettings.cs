@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Digits.Api;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
@@ -23,6 +24,11 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     {
         Hidden = spec.Widths.Skip(1).SkipLast(1).ToArray(), Activation = spec.Hidden, Loss = spec.Loss,
     };
+    /// <summary>The device to open (null: auto): <c>--device</c>, or for a resumed run the device it ran on.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>CPU threads (null: every core): <c>--threads</c>, or for a resumed CPU run the count it ran with.</summary>
+    public int? Threads { get; init; }
 
     /// <summary>Named recipes. Each is a set of flag values; explicit flags win over them.</summary>
     public static readonly IReadOnlyDictionary<string, TrainVerb> Presets = new Dictionary<string, TrainVerb>
@@ -162,8 +168,11 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             throw new UsageException($"--validation {validation} must be less than the {DatasetCatalog.TrainCount} " +
                                      $"training images of {named.Info.Name}");
         string output = Pick(v => v.Output, "model.safetensors");
-        CheckOutput(output);
-        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant());
+        OutputCheck.Require(output, "train");
+        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant())
+        {
+            Device = flags.Device, Threads = flags.Threads,
+        };
     }
 
     /// <summary>The flags that decide a run's numbers (everything but where it runs and where output goes).</summary>
@@ -174,7 +183,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         "max-norm", "augment", "rotate", "scale", "shear", "translate", "elastic-sigma", "elastic-alpha",
     ];
 
-    /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>.</summary>
+    /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>: the
+    /// output as a full path (a resumed run started in another folder writes the same file), and the device and
+    /// thread count when set (<see cref="OnDevice"/> sets them to what the run uses).</summary>
     public string ToFlagsJson()
     {
         var o = Training;
@@ -198,8 +209,10 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
             ["input-dropout"] = F(o.InputDropout),
             ["max-norm"] = F(o.MaxNorm),
-            ["output"] = Output,
+            ["output"] = Path.GetFullPath(Output),
         };
+        if (Device is not null) flags["device"] = Device;
+        if (Threads is { } threads) flags["threads"] = threads.ToString(CultureInfo.InvariantCulture);
         if (o.Dropout is not null) flags["dropout"] = o.Dropout.ToString();
         if (o.Augment is { } a)
         {
@@ -215,10 +228,17 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return JsonSerializer.Serialize(flags);
     }
 
+    /// <summary>These settings with the device the run uses: <paramref name="backend"/>'s name, and its thread count
+    /// on the CPU backend (what a resumed run needs to end bit-identical; no other backend takes one).</summary>
+    public TrainSettings OnDevice(IBackend backend) =>
+        this with { Device = backend.Name, Threads = backend is Cpu.CpuBackend cpu ? cpu.Threads : null };
+
     /// <summary>
     /// The settings of a run being resumed: those saved in its checkpoint (<paramref name="savedFlags"/>, from
     /// <see cref="ToFlagsJson"/>), with <paramref name="user"/>'s output flags. A flag given now that would change
-    /// the training (a different --lr, --epochs, …) is refused, naming both values.
+    /// the training (a different --lr, --epochs, …) is refused, naming both values; so are a different --device and
+    /// --threads than the run recorded (on the CPU the thread count decides the bits of the result). A checkpoint
+    /// that recorded neither (before they were recorded) runs where --device and --threads say.
     /// </summary>
     /// <exception cref="UsageException">the saved flags are unreadable, or a flag conflicts with them.</exception>
     public static TrainSettings ForResume(TrainVerb user, string checkpointName, string? savedFlags)
@@ -248,6 +268,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             property.SetValue(flags, value);
         }
         flags.Output = user.Output ?? flags.Output;
+        RequireSameDevice(user, flags);
+        flags.Device ??= user.Device;
+        flags.Threads ??= user.Threads;
         TrainSettings resolved;
         try
         {
@@ -275,6 +298,41 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return resolved;
 
         static string Text(object v) => v is float f ? f.ToString(CultureInfo.InvariantCulture) : v.ToString()!;
+    }
+
+    /// <summary>Refuses a <c>--device</c> or <c>--threads</c> given now that differs from what the checkpointed run
+    /// recorded in <paramref name="saved"/>: <c>cuda</c> is <c>cuda:0</c>, <c>--threads 0</c> is one per logical
+    /// processor here.</summary>
+    /// <exception cref="UsageException">a difference, naming both values.</exception>
+    private static void RequireSameDevice(TrainVerb user, TrainVerb saved)
+    {
+        static string Normal(string device) =>
+            DeviceName.Parse(device, allowAuto: true) is var n && n.Kind is "cuda" or "opencl" ? $"{n.Kind}:{n.Index ?? 0}" : n.Kind;
+        static UsageException Differs(string flag, object mine, object theirs) => new(
+            $"--resume: --{flag} {mine} differs from the checkpoint's {theirs}; a resumed run keeps the device and " +
+            $"thread count it ran with, which its results depend on (drop --{flag}, or start a new run without --resume)");
+        if (saved.Device is not { } ran) return;
+        string recorded, mine;
+        try
+        {
+            recorded = Normal(ran);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--resume: the checkpoint records the device '{ran}', which is not a device name");
+        }
+        try
+        {
+            mine = user.Device is { } device ? Normal(device) : recorded;
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
+        if (mine != recorded) throw Differs("device", user.Device!, ran);
+        if (user.Threads is { } threads && saved.Threads is { } count &&
+            (threads == 0 ? Environment.ProcessorCount : threads) != count)
+            throw Differs("threads", threads, count);
     }
 
     /// <summary>Whether two settings train the same way (output paths aside).</summary>
@@ -305,55 +363,5 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             throw new UsageException($"--layers {text}: {parameters:N0} parameters (for 784 inputs) exceed the " +
                                      $"{int.MaxValue:N0} one parameter buffer can hold");
         return [.. widths];
-    }
-
-    /// <summary>
-    /// Everything about <c>--output</c> that could make the final save fail, checked before training starts so a
-    /// trained model is never lost to it: not a folder, device, pipe or socket (only regular files are written, and
-    /// nothing else is replaced); a name the file system takes; a folder that exists and can be written, where the
-    /// temporary name the save uses is created and removed (so it is legal too). Temporaries that killed runs left
-    /// for this output are removed on the way.
-    /// </summary>
-    private static void CheckOutput(string output)
-    {
-        if (OutputFile.NotARegularFile(output) is { } kind)
-            throw new UsageException(kind == "a folder" ? $"--output: {output} is a folder; give a file name"
-                : $"--output: {output} is {kind}, not a regular file; digits train writes only regular files and " +
-                  "never replaces anything else");
-        string full = Path.GetFullPath(output);
-        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(full));
-        if (nameBytes > OutputFile.MaxNameBytes)
-            throw new UsageException($"--output: the file name is {nameBytes} bytes long; file systems take at most " +
-                                     $"{OutputFile.MaxNameBytes}");
-        string folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder)) throw new UsageException($"--output: folder {folder} does not exist");
-        OutputFile.RemoveStaleTemporaries(full);
-        RemoveStaleWriteProbes(folder);
-        string probe = OutputFile.TemporaryPath(full);
-        try
-        {
-            new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None).Dispose();
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--output: cannot write in {folder} ({OutputFile.Reason(e)})");
-        }
-    }
-
-    /// <summary>Earlier versions probed the folder with <c>.digits-write-test-{pid}</c>; a run killed right then
-    /// left it behind. Those of processes no longer running go.</summary>
-    private static void RemoveStaleWriteProbes(string folder)
-    {
-        try
-        {
-            foreach (string file in Directory.EnumerateFiles(folder, ".digits-write-test-*"))
-                if (int.TryParse(Path.GetFileName(file)[".digits-write-test-".Length..], NumberStyles.None,
-                        CultureInfo.InvariantCulture, out int pid) && !OutputFile.IsRunning(pid))
-                    File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
     }
 }

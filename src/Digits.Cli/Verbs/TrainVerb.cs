@@ -143,7 +143,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Checkpoints", "off")]
     public string? Checkpoint { get; set; }
 
-    [Option("resume", MetaValue = "DIR", HelpText = "Continue the run checkpointed in DIR from its last complete checkpoint, with its settings: flags that would change the training are refused; --device, --threads, --data, --output, --report and --checkpoint may be given. On the CPU with the same --threads the result is bit-identical to an uninterrupted run. Checkpoints keep going to DIR unless --checkpoint says otherwise.")]
+    [Option("resume", MetaValue = "DIR", HelpText = "Continue the run checkpointed in DIR from its last complete checkpoint, with its settings, device and thread count: flags that would change the training, and a --device or --threads other than the run's, are refused; --data, --output, --report and --checkpoint may be given. On the CPU the result is bit-identical to an uninterrupted run. Checkpoints keep going to DIR unless --checkpoint says otherwise.")]
     [Topic("Checkpoints", "off")]
     public string? Resume { get; set; }
 }

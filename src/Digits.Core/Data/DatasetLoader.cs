@@ -1,3 +1,4 @@
+using Digits.Core.Files;
 using Digits.Core.Training;
 using static Digits.Core.Data.DatasetCatalog;
 
@@ -209,7 +210,7 @@ public static class DatasetLoader
     private static string RequireFile(string path)
     {
         string full = Path.GetFullPath(path);
-        return File.Exists(full) ? full : throw new DataUnavailableException(
+        return FileChecks.KindOf(full) != FileKind.Missing ? full : throw new DataUnavailableException(
             $"{path} not found (looked at {full}; csv: paths are relative to the working directory)");
     }
 

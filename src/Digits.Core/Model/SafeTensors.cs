@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
+using Digits.Core.Files;
 
 namespace Digits.Core.Model;
 
@@ -39,6 +40,16 @@ public static class SafeTensors
 
     /// <summary>Most tensors accepted (a model has two per layer, a checkpoint four).</summary>
     public const int MaxTensors = 10_000;
+
+    /// <summary>Most values one tensor may hold: what one .NET array holds (a model's parameters live in one).</summary>
+    public static readonly long MaxTensorValues = Array.MaxLength;
+
+    /// <summary>The largest file read, in bytes: a checkpoint of the largest model Digits trains (2³¹ − 1
+    /// parameters, each with Adam's two moments: 3 × 8 GiB) fits with room to spare.</summary>
+    public const long MaxFileBytes = 32L << 30;
+
+    /// <summary>Tensor bytes are read and written in pieces of this many, so no span is over 2 GiB.</summary>
+    internal const int ChunkBytes = 1 << 24;
 
     /// <summary>A name given twice (a tensor, or a metadata key) is refused, not silently resolved.</summary>
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
@@ -101,12 +112,18 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>Reads every tensor and the metadata, checking the header against the file before allocating.</summary>
-    /// <exception cref="ModelFormatException">the file is not valid safetensors of F32 tensors.</exception>
+    /// <summary>Reads every tensor and the metadata, checking the header against the file before allocating. The
+    /// file is opened through <see cref="InputFile"/>: a regular file of at most <see cref="MaxFileBytes"/>;
+    /// <paramref name="what"/> names its role in that refusal ("a model").</summary>
+    /// <exception cref="ModelFormatException">the file is not valid safetensors of F32, F16 or BF16 tensors, or a
+    /// tensor holds more than <see cref="MaxTensorValues"/> values.</exception>
     /// <exception cref="FileNotFoundException">no such file.</exception>
-    public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    /// <exception cref="InputFileException">a folder, device, pipe or socket, or larger than
+    /// <see cref="MaxFileBytes"/>.</exception>
+    public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path,
+        string what = "a safetensors file")
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var stream = InputFile.OpenRead(path, MaxFileBytes, what);
         long fileLength = stream.Length;
         Span<byte> lengthBytes = stackalloc byte[8];
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
@@ -177,29 +194,36 @@ public static class SafeTensors
         var tensors = new List<NamedTensor>(entries.Count);
         foreach (var e in entries)
         {
-            var data = new float[(e.End - e.Begin) / e.Width];
             stream.Position = dataStart + e.Begin;
-            if (e.Width == 2)
-            {
-                var halves = new byte[e.End - e.Begin];
-                stream.ReadExactly(halves);
-                bool brain = dtypes[e.Name] == "BF16";
-                for (int k = 0; k < data.Length; k++)
-                {
-                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(halves.AsSpan(2 * k));
-                    data[k] = brain ? BitConverter.Int32BitsToSingle(bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
-                }
-                tensors.Add(new NamedTensor(e.Name, e.Shape, data));
-                continue;
-            }
-            var bytes = MemoryMarshal.AsBytes(data.AsSpan());
-            stream.ReadExactly(bytes);
-            if (!BitConverter.IsLittleEndian)
-                for (int k = 0; k < data.Length; k++)
-                    data[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReverseEndianness(BitConverter.SingleToInt32Bits(data[k])));
-            tensors.Add(new NamedTensor(e.Name, e.Shape, data));
+            tensors.Add(new NamedTensor(e.Name, e.Shape, ReadValues(stream, (e.End - e.Begin) / e.Width, dtypes[e.Name])));
         }
         return (tensors, metadata);
+    }
+
+    /// <summary>Reads <paramref name="count"/> little-endian values of <paramref name="dtype"/> (F32, F16 or BF16,
+    /// the last two widened exactly) in pieces of <see cref="ChunkBytes"/>.</summary>
+    private static float[] ReadValues(Stream stream, long count, string dtype)
+    {
+        var data = new float[count];
+        int width = dtype == "F32" ? 4 : 2;
+        var chunk = new byte[(int)Math.Min(ChunkBytes, count * width)];
+        for (long at = 0; at < count;)
+        {
+            int n = (int)Math.Min(chunk.Length / width, count - at);
+            var bytes = chunk.AsSpan(0, n * width);
+            stream.ReadExactly(bytes);
+            var into = data.AsSpan((int)at, n);
+            if (dtype == "F32" && BitConverter.IsLittleEndian) bytes.CopyTo(MemoryMarshal.AsBytes(into));
+            else if (dtype == "F32")
+                for (int k = 0; k < n; k++) into[k] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * k)..]);
+            else if (dtype == "BF16")
+                for (int k = 0; k < n; k++)
+                    into[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * k)..]) << 16);
+            else
+                for (int k = 0; k < n; k++) into[k] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * k)..]);
+            at += n;
+        }
+        return data;
     }
 
     /// <summary>
@@ -277,6 +301,9 @@ public static class SafeTensors
             elements = checked(elements * Math.Max(dim, 1)) * (dim == 0 ? 0 : 1);
             if (elements > dataLength) throw new ModelFormatException(path, $"tensor '{name}' shape is larger than the file");
         }
+        if (elements > MaxTensorValues)
+            throw new ModelFormatException(path, $"tensor '{name}' (shape [{string.Join(',', shape)}]) holds {elements:N0} " +
+                                                 $"values, more than the {MaxTensorValues:N0} one tensor may hold");
         if (offsets[0] is not JsonValue bv || !bv.TryGetValue(out long begin) ||
             offsets[1] is not JsonValue ev || !ev.TryGetValue(out long end) || begin < 0 || end < begin || end > dataLength)
             throw new ModelFormatException(path, $"tensor '{name}' has data_offsets outside the {dataLength} data bytes");
@@ -286,18 +313,21 @@ public static class SafeTensors
         return (name, shape, begin, end, width, dtype!);
     }
 
+    /// <summary>Writes <paramref name="data"/> as little-endian F32 in pieces of <see cref="ChunkBytes"/>.</summary>
     private static void WriteFloats(Stream stream, float[] data)
     {
-        if (BitConverter.IsLittleEndian)
+        var chunk = new byte[Math.Min(ChunkBytes, 4L * data.Length)];
+        for (long at = 0; at < data.Length;)
         {
-            stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
-        Span<byte> four = stackalloc byte[4];
-        foreach (float f in data)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(four, f);
-            stream.Write(four);
+            int n = (int)Math.Min(chunk.Length / 4, data.Length - at);
+            var from = data.AsSpan((int)at, n);
+            if (BitConverter.IsLittleEndian) stream.Write(MemoryMarshal.AsBytes(from));
+            else
+            {
+                for (int k = 0; k < n; k++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * k), from[k]);
+                stream.Write(chunk, 0, 4 * n);
+            }
+            at += n;
         }
     }
 

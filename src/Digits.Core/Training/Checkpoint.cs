@@ -130,7 +130,7 @@ public static class Checkpoint
     /// <exception cref="FileNotFoundException">no such file.</exception>
     public static LoadedCheckpoint Load(string path)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
+        var (tensors, metadata) = SafeTensors.Read(path, "a checkpoint");
         ModelFormatException Bad(string problem) => new(path, problem);
         string Need(string key) => metadata.TryGetValue(key, out var v) ? v
             : throw Bad($"metadata has no '{key}'; not a checkpoint written by {nameof(Checkpoint)}.{nameof(Save)}");
