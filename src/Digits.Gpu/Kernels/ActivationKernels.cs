@@ -92,7 +92,8 @@ internal readonly struct ReluActivation : IActivation
     public float Apply(float z) => z > 0f ? z : 0f;
 }
 
-/// <summary>y = 1/(1 + e^−z); on PTX the exp is ex2.approx.f32 (CudaApproximations.SigmoidExtra bounds what that adds).</summary>
+/// <summary>y = 1/(1 + e^−z); on PTX the exp is ex2.approx.f32 (CudaApproximations.SigmoidExtra bounds what that
+/// adds).</summary>
 internal readonly struct SigmoidActivation : IActivation
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

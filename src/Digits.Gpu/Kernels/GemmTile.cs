@@ -64,8 +64,8 @@ internal readonly struct Tile64 : IGemmTile
 
 /// <summary>A GEMM's sizes and flags: C(M,N) = A(M,K)·B(K,N) over k chunks of <see cref="Chunk"/> (split-K: the
 /// grid's z is the chunk); <see cref="Act"/> the forward's activation, applied with the bias when
-/// <see cref="Fused"/> is 1 (a single split), both read only by the forward's epilogue (BiasActivationStore); <see cref="AVec"/>/<see cref="BVec"/> 1 where that input is read
-/// through its Float4 view.</summary>
+/// <see cref="Fused"/> is 1 (a single split), both read only by the forward's epilogue (BiasActivationStore);
+/// <see cref="AVec"/>/<see cref="BVec"/> 1 where that input is read through its Float4 view.</summary>
 public struct GemmShape
 {
     public int M, N, K, Chunk, Act, Fused, AVec, BVec;

@@ -152,11 +152,12 @@ public sealed class IlgpuCpuGemmPlanKernelTests : GemmPlanKernelTests
             {
                 float[] y = Forward(activation);
                 float[] expected = z.Select(v => ActivationKernels.Activate((int)activation, v)).ToArray();
-                int bad = Enumerable.Range(0, y.Length)
-                    .FirstOrDefault(k => BitConverter.SingleToInt32Bits(y[k]) != BitConverter.SingleToInt32Bits(expected[k]), -1);
+                int bad = Enumerable.Range(0, y.Length).FirstOrDefault(
+                    k => BitConverter.SingleToInt32Bits(y[k]) != BitConverter.SingleToInt32Bits(expected[k]), -1);
                 if (bad >= 0)
                     Assert.Fail($"{activation}, {GemmTileSize.All[(int)tile]} split {splits}, B={batch} I={inputs} " +
-                                $"O={outputs}: y[{bad}] = {y[bad]:R}, the identity output {z[bad]:R} activated is {expected[bad]:R}");
+                                $"O={outputs}: y[{bad}] = {y[bad]:R}, the identity output {z[bad]:R} activated is " +
+                                $"{expected[bad]:R}");
             }
         }
     }

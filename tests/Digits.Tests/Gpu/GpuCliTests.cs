@@ -103,6 +103,7 @@ public sealed class GpuCliTests : IDisposable
         var rows = output.ReplaceLineEndings("\n").Split('\n');
         foreach (string op in new[] { "Forward", "BackwardInput", "BackwardWeight" })
             Assert.Matches($@"^square {op} B=32 I=32 O=32 +32×32×32 +\d+×\d+(?: split \d+×\d+)? +[\d.]+ +" +
-                           @"[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+$", Assert.Single(rows, r => r.StartsWith($"square {op} ", StringComparison.Ordinal)));
+                           @"[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+$",
+                Assert.Single(rows, r => r.StartsWith($"square {op} ", StringComparison.Ordinal)));
     }
 }
