@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Digits.Cli.Verbs;
+using Digits.Gpu.Kernels;
 using Digits.Tests.Support;
 using Xunit;
 
@@ -31,7 +32,7 @@ public sealed class GpuCliTests : IDisposable
             Assert.Contains($"Function : Kernel_{kernel}", File.ReadAllText(Path.Combine(sass, $"{kernel}.sm_80.sass")));
         }
         Assert.Contains("FFMA", File.ReadAllText(Path.Combine(sass, "LinearForward.sm_80.sass")));
-        Assert.Equal(21, Directory.GetFiles(ptx, "*.ptx").Length);
+        Assert.Equal(KernelSet.All.Count, Directory.GetFiles(ptx, "*.ptx").Length);
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public sealed class GpuCliTests : IDisposable
         Assert.Equal($"digits kernels: no table: ptxas and cuobjdump not found (DIGITS_CUDA_TOOLS, PATH, " +
                      $"~/.cache/digits/cuda-tools/bin): bash tools/fetch-cuda-tools.sh fetches them; PTX written to {ptx}",
             err.TrimEnd());
-        Assert.Equal(21, Directory.GetFiles(ptx, "*.ptx").Length);
+        Assert.Equal(KernelSet.All.Count, Directory.GetFiles(ptx, "*.ptx").Length);
         Assert.Equal(ExitCodes.RuntimeFailure, Run("kernels").Code); // nothing asked for could be done
     }
 
@@ -98,7 +99,11 @@ public sealed class GpuCliTests : IDisposable
             Assert.Contains("GEMM yardstick on cuda skipped: unavailable (", output);
         Assert.Matches(@"checked against a CPU result in double at B=37 I=101 O=45, B=64 I=128 O=96, forward, " +
                        @"backward-input, backward-weight: ours vec max \|error\| [\d.e+-]+ \(\d+(\.\d)?% of the FP32 bound\)", output);
+        // shape, M×N×K, the plan (a tile, or a tile split S×chunk), the model's µs, then µs and GFLOP/s vec and scalar.
+        var rows = output.ReplaceLineEndings("\n").Split('\n');
         foreach (string op in new[] { "Forward", "BackwardInput", "BackwardWeight" })
-            Assert.Matches($@"square {op} B=32 I=32 O=32 +32×32×32 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+", output);
+            Assert.Matches($@"^square {op} B=32 I=32 O=32 +32×32×32 +\d+×\d+(?: split \d+×\d+)? +[\d.]+ +" +
+                           @"[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+$",
+                Assert.Single(rows, r => r.StartsWith($"square {op} ", StringComparison.Ordinal)));
     }
 }
