@@ -45,7 +45,7 @@ public sealed class ServeTests(QuickModel quick) : IClassFixture<QuickModel>
         Assert.DoesNotContain(" at ", text); // no stack trace
 
         // Expect: 100-continue, so the client waits for the refusal instead of writing 16 MB into a closed connection
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new ByteArrayContent(new byte[ServeCommand.MaxUpload + 1]) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new ByteArrayContent(new byte[ServeLimits.MaxUpload + 1]) };
         request.Headers.ExpectContinue = true;
         var huge = await http.SendAsync(request, cancel);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
