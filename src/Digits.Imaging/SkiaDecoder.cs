@@ -44,10 +44,12 @@ public static class SkiaDecoder
     {
         SKCodec? codec;
         SKCodecResult created;
+        // A native copy of the bytes (no managed garbage per decode), shared by the stream while the codec reads it.
+        using var data = SKData.CreateCopy(file);
         try
         {
-            // The stream holds its own copy of the bytes; the codec takes ownership of it (and deletes it).
-            codec = SKCodec.Create(new SKMemoryStream(file.ToArray()), out created);
+            // the codec takes ownership of the stream (and deletes it)
+            codec = SKCodec.Create(new SKMemoryStream(data), out created);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -25,6 +25,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     public int Run()
     {
         using var interrupt = new InterruptSignal();
+        ServeMemory.ReturnLargeBlocks();
         var app = Start();
         interrupt.Token.WaitHandle.WaitOne();
         app.StopAsync().GetAwaiter().GetResult();
@@ -86,7 +87,8 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
             k.Limits.KeepAliveTimeout = ServeLimits.IdleTimeout;
             k.Limits.RequestHeadersTimeout = ServeLimits.HeadersTimeout;
             k.Limits.MinRequestBodyDataRate = new MinDataRate(ServeLimits.MinBodyRate, ServeLimits.RateGrace);
-            k.Limits.MaxRequestBodySize = ServeLimits.MaxUpload;
+            // Kestrel counts a chunked body's framing too; ServeUpload holds the data to MaxUpload exactly
+            k.Limits.MaxRequestBodySize = 2 * ServeLimits.MaxUpload;
             k.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
         });
         return builder.Build();

@@ -1,26 +1,29 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 
 namespace Digits.Cli.Commands;
 
 /// <summary>
 /// A request body read whole into memory before anything waits for a decoding slot, so a client that sends slowly
-/// holds only its connection and the bytes it sent. The buffer grows as bytes arrive (from 64 KB, doubling), never
-/// to more than <see cref="ServeLimits.MaxUpload"/>, and every byte of it is counted against the server's
-/// <see cref="Budget"/> until the response is done (<see cref="Dispose"/>). Failures are answers, not
-/// exceptions: 413 too large, 408 too slow, 400 a malformed body (a bad chunk), 503 over the budget.
+/// holds only its connection and the bytes it sent. The bytes go into native memory that grows as they arrive (from
+/// 64 KB, doubling, never past <see cref="ServeLimits.MaxUpload"/>) and is freed by <see cref="Dispose"/>, so no
+/// upload leaves garbage on the managed heap for the collector to keep; every byte of it counts against the server's
+/// <see cref="Budget"/> until then. Failures are answers, not exceptions: 413 too large, 408 too slow, 400 a malformed
+/// body (a bad chunk), 503 over the budget.
 /// </summary>
 internal sealed class ServeUpload : IDisposable
 {
     private const int FirstBuffer = 64 * 1024;
 
     private readonly Budget _budget;
-    private byte[] _buffer = [];
-    private long _reserved;
+    private unsafe byte* _bytes;
+    private long _capacity, _reserved;
 
     private ServeUpload(Budget budget) => _budget = budget;
 
-    /// <summary>The bytes received.</summary>
-    public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
+    /// <summary>The bytes received (valid until <see cref="Dispose"/>).</summary>
+    public unsafe ReadOnlySpan<byte> Bytes => new(_bytes, Length);
 
     public int Length { get; private set; }
 
@@ -50,23 +53,15 @@ internal sealed class ServeUpload : IDisposable
         if (request.ContentLength > ServeLimits.MaxUpload) return TooLarge();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(ServeLimits.BodyTimeout);
+        var reader = request.BodyReader;
         try
         {
             while (true)
             {
-                if (Length == _buffer.Length)
-                {
-                    long size = Math.Min(ServeLimits.MaxUpload, Math.Max(FirstBuffer, 2L * _buffer.Length));
-                    if (request.ContentLength is { } declared) size = Math.Min(size, declared);
-                    if (size == _buffer.Length) // full: at the declared length or the limit, so the body must end here
-                        return await request.Body.ReadAsync(new byte[1], deadline.Token) > 0 ? TooLarge() : null;
-                    if (!_budget.Reserve(size - _buffer.Length, ref _reserved))
-                        return ServeJson.Error(503, "busy: the server is receiving too many uploads at once; try again");
-                    Array.Resize(ref _buffer, (int)size);
-                }
-                int read = await request.Body.ReadAsync(_buffer.AsMemory(Length), deadline.Token);
-                if (read == 0) return null;
-                Length += read;
+                var result = await reader.ReadAsync(deadline.Token);
+                var refusal = Append(result.Buffer, request.ContentLength);
+                reader.AdvanceTo(result.Buffer.End);
+                if (refusal is not null || result.IsCompleted) return refusal;
             }
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
@@ -82,6 +77,26 @@ internal sealed class ServeUpload : IDisposable
         {
             return ServeJson.Error(408, $"the upload took longer than {ServeLimits.BodyTimeout.TotalSeconds:0} s");
         }
+    }
+
+    /// <summary>Copies <paramref name="received"/> after the bytes so far, growing the buffer (to at most the
+    /// declared length); a refusal when the body is too large or the budget has no room.</summary>
+    private unsafe IResult? Append(ReadOnlySequence<byte> received, long? declared)
+    {
+        long needed = Length + received.Length;
+        if (needed > ServeLimits.MaxUpload) return TooLarge();
+        if (needed > _capacity)
+        {
+            long capacity = Math.Min(ServeLimits.MaxUpload, Math.Max(needed, Math.Max(FirstBuffer, 2 * _capacity)));
+            if (declared is { } d) capacity = Math.Min(capacity, Math.Max(d, needed));
+            if (!_budget.Reserve(capacity - _capacity, ref _reserved))
+                return ServeJson.Error(503, "busy: the server is receiving too many uploads at once; try again");
+            _bytes = (byte*)NativeMemory.Realloc(_bytes, (nuint)capacity);
+            _capacity = capacity;
+        }
+        received.CopyTo(new Span<byte>(_bytes + Length, (int)received.Length));
+        Length = (int)needed;
+        return null;
     }
 
     private static IResult TooLarge() =>
@@ -111,11 +126,13 @@ internal sealed class ServeUpload : IDisposable
         public void Release(long bytes) => Interlocked.Add(ref _held, -bytes);
     }
 
-    /// <summary>Gives the body's bytes back to the budget.</summary>
-    public void Dispose()
+    /// <summary>Frees the bytes and gives them back to the budget.</summary>
+    public unsafe void Dispose()
     {
+        NativeMemory.Free(_bytes);
+        _bytes = null;
+        _capacity = Length = 0;
         _budget.Release(_reserved);
         _reserved = 0;
-        _buffer = [];
     }
 }

@@ -115,9 +115,10 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
         }
     }
 
-    /// <summary>Six 16384×4000 PNGs one after another, then two at once, to a real <c>digits serve</c>: the process's
-    /// resident memory afterwards is within 200 MB of where it was (it used to grow about 270 MB per image and keep
-    /// it), and its peak stays within what two decodes' RGBA pixels and 200 MB more can take.</summary>
+    /// <summary>Six 16384×4000 PNGs one after another, then two at once, then eight 16 MB uploads at once three times,
+    /// to a real <c>digits serve</c>: the process's resident memory afterwards is within 200 MB of where it was (it used
+    /// to grow about 270 MB per image and keep it), and its peak stays within what two decodes' RGBA pixels and 200 MB
+    /// more can take.</summary>
     [Fact]
     public async Task Large_legal_images_leave_the_memory_where_it_was()
     {
@@ -128,11 +129,11 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
         await using var server = await ServeProcess.Serve(quick.Path, cancel);
         using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(120) };
 
-        async Task<string> Post(byte[] image)
+        async Task<string> Post(byte[] image, HttpStatusCode expected = HttpStatusCode.OK)
         {
             var answer = await http.PostAsync("/predict", new ByteArrayContent(image), cancel);
             string text = await answer.Content.ReadAsStringAsync(cancel);
-            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{answer.StatusCode}: {text}");
+            Assert.True(answer.StatusCode == expected, $"{answer.StatusCode}: {text}");
             return text;
         }
 
@@ -140,11 +141,18 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
         long before = server.Resident;
         for (int i = 0; i < 6; i++) Assert.Contains("\"predicted\":1", await Post(large));
         await Task.WhenAll(Post(large), Post(large));
+        // and uploads as large as allowed, eight at once, three times (not images: each is read whole, then refused)
+        byte[] noise = new byte[ServeLimits.MaxUpload - 1];
+        new Random(3).NextBytes(noise);
+        noise[0] = (byte)'x'; // no format starts so
+        for (int round = 0; round < 3; round++)
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Post(noise, HttpStatusCode.BadRequest)));
         await Post(Seven());
         long after = server.Resident, peak = server.PeakResident;
         const long mb = 1 << 20;
         Assert.True(after - before < 200 * mb,
-            $"resident memory went from {before / mb} MB to {after / mb} MB over eight 16384×4000 images (peak {peak / mb} MB)");
+            $"resident memory went from {before / mb} MB to {after / mb} MB over eight 16384×4000 images and 24 uploads " +
+            $"of 16 MB (peak {peak / mb} MB)");
         Assert.True(peak - before < ServeLimits.DecodeSlots * ServeLimits.DecodeBytes + 200 * mb,
             $"resident memory peaked at {peak / mb} MB from {before / mb} MB");
     }
