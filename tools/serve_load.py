@@ -8,7 +8,8 @@ Starts the server, then:
      TCP connections are held open (reopened when the server closes them) and --slow uploads trickle at 10 bytes/s;
      a probe posts the same PNG once a second on a fresh connection and records whether and how fast it is answered;
   2. large images: six 16384x4000 PNGs one after another, then two at once;
-  3. stop: SIGINT, and the exit code.
+  3. uploads: --rounds rounds of eight 16 MB bodies at once;
+  4. stop: SIGINT, and the exit code.
 It prints requests, throughput, p50/p99 latency, errors, the probe's answers and the server's resident memory
 (VmRSS; VmHWM for the peak, from /proc) before and after each phase. Python standard library and wrk only.
 """
@@ -103,6 +104,7 @@ def main():
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--idle", type=int, default=300)
     ap.add_argument("--slow", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=8, help="rounds of eight 16 MB uploads")
     a = ap.parse_args()
 
     server = subprocess.Popen(shlex.split(a.digits) + ["serve", "--model", a.model, "--port", str(a.port)],
@@ -161,6 +163,20 @@ def main():
     for t in ts:
         t.join()
     print(f"  two at once: {[p[0] for p in pair]} in {max(p[1] for p in pair):.2f} s, resident {rss(pid)} MB")
+    time.sleep(20)
+    print(f"resident: {before} MB before, {rss(pid)} MB 20 s after, peak {rss(pid, 'VmHWM')} MB")
+
+    noise = b"x" + os.urandom(16 * 1024 * 1024 - 2)  # as large as allowed, and no image format starts with "x"
+    print(f"\n== uploads: {a.rounds} rounds of eight {len(noise)}-byte bodies at once (refused after reading: not images) ==")
+    before = rss(pid)
+    for _ in range(a.rounds):
+        statuses = [None] * 8
+        ts = [threading.Thread(target=lambda k=k: statuses.__setitem__(k, post(port, noise)[0])) for k in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        print(f"  {statuses}, resident {rss(pid)} MB")
     time.sleep(20)
     print(f"resident: {before} MB before, {rss(pid)} MB 20 s after, peak {rss(pid, 'VmHWM')} MB")
 
