@@ -19,14 +19,13 @@ internal sealed class ServeAddresses
     {
         Listening = listening;
         _names.Add("localhost");
-        bool any = listening.Equals(IPAddress.Any) || listening.Equals(IPAddress.IPv6Any);
         if (!IPAddress.IsLoopback(listening))
         {
             string host = Dns.GetHostName();
             _names.Add(host);
             _names.Add($"{host}.local");
         }
-        if (!any) _names.Add(Literal(listening));
+        if (!ListensEverywhere) _names.Add(Literal(listening));
         else
             foreach (var address in MachineAddresses(listening.AddressFamily == AddressFamily.InterNetworkV6))
                 _names.Add(Literal(address));
@@ -49,12 +48,16 @@ internal sealed class ServeAddresses
     /// </summary>
     public IReadOnlyList<string> Urls(int port)
     {
-        bool any = Listening.Equals(IPAddress.Any) || Listening.Equals(IPAddress.IPv6Any);
-        if (!any) return [$"http://{Literal(Listening)}:{port}/"];
+        if (!ListensEverywhere) return [PageUrl(port)];
         var others = MachineAddresses(Listening.AddressFamily == AddressFamily.InterNetworkV6)
             .Where(a => !IPAddress.IsLoopback(a)).Select(a => $"http://{Literal(a)}:{port}/");
-        return [$"http://127.0.0.1:{port}/", .. others];
+        return [PageUrl(port), .. others];
     }
+
+    /// <summary>The first of <see cref="Urls"/>: the listening address, or 127.0.0.1 when that is every interface.</summary>
+    public string PageUrl(int port) => $"http://{(ListensEverywhere ? "127.0.0.1" : Literal(Listening))}:{port}/";
+
+    private bool ListensEverywhere => Listening.Equals(IPAddress.Any) || Listening.Equals(IPAddress.IPv6Any);
 
     /// <summary>An address as it appears in a URL or Host header: IPv6 in brackets.</summary>
     public static string Literal(IPAddress address) =>

@@ -39,7 +39,7 @@ internal static class ServeGuard
         bool portFits = host.Port == port || host.Port is null && port == 80;
         if (!host.HasValue || !addresses.Names(host.Host) || !portFits)
             return ServeJson.Error(421, $"Host '{ServeJson.Printable(host.Value ?? "")}' does not name this server; open " +
-                                        $"{addresses.Urls(port)[0]} (or http://localhost:{port}/)");
+                                        $"{addresses.PageUrl(port)} (or http://localhost:{port}/)");
         if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
             return null;
         string? origin = request.Headers.Origin;

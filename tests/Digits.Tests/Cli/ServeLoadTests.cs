@@ -15,11 +15,11 @@ using Xunit;
 namespace Digits.Tests.Cli;
 
 /// <summary>
-/// <c>digits serve</c> under clients that hold what they can: hundreds of silent connections and uploads that trickle
-/// at 10 bytes/s must not keep a normal request from being answered (with 64 idle connections it used to drop every
-/// new one, and slow uploads held the decoding slots until a normal request got 503); and large but legal images
-/// (16384×4000 PNGs) must leave the server's memory where it was (each used to add about 270 MB that stayed).
-/// No timing is asserted beyond generous "answered at all within N s" bounds that the old server failed.
+/// <c>digits serve</c> under clients that hold what they can: hundreds of silent connections, and uploads and headers
+/// that trickle at 10 bytes/s, must not keep a normal request from being answered (with 64 idle connections it used to
+/// drop every new one, and slow uploads held the decoding slots until a normal request got 503); and large but legal
+/// images (16384×4000 PNGs) and uploads must leave the server's memory where it was (each image used to add about
+/// 270 MB that stayed). No timing is asserted beyond generous "answered at all within N s" bounds the old server failed.
 /// </summary>
 public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
 {
@@ -53,6 +53,14 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
                     $"POST /predict HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Length: 100000\r\n\r\n"), cancel);
                 slow.Add((client, Trickle(stream, stopTrickling.Token)));
             }
+            for (int i = 0; i < 2; i++) // and request headers that never end
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(url.Host, url.Port, cancel);
+                var stream = client.GetStream();
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {url.Authority}\r\nX-Slow: "), cancel);
+                slow.Add((client, Trickle(stream, stopTrickling.Token)));
+            }
             await Task.Delay(TimeSpan.FromSeconds(1), cancel); // the uploads are under way
 
             using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(20) };
@@ -64,7 +72,7 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
             Assert.Equal(7, result.RootElement.GetProperty("predicted").GetInt32());
 
             // the server closes what stays silent (it used to keep idle connections 130 s) and what trickles
-            var bound = ServeLimits.IdleTimeout + TimeSpan.FromSeconds(20);
+            var bound = ServeLimits.IdleTimeout + ServeLimits.HeadersTimeout + TimeSpan.FromSeconds(10);
             foreach (var client in idle.Take(10).Concat(slow.Select(s => s.Client)))
                 Assert.True(await ClosedWithin(client.Client, bound, cancel), $"a connection was still open after {bound.TotalSeconds} s");
         }
