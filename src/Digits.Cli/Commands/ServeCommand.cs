@@ -48,8 +48,7 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
 
         var app = Build(address, verb.Port);
         ServeGuard.Use(app, addresses);
-        app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
-        new PredictEndpoint(network, new ServeUpload.Budget(), new SemaphoreSlim(ServeLimits.DecodeSlots), stderr).Map(app);
+        MapEndpoints(app, network);
         app.Lifetime.ApplicationStopped.Register(() => { network.Dispose(); device.Dispose(); });
         try
         {
@@ -57,6 +56,8 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
         }
         catch (IOException e)
         {
+            network.Dispose();
+            device.Dispose();
             throw new UsageException($"cannot listen on {verb.Host}:{verb.Port}: {e.Message}");
         }
         int port = new Uri(app.Urls.First()).Port;
@@ -74,6 +75,16 @@ internal sealed class ServeCommand(ServeVerb verb, TextWriter stdout, TextWriter
     /// <summary>The page's address once started, e.g. http://127.0.0.1:5080 (loopback when listening on every
     /// interface).</summary>
     public string? Url { get; private set; }
+
+    /// <summary>The endpoints, each in its own file. Those that take an upload share one body budget and the decoding
+    /// slots, so <see cref="ServeLimits"/>' memory bound holds for all of them together.</summary>
+    private void MapEndpoints(WebApplication app, InferenceNetwork network)
+    {
+        var uploads = new ServeUpload.Budget();
+        var decodeSlots = new SemaphoreSlim(ServeLimits.DecodeSlots);
+        app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
+        new PredictEndpoint(network, uploads, decodeSlots, stderr).Map(app);
+    }
 
     private static WebApplication Build(IPAddress address, int port)
     {
