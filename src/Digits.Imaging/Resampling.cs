@@ -16,9 +16,11 @@ public static class Resampling
 {
     /// <summary>Resamples (h, w) to (nh, nw), each axis separately: box filter (area average) where it shrinks,
     /// bilinear (pixel centers aligned) where it enlarges.</summary>
+    /// <exception cref="ArgumentException"><paramref name="src"/> does not hold w·h levels.</exception>
     public static float[] Resize(float[] src, int w, int h, int nw, int nh)
     {
-        if (src.Length != (long)w * h) throw new ArgumentException($"a {w}×{h} picture needs {(long)w * h} levels, got {src.Length}", nameof(src));
+        if (src.Length != (long)w * h)
+            throw new ArgumentException($"a {w}×{h} picture needs {(long)w * h} levels, got {src.Length}", nameof(src));
         return Resize(new ArrayRows(src, w), w, h, nw, nh);
     }
 
