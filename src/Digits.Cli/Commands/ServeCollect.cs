@@ -21,9 +21,11 @@ internal static class ServeCollect
 {
     private const string Header = "X-Digits-Collect";
 
-    /// <summary>Maps <c>POST /collect</c> onto <paramref name="app"/>, saving into <paramref name="folder"/>.</summary>
+    /// <summary>Maps <c>POST /collect</c> onto <paramref name="app"/>, saving into <paramref name="folder"/>. The body
+    /// is read under the server's upload budget before a decode slot is taken, as for <c>/predict</c>.</summary>
     /// <exception cref="UsageException">the folder cannot be created.</exception>
-    public static void Map(WebApplication app, string folder, IReadOnlyList<string> classNames, long maxUpload)
+    public static void Map(WebApplication app, string folder, IReadOnlyList<string> classNames,
+        ServeUpload.Budget uploads, SemaphoreSlim decodeSlots)
     {
         try
         {
@@ -33,7 +35,7 @@ internal static class ServeCollect
         {
             throw new UsageException($"--collect: cannot create {folder} ({OutputFile.Reason(e)})");
         }
-        app.MapPost("/collect", (HttpRequest request) => Save(request, folder, classNames, maxUpload));
+        app.MapPost("/collect", (HttpRequest request) => Save(request, folder, classNames, uploads, decodeSlots));
     }
 
     /// <summary>The page's buttons and their script, added before the page's closing body tag.</summary>
@@ -52,38 +54,36 @@ internal static class ServeCollect
         </script>
         """;
 
-    private static async Task<IResult> Save(HttpRequest request, string folder, IReadOnlyList<string> classNames, long maxUpload)
+    private static async Task<IResult> Save(HttpRequest request, string folder, IReadOnlyList<string> classNames,
+        ServeUpload.Budget uploads, SemaphoreSlim decodeSlots)
     {
-        if (request.Headers[Header] != "1")
-            return Results.Json(new { error = $"missing the {Header} header the page sends" }, statusCode: 403);
+        if (request.Headers[Header] != "1") return ServeJson.Error(403, $"missing the {Header} header the page sends");
         string? label = request.Query["label"];
-        if (label is null || !classNames.Contains(label) || label is "." or ".." ||
-            label.IndexOfAny(['/', '\\', '\0']) >= 0)
-            return Results.Json(new { error = $"label must be one of the model's classes ({ImageFolderLayout.List(classNames)})" },
-                statusCode: 400);
-        using var buffer = new MemoryStream();
+        if (label is null || !classNames.Contains(label) || label is "." or ".." || label.IndexOfAny(['/', '\\', '\0']) >= 0)
+            return ServeJson.Error(400, $"label must be one of the model's classes ({ImageFolderLayout.List(classNames)})");
+        using var upload = await ServeUpload.Read(request, uploads);
+        if (upload.Refusal is { } refusal) return refusal;
+        if (upload.Length == 0) return ServeJson.Error(400, "no image was sent");
+        if (!await decodeSlots.WaitAsync(ServeLimits.SlotWait, request.HttpContext.RequestAborted))
+            return ServeJson.Error(503, "busy: too many images at once; try again");
         try
         {
-            await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        }
-        catch (BadHttpRequestException)
-        {
-            return Results.Json(new { error = $"the image is larger than {maxUpload / (1024 * 1024)} MB" }, statusCode: 413);
-        }
-        byte[] bytes = buffer.ToArray();
-        try
-        {
-            ImageDecoder.Decode(bytes, "the upload");
+            ImageDecoder.Decode(upload.Bytes, "the upload", ServeLimits.DecodeSide); // saved only if it decodes
         }
         catch (DataFormatException e)
         {
-            return Results.Json(new { error = e.Message }, statusCode: 400);
+            return ServeJson.Error(400, e.Message);
         }
+        finally
+        {
+            decodeSlots.Release();
+        }
+        byte[] bytes = upload.Bytes.ToArray();
         string classFolder = Directory.CreateDirectory(Path.Combine(folder, label)).FullName;
         string name = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fffffff", CultureInfo.InvariantCulture) + Extension(bytes);
         OutputFile.WriteAllBytes(Path.Combine(classFolder, name), bytes);
         int count = Directory.EnumerateFiles(classFolder).Count(f => !Path.GetFileName(f).StartsWith('.'));
-        return Results.Json(new { saved = $"{label}/{name}", count });
+        return ServeJson.Ok(new { saved = $"{label}/{name}", count });
     }
 
     /// <summary>The file-name extension of the image's format (the folder reader picks images by it).</summary>
