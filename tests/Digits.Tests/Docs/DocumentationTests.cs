@@ -39,8 +39,8 @@ public sealed class DocumentationTests
             foreach (string project in Directory.GetDirectories(Path.Combine(Repository.Root, "src")).Order())
                 if (Directory.EnumerateFiles(project, "*.csproj").Any())
                     readmes.Add(Relative(Path.Combine(project, "README.md")));
-            foreach (string file in RepositoryFiles().Where(f => f.StartsWith("benchmarks/") && f.EndsWith("/README.md")))
-                readmes.Add(file);
+            foreach (string file in RepositoryFiles())
+                if (file.StartsWith("benchmarks/") && file.EndsWith("/README.md")) readmes.Add(file);
             return readmes;
         }
     }
@@ -62,11 +62,11 @@ public sealed class DocumentationTests
     }
 
     /// <summary>
-    /// A file name in backquotes with a source extension (<c>`Trainer.cs`</c>, <c>`src/Digits.Core/Training/Trainer.cs`</c>)
-    /// must name a file that exists: a bare name anywhere in the repository; a path relative to the repository's root,
-    /// to the document's folder, to <c>src/</c> (<c>Digits.Api/DeviceName.cs</c>) or to <c>src/Digits.</c> (the
-    /// short form <c>Core/Training/Trainer.cs</c>). Patterns
-    /// (<c>*</c>, <c>&lt;Family&gt;</c>, <c>…</c>) and code blocks are not read.
+    /// A file name in backquotes with a source extension (<c>`Trainer.cs`</c>,
+    /// <c>`src/Digits.Core/Training/Trainer.cs`</c>) must name a file that exists: a bare name anywhere in the
+    /// repository; a path relative to the repository's root, to the document's folder, to <c>src/</c>
+    /// (<c>Digits.Api/DeviceName.cs</c>) or to <c>src/Digits.</c> (the short form <c>Core/Training/Trainer.cs</c>).
+    /// Patterns (<c>*</c>, <c>&lt;Family&gt;</c>, <c>…</c>) and code blocks are not read.
     /// </summary>
     [Theory]
     [MemberData(nameof(Documents))]
@@ -102,7 +102,8 @@ public sealed class DocumentationTests
     public void Every_project_README_lists_exactly_its_source_files(string readme)
     {
         string path = Path.Combine(Repository.Root, readme);
-        Assert.True(File.Exists(path), $"{readme} does not exist: every project has a README with a '## Layout' section");
+        Assert.True(File.Exists(path),
+            $"{readme} does not exist: every project has a README with a '## Layout' section");
         string folder = Path.GetDirectoryName(readme)!.Replace('\\', '/');
         var listed = Layout(readme);
         var sources = RepositoryFiles()
@@ -141,8 +142,9 @@ public sealed class DocumentationTests
             string[] lines = File.ReadAllLines(path);
             for (int k = 0; k < lines.Length; k++)
             {
-                foreach (string note in outsideNotes.Where(n => lines[k].Contains(n, StringComparison.OrdinalIgnoreCase)))
-                    offences.Add($"{file}:{k + 1}: {note}");
+                foreach (string note in outsideNotes)
+                    if (lines[k].Contains(note, StringComparison.OrdinalIgnoreCase))
+                        offences.Add($"{file}:{k + 1}: {note}");
                 foreach (Match m in outside.Matches(lines[k]))
                 {
                     string rest = m.Groups["rest"].Value;
@@ -154,6 +156,34 @@ public sealed class DocumentationTests
         }
         Assert.True(offences.Count == 0, "references outside the repository (the design is docs/ARCHITECTURE.md; " +
                                          "the data folder is ../shared/data):\n" + string.Join('\n', offences));
+    }
+
+    /// <summary>A citation of a section of the design — <c>(docs/ARCHITECTURE.md, "Conventions")</c> in a comment or a
+    /// README — names a heading of docs/ARCHITECTURE.md: the whole heading, or its part before a colon (backquotes
+    /// aside).</summary>
+    [Fact]
+    public void Every_section_of_the_architecture_cited_exists()
+    {
+        var headings = File.ReadAllLines(Path.Combine(Repository.Root, "docs", "ARCHITECTURE.md"))
+            .Where(l => l.StartsWith('#')).Select(l => l.TrimStart('#').Trim().Replace("`", ""))
+            .SelectMany(h => new[] { h, h.Split(':')[0] }).ToHashSet();
+        var missing = new List<string>();
+        int citations = 0;
+        foreach (string file in RepositoryFiles().Where(f => f.EndsWith(".cs") || f.EndsWith(".md")))
+        {
+            // Lines joined, comment markers dropped: a citation may wrap.
+            string text = Regex.Replace(File.ReadAllText(Path.Combine(Repository.Root, file)),
+                @"\s*\n\s*(?:///?|#)?\s*", " ");
+            foreach (Match m in Regex.Matches(text, @"ARCHITECTURE\.md`?, ""([^""]+)"""))
+            {
+                citations++;
+                if (!headings.Contains(m.Groups[1].Value.Replace("`", "")))
+                    missing.Add($"{file}: \"{m.Groups[1].Value}\"");
+            }
+        }
+        Assert.True(citations > 0, "no citation of docs/ARCHITECTURE.md found: the pattern no longer matches");
+        Assert.True(missing.Count == 0,
+            "sections of docs/ARCHITECTURE.md cited but not there:\n" + string.Join('\n', missing));
     }
 
     [Fact]
@@ -199,7 +229,8 @@ public sealed class DocumentationTests
         string[] lines = File.ReadAllLines(Path.Combine(Repository.Root, readme));
         int heading = Array.FindIndex(lines, l => l.TrimEnd() == "## Layout");
         Assert.True(heading >= 0, $"{readme} has no '## Layout' section");
-        int open = Array.FindIndex(lines, heading + 1, l => l.StartsWith("```", StringComparison.Ordinal) || l.StartsWith("## "));
+        int open = Array.FindIndex(lines, heading + 1,
+            l => l.StartsWith("```", StringComparison.Ordinal) || l.StartsWith("## ", StringComparison.Ordinal));
         Assert.True(open >= 0 && lines[open].StartsWith("```", StringComparison.Ordinal),
             $"{readme}: the '## Layout' section has no code block");
         var listed = new List<string>();
