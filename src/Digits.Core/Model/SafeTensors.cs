@@ -8,14 +8,6 @@ using Digits.Core.Files;
 
 namespace Digits.Core.Model;
 
-/// <summary>A model or checkpoint file that cannot be read; the message names the file and the problem.</summary>
-public sealed class ModelFormatException(string path, string problem)
-    : Exception($"{Path.GetFileName(path)}: {problem}")
-{
-    /// <summary>The file.</summary>
-    public string FilePath { get; } = path;
-}
-
 /// <summary>One float32 tensor: its shape and row-major data.</summary>
 public sealed record NamedTensor(string Name, int[] Shape, float[] Data);
 

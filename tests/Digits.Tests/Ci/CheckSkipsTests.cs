@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Digits.Tests.Cli;
+using Digits.Tests.Support;
 using Xunit;
 
 namespace Digits.Tests.Ci;

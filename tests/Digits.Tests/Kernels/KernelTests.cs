@@ -9,8 +9,9 @@ namespace Digits.Tests.Kernels;
 
 /// <summary>
 /// Every op of <see cref="IBackend"/> against <see cref="ReferenceBackend"/>, written once and made concrete
-/// per backend (DESIGN.md §5): awkward sizes (0, 1, 7, 31, 257, 784 and sizes that are not a multiple of any
-/// tile), batch 1, batches larger than one work-group, views at non-zero offsets with sentinels around them.
+/// per backend (docs/ARCHITECTURE.md, "Tests written once per backend"): awkward sizes (0, 1, 7, 31, 257, 784 and
+/// sizes that are not a multiple of any tile), batch 1, batches larger than one work-group, views at non-zero offsets
+/// with sentinels around them.
 /// </summary>
 public abstract partial class KernelTests
 {
