@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Digits.Api;
@@ -68,91 +69,71 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
 
     public static TrainSettings Resolve(TrainVerb flags)
     {
+        var pick = new FlagsOverPreset(flags, PresetOf(flags));
+        var dataset = ParseDataset(pick.Text(v => v.Dataset, "mnist"));
+        int[] hidden = ParseLayers(pick.Text(v => v.Layers, "256,128"));
+        var activation = ParseActivation(pick.Text(v => v.Activation, "relu"));
+        var loss = ParseLoss(pick.Text(v => v.Loss, "cross-entropy"));
+        var training = ResolveTraining(pick, hidden.Length);
+        int validation = pick.Number(v => v.Validation, 0);
+        RequireValidation(validation, dataset);
+        string output = pick.Text(v => v.Output, "model.safetensors");
+        OutputCheck.Require(output, "train");
+        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant())
+        {
+            Device = flags.Device, Threads = flags.Threads,
+        };
+    }
+
+    /// <summary>A setting's value: the flag given, else the preset's, else the default.</summary>
+    private readonly record struct FlagsOverPreset(TrainVerb Flags, TrainVerb? Preset)
+    {
+        public string? Text(Func<TrainVerb, string?> get) => get(Flags) ?? (Preset is null ? null : get(Preset));
+        public string Text(Func<TrainVerb, string?> get, string fallback) => Text(get) ?? fallback;
+        public T? Number<T>(Func<TrainVerb, T?> get) where T : struct => get(Flags) ?? (Preset is null ? null : get(Preset));
+        public T Number<T>(Func<TrainVerb, T?> get, T fallback) where T : struct => Number(get) ?? fallback;
+    }
+
+    /// <summary>The preset whose values stand in for flags not given: <c>--preset</c>'s, or <see cref="FineTune"/>
+    /// with <c>--init</c> (which refuses the flags that would change the architecture).</summary>
+    private static TrainVerb? PresetOf(TrainVerb flags)
+    {
         TrainVerb? preset = null;
         if (flags.Preset is { } name && !Presets.TryGetValue(name.ToLowerInvariant(), out preset))
             throw new UsageException($"--preset: unknown preset '{name}'; presets are {string.Join(", ", Presets.Keys)}");
-        if (flags.Init is not null)
-        {
-            foreach (var (given, flag) in new[] { (flags.Preset, "--preset"), (flags.Layers, "--layers"),
-                         (flags.Activation, "--activation"), (flags.Loss, "--loss") })
-                if (given is not null)
-                    throw new UsageException($"{flag} cannot be used with --init: fine-tuning keeps the architecture of " +
-                                             "the model it starts from");
-            preset = FineTune;
-        }
-        T Pick<T>(Func<TrainVerb, T?> get, T fallback) where T : class => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
-        T PickV<T>(Func<TrainVerb, T?> get, T fallback) where T : struct => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
+        if (flags.Init is null) return preset;
+        foreach (var (given, flag) in new[] { (flags.Preset, "--preset"), (flags.Layers, "--layers"),
+                     (flags.Activation, "--activation"), (flags.Loss, "--loss") })
+            if (given is not null)
+                throw new UsageException($"{flag} cannot be used with --init: fine-tuning keeps the architecture of " +
+                                         "the model it starts from");
+        return FineTune;
+    }
 
-        DatasetSpec dataset;
-        try
-        {
-            dataset = DatasetSpec.Parse(Pick(v => v.Dataset, "mnist"));
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--dataset: {e.Message}");
-        }
-        int[] hidden = ParseLayers(Pick(v => v.Layers, "256,128"));
-        string activationText = Pick(v => v.Activation, "relu");
-        if (!ActivationNames.TryParseActivation(activationText, out var activation) || activation == Activation.Identity)
-            throw new UsageException($"--activation: unknown activation '{activationText}'; use relu, sigmoid or tanh");
-        string lossText = Pick(v => v.Loss, "cross-entropy");
-        if (!ActivationNames.TryParseLoss(lossText, out var loss))
-            throw new UsageException($"--loss: unknown loss '{lossText}'; use cross-entropy or mse");
-        string optimizerText = Pick(v => v.Optimizer, "adam");
-        var optimizer = optimizerText.ToLowerInvariant() switch
-        {
-            "sgd" => OptimizerKind.Sgd,
-            "momentum" => OptimizerKind.Momentum,
-            "adam" => OptimizerKind.Adam,
-            _ => throw new UsageException($"--optimizer: unknown optimizer '{optimizerText}'; use sgd, momentum or adam"),
-        };
-        string scheduleText = Pick(v => v.Schedule, "cosine");
-        var schedule = scheduleText.ToLowerInvariant() switch
-        {
-            "constant" => ScheduleKind.Constant,
-            "step" => ScheduleKind.Step,
-            "cosine" => ScheduleKind.Cosine,
-            _ => throw new UsageException($"--lr-schedule: unknown schedule '{scheduleText}'; use constant, step or cosine"),
-        };
+    /// <summary>The optimizer, schedule, regularization and augmentation settings, checked.</summary>
+    private static TrainingOptions ResolveTraining(FlagsOverPreset pick, int hiddenLayers)
+    {
+        var optimizer = ParseOptimizer(pick.Text(v => v.Optimizer, "adam"));
+        var schedule = ParseSchedule(pick.Text(v => v.Schedule, "cosine"));
+        var dropout = ParseDropout(pick.Text(v => v.Dropout), hiddenLayers);
         var training = new TrainingOptions
         {
-            Epochs = PickV(v => v.Epochs, 10),
-            BatchSize = PickV(v => v.BatchSize, 128),
+            Epochs = pick.Number(v => v.Epochs, 10),
+            BatchSize = pick.Number(v => v.BatchSize, 128),
             Optimizer = optimizer,
-            LearningRate = PickV(v => v.LearningRate, 1e-3f),
-            Momentum = PickV(v => v.Momentum, 0.9f),
-            WeightDecay = PickV(v => v.WeightDecay, 0f),
+            LearningRate = pick.Number(v => v.LearningRate, 1e-3f),
+            Momentum = pick.Number(v => v.Momentum, 0.9f),
+            WeightDecay = pick.Number(v => v.WeightDecay, 0f),
             Schedule = schedule,
-            StepEpochs = PickV(v => v.StepEpochs, 10),
-            StepGamma = PickV(v => v.StepGamma, 0.1f),
-            Seed = PickV(v => v.Seed, 1UL),
-            InputDropout = PickV(v => v.InputDropout, 0f),
-            MaxNorm = PickV(v => v.MaxNorm, 0f),
-        };
-        string? PickS(Func<TrainVerb, string?> get) => get(flags) ?? (preset is null ? null : get(preset));
-        float? PickF(Func<TrainVerb, float?> get) => get(flags) ?? (preset is null ? null : get(preset));
-        if (PickS(v => v.Dropout) is { } dropoutText)
-        {
-            DropoutRates rates;
-            try
-            {
-                rates = DropoutRates.Parse(dropoutText);
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message);
-            }
-            if (rates.Values.Count != 1 && rates.Values.Count != hidden.Length)
-                throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hidden.Length} hidden layers; give one rate, or one per hidden layer");
-            if (hidden.Length == 0 && rates.Values.Any(r => r > 0))
-                throw new UsageException("--dropout needs hidden layers (--layers); use --input-dropout for the input");
-            if (rates.Values.Any(r => r > 0)) training = training with { Dropout = rates };
-        }
-        training = training with
-        {
-            Augment = AugmentFlags.Build(PickS(v => v.Augment), PickF(v => v.Rotate), PickF(v => v.Scale), PickF(v => v.Shear),
-                PickF(v => v.Translate), PickF(v => v.ElasticSigma), PickF(v => v.ElasticAlpha)),
+            StepEpochs = pick.Number(v => v.StepEpochs, 10),
+            StepGamma = pick.Number(v => v.StepGamma, 0.1f),
+            Seed = pick.Number(v => v.Seed, 1UL),
+            InputDropout = pick.Number(v => v.InputDropout, 0f),
+            MaxNorm = pick.Number(v => v.MaxNorm, 0f),
+            Dropout = dropout,
+            Augment = AugmentFlags.Build(pick.Text(v => v.Augment), pick.Number(v => v.Rotate), pick.Number(v => v.Scale),
+                pick.Number(v => v.Shear), pick.Number(v => v.Translate), pick.Number(v => v.ElasticSigma),
+                pick.Number(v => v.ElasticAlpha)),
         };
         try
         {
@@ -162,17 +143,71 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         {
             throw new UsageException(e.Message);
         }
-        int validation = PickV(v => v.Validation, 0);
+        return training;
+    }
+
+    private static DatasetSpec ParseDataset(string text)
+    {
+        try
+        {
+            return DatasetSpec.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--dataset: {e.Message}");
+        }
+    }
+
+    private static Activation ParseActivation(string text) =>
+        ActivationNames.TryParseActivation(text, out var activation) && activation != Activation.Identity ? activation
+            : throw new UsageException($"--activation: unknown activation '{text}'; use relu, sigmoid or tanh");
+
+    private static LossKind ParseLoss(string text) =>
+        ActivationNames.TryParseLoss(text, out var loss) ? loss
+            : throw new UsageException($"--loss: unknown loss '{text}'; use cross-entropy or mse");
+
+    private static OptimizerKind ParseOptimizer(string text) => text.ToLowerInvariant() switch
+    {
+        "sgd" => OptimizerKind.Sgd,
+        "momentum" => OptimizerKind.Momentum,
+        "adam" => OptimizerKind.Adam,
+        _ => throw new UsageException($"--optimizer: unknown optimizer '{text}'; use sgd, momentum or adam"),
+    };
+
+    private static ScheduleKind ParseSchedule(string text) => text.ToLowerInvariant() switch
+    {
+        "constant" => ScheduleKind.Constant,
+        "step" => ScheduleKind.Step,
+        "cosine" => ScheduleKind.Cosine,
+        _ => throw new UsageException($"--lr-schedule: unknown schedule '{text}'; use constant, step or cosine"),
+    };
+
+    /// <summary>The dropout rates of <c>--dropout</c>: one, or one per hidden layer; null when not given or all 0.</summary>
+    private static DropoutRates? ParseDropout(string? text, int hiddenLayers)
+    {
+        if (text is null) return null;
+        DropoutRates rates;
+        try
+        {
+            rates = DropoutRates.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
+            throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hiddenLayers} hidden layers; give one rate, or one per hidden layer");
+        if (hiddenLayers == 0 && rates.Values.Any(r => r > 0))
+            throw new UsageException("--dropout needs hidden layers (--layers); use --input-dropout for the input");
+        return rates.Values.Any(r => r > 0) ? rates : null;
+    }
+
+    private static void RequireValidation(int validation, DatasetSpec dataset)
+    {
         if (validation < 0) throw new UsageException($"--validation must be ≥ 0, got {validation}");
         if (dataset is DatasetSpec.Named named && validation >= DatasetCatalog.TrainCount)
             throw new UsageException($"--validation {validation} must be less than the {DatasetCatalog.TrainCount} " +
                                      $"training images of {named.Info.Name}");
-        string output = Pick(v => v.Output, "model.safetensors");
-        OutputCheck.Require(output, "train");
-        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant())
-        {
-            Device = flags.Device, Threads = flags.Threads,
-        };
     }
 
     /// <summary>The flags that decide a run's numbers (everything but where it runs and where output goes).</summary>
@@ -243,30 +278,8 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     /// <exception cref="UsageException">the saved flags are unreadable, or a flag conflicts with them.</exception>
     public static TrainSettings ForResume(TrainVerb user, string checkpointName, string? savedFlags)
     {
-        Dictionary<string, string>? saved = null;
-        try
-        {
-            if (savedFlags is not null) saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedFlags);
-        }
-        catch (JsonException)
-        {
-        }
-        if (saved is null)
-            throw new UsageException($"--resume: {checkpointName} does not record the run's settings; it was not written by digits train");
         var options = Help.Options(typeof(TrainVerb)).ToDictionary(o => o.Name, o => o.Property);
-        var flags = new TrainVerb();
-        foreach (var (name, text) in saved)
-        {
-            if (!options.TryGetValue(name, out var property))
-                throw new UsageException($"--resume: {checkpointName} records an unknown setting '{name}'");
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            object? value = type == typeof(string) ? text
-                : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
-                : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
-                : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
-                : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
-            property.SetValue(flags, value);
-        }
+        var flags = ReadSavedFlags(checkpointName, savedFlags, options);
         flags.Output = user.Output ?? flags.Output;
         RequireSameDevice(user, flags);
         flags.Device ??= user.Device;
@@ -298,6 +311,39 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return resolved;
 
         static string Text(object v) => v is float f ? f.ToString(CultureInfo.InvariantCulture) : v.ToString()!;
+    }
+
+    /// <summary>The flags a checkpoint recorded (<paramref name="savedFlags"/>, from <see cref="ToFlagsJson"/>), each
+    /// set on a fresh <see cref="TrainVerb"/> through its property in <paramref name="options"/>.</summary>
+    /// <exception cref="UsageException">the flags are missing or unreadable, name an unknown setting or hold an invalid
+    /// value.</exception>
+    private static TrainVerb ReadSavedFlags(string checkpointName, string? savedFlags,
+        Dictionary<string, PropertyInfo> options)
+    {
+        Dictionary<string, string>? saved = null;
+        try
+        {
+            if (savedFlags is not null) saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedFlags);
+        }
+        catch (JsonException)
+        {
+        }
+        if (saved is null)
+            throw new UsageException($"--resume: {checkpointName} does not record the run's settings; it was not written by digits train");
+        var flags = new TrainVerb();
+        foreach (var (name, text) in saved)
+        {
+            if (!options.TryGetValue(name, out var property))
+                throw new UsageException($"--resume: {checkpointName} records an unknown setting '{name}'");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object? value = type == typeof(string) ? text
+                : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
+                : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
+                : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
+                : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
+            property.SetValue(flags, value);
+        }
+        return flags;
     }
 
     /// <summary>Refuses a <c>--device</c> or <c>--threads</c> given now that differs from what the checkpointed run

@@ -117,6 +117,27 @@ public static class SafeTensors
     {
         using var stream = InputFile.OpenRead(path, MaxFileBytes, what);
         long fileLength = stream.Length;
+        var headerBytes = ReadHeader(path, stream, fileLength);
+        long dataStart = 8 + (long)headerBytes.Length, dataLength = fileLength - dataStart;
+        var (entries, metadata) = ParseHeader(path, headerBytes, dataLength);
+        RequireContiguous(path, entries, dataLength);
+        var tensors = new List<NamedTensor>(entries.Count);
+        foreach (var e in entries)
+        {
+            stream.Position = dataStart + e.Begin;
+            tensors.Add(new NamedTensor(e.Name, e.Shape, ReadValues(stream, (e.End - e.Begin) / e.Width, e.DType)));
+        }
+        return (tensors, metadata);
+    }
+
+    /// <summary>One tensor as the header describes it: its bytes [Begin, End) after the header, Width bytes a value.</summary>
+    private readonly record struct Entry(string Name, int[] Shape, long Begin, long End, int Width, string DType);
+
+    /// <summary>Reads the 8-byte header length and the header's bytes (valid UTF-8) of a file of
+    /// <paramref name="fileLength"/> bytes, leaving <paramref name="stream"/> at the first tensor byte. A file whose ninth byte is not '{' is called not a
+    /// safetensors file, naming its first bytes.</summary>
+    private static byte[] ReadHeader(string path, Stream stream, long fileLength)
+    {
         Span<byte> lengthBytes = stackalloc byte[8];
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
@@ -140,10 +161,16 @@ public static class SafeTensors
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
-        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        return headerBytes;
+    }
+
+    /// <summary>The header's tensor entries (each checked against the <paramref name="dataLength"/> data bytes) and
+    /// its "__metadata__" strings, after <see cref="CheckCounts"/>.</summary>
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] headerBytes,
+        long dataLength)
+    {
         var metadata = new Dictionary<string, string>();
-        var dtypes = new Dictionary<string, string>();
-        var entries = new List<(string Name, int[] Shape, long Begin, long End, int Width)>();
+        var entries = new List<Entry>();
         try
         {
             CheckCounts(path, headerBytes);
@@ -152,17 +179,14 @@ public static class SafeTensors
                          ?? throw new ModelFormatException(path, "header is not a JSON object");
             foreach (var (name, node) in header)
             {
-                if (name == "__metadata__")
-                {
-                    if (node is not JsonObject meta) throw new ModelFormatException(path, "__metadata__ is not an object");
+                if (name != "__metadata__")
+                    entries.Add(ParseEntry(path, name, node, dataLength));
+                else if (node is not JsonObject meta)
+                    throw new ModelFormatException(path, "__metadata__ is not an object");
+                else
                     foreach (var (key, value) in meta)
                         metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
                             ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
-                    continue;
-                }
-                var entry = ParseEntry(path, name, node, dataLength);
-                dtypes[name] = entry.DType;
-                entries.Add((entry.Name, entry.Shape, entry.Begin, entry.End, entry.Width));
             }
         }
         catch (JsonException e)
@@ -173,6 +197,13 @@ public static class SafeTensors
         {
             throw new ModelFormatException(path, $"header has a string that is not valid text ({e.Message})");
         }
+        return (entries, metadata);
+    }
+
+    /// <summary>Sorts <paramref name="entries"/> by offset and refuses a gap or an overlap between them, or data
+    /// they leave uncovered.</summary>
+    private static void RequireContiguous(string path, List<Entry> entries, long dataLength)
+    {
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         long expected = 0;
         foreach (var e in entries)
@@ -183,13 +214,6 @@ public static class SafeTensors
         }
         if (expected != dataLength)
             throw new ModelFormatException(path, $"tensors cover {expected} bytes but the file holds {dataLength} after the header");
-        var tensors = new List<NamedTensor>(entries.Count);
-        foreach (var e in entries)
-        {
-            stream.Position = dataStart + e.Begin;
-            tensors.Add(new NamedTensor(e.Name, e.Shape, ReadValues(stream, (e.End - e.Begin) / e.Width, dtypes[e.Name])));
-        }
-        return (tensors, metadata);
     }
 
     /// <summary>Reads <paramref name="count"/> little-endian values of <paramref name="dtype"/> (F32, F16 or BF16,
@@ -272,8 +296,7 @@ public static class SafeTensors
                                                  $"(of {tensor.Data.Length:N0}); the file is damaged");
     }
 
-    private static (string Name, int[] Shape, long Begin, long End, int Width, string DType) ParseEntry(string path,
-        string name, JsonNode? node, long dataLength)
+    private static Entry ParseEntry(string path, string name, JsonNode? node, long dataLength)
     {
         if (node is not JsonObject entry) throw new ModelFormatException(path, $"tensor '{name}' is not an object");
         string? dtype = entry["dtype"] is JsonValue d && d.TryGetValue(out string? s) ? s : null;
@@ -302,7 +325,7 @@ public static class SafeTensors
         if (end - begin != elements * width)
             throw new ModelFormatException(path,
                 $"tensor '{name}' (dtype {dtype}, shape [{string.Join(',', shape)}]) needs {elements * width} bytes, its offsets span {end - begin}");
-        return (name, shape, begin, end, width, dtype!);
+        return new Entry(name, shape, begin, end, width, dtype!);
     }
 
     /// <summary>Writes <paramref name="data"/> as little-endian F32 in pieces of <see cref="ChunkBytes"/>.</summary>
