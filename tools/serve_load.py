@@ -50,6 +50,17 @@ def post(port, body, timeout=120):
         c.close()
 
 
+def posts_at_once(port, body, count):
+    """`count` posts of `body` on threads started together; their (status, seconds, text) in order."""
+    results = [None] * count
+    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, post(port, body))) for k in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 class Hostile:
     """Idle connections and slow uploads, each reopened when the server closes it."""
 
@@ -156,12 +167,7 @@ def main():
     for i in range(6):
         status, seconds, text = post(port, big)
         print(f"  {i + 1}: {status} in {seconds:.2f} s, {re.sub(',.field.*', '', text)[:60]}, resident {rss(pid)} MB")
-    pair = [None, None]
-    ts = [threading.Thread(target=lambda k=k: pair.__setitem__(k, post(port, big))) for k in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    pair = posts_at_once(port, big, 2)
     print(f"  two at once: {[p[0] for p in pair]} in {max(p[1] for p in pair):.2f} s, resident {rss(pid)} MB")
     time.sleep(20)
     print(f"resident: {before} MB before, {rss(pid)} MB 20 s after, peak {rss(pid, 'VmHWM')} MB")
@@ -170,12 +176,7 @@ def main():
     print(f"\n== uploads: {a.rounds} rounds of eight {len(noise)}-byte bodies at once (refused after reading: not images) ==")
     before = rss(pid)
     for _ in range(a.rounds):
-        statuses = [None] * 8
-        ts = [threading.Thread(target=lambda k=k: statuses.__setitem__(k, post(port, noise)[0])) for k in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
+        statuses = [status for status, _, _ in posts_at_once(port, noise, 8)]
         print(f"  {statuses}, resident {rss(pid)} MB")
     time.sleep(20)
     print(f"resident: {before} MB before, {rss(pid)} MB 20 s after, peak {rss(pid, 'VmHWM')} MB")

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Digits.Core.Backends;
 using Digits.Cpu;
 
 namespace Digits.Benchmarks;
@@ -14,10 +15,17 @@ public class GemmBenchmarks
     private CpuBackend? _backend;
     private GemmRunner? _runner;
 
-    public static IEnumerable<GemmShape> Shapes => GemmShape.All;
+    /// <summary>The three ops at 1024³, then each configuration's (<see cref="StepConfig.All"/>) step GEMMs
+    /// (<see cref="DenseGemm.OfStep"/>), each layer's in <see cref="GemmOp"/>'s order.</summary>
+    public static IReadOnlyList<DenseGemm> Shapes { get; } =
+    [
+        .. Enum.GetValues<GemmOp>().Select(op => new DenseGemm("square", op, 1024, 1024, 1024)),
+        .. StepConfig.All.SelectMany(c => DenseGemm.OfStep(c.Name, c.Widths, c.Batch)
+            .OrderBy(g => g.Layer).ThenBy(g => g.Op)),
+    ];
 
     [ParamsSource(nameof(Shapes))]
-    public GemmShape Shape { get; set; } = GemmShape.All[0];
+    public DenseGemm Shape { get; set; } = Shapes[0];
 
     [GlobalSetup]
     public void Setup()

@@ -2,17 +2,12 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using Digits.Core.Backends;
 
 namespace Digits.Benchmarks;
 
-/// <summary>A benchmark parameter that knows the floating-point operations of one invocation.</summary>
-public interface IHasFlops
-{
-    /// <summary>Floating-point operations per invocation (a multiply-add counts 2).</summary>
-    double Flops { get; }
-}
-
-/// <summary>BenchmarkDotNet column: GFLOP/s = the <see cref="IHasFlops"/> parameter's flops / mean time.</summary>
+/// <summary>BenchmarkDotNet column: GFLOP/s = the flops of the <see cref="DenseGemm"/> or <see cref="StepConfig"/>
+/// parameter (a multiply-add counts 2) / mean time.</summary>
 public sealed class GflopsColumn : IColumn
 {
     public string Id => "GFLOPs";
@@ -34,9 +29,14 @@ public sealed class GflopsColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        var flops = benchmarkCase.Parameters.Items.Select(p => p.Value).OfType<IHasFlops>().FirstOrDefault();
+        double? flops = benchmarkCase.Parameters.Items.Select(p => p.Value switch
+        {
+            DenseGemm g => g.Flops,
+            StepConfig c => c.FlopsPerStep,
+            _ => (double?)null,
+        }).FirstOrDefault(f => f is not null);
         if (meanNs is not > 0 || flops is null) return "-";
-        return (flops.Flops / meanNs.Value).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        return (flops.Value / meanNs.Value).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using Digits.Core.Backends;
 using Digits.Cpu;
 using Digits.Cpu.Gemm;
 
 namespace Digits.Benchmarks;
 
 /// <summary>
-/// <c>--quick</c>: GFLOP/s of every <see cref="GemmShape"/> in a few seconds, without BenchmarkDotNet's long runs
+/// <c>--quick</c>: GFLOP/s of every GEMM of <see cref="GemmBenchmarks.Shapes"/> in a few seconds, without BenchmarkDotNet's long runs
 /// (for iterating on kernels). Each op is checked against the reference first. Options:
 /// <c>--threads N</c>, <c>--filter TEXT</c> (substring of the shape's name), <c>--simd avx2|avx512</c>,
 /// <c>--blocking MC,KC,NC</c>; and instead of the GEMM table: <c>--steps</c> (whole training steps; add
@@ -48,13 +49,12 @@ internal static class QuickBench
                           $"{"GFLOP/s",8} {"cpu µs",9} {"GFLOP/s",8}");
         if (args.Contains("--steps")) return Steps(backend, filter, args.Contains("--profile"));
         if (args.Contains("--ops")) return OpsBench.Run(backend, filter);
-        foreach (var shape in GemmShape.All.Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var shape in GemmBenchmarks.Shapes.Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             using var runner = new GemmRunner(backend, shape);
             var (best, median, cpu) = Time(runner.Run, shape.Flops);
             double gflops = shape.Flops / best / 1e9;
-            var (m, n, kk) = shape.Mnk;
-            Console.WriteLine($"{shape.Name,-44} {$"{m}×{n}×{kk}",-15} {best * 1e6,9:F2} {gflops,8:F1} " +
+            Console.WriteLine($"{shape.Name,-44} {$"{shape.M}×{shape.N}×{shape.K}",-15} {best * 1e6,9:F2} {gflops,8:F1} " +
                               $"{100 * gflops / backend.PeakGflops,5:F0}% {median * 1e6,10:F2} " +
                               $"{shape.Flops / median / 1e9,8:F1} {cpu * 1e6,9:F2} {shape.Flops / cpu / 1e9,8:F1}");
         }

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Digits.Core.Backends;
 using Digits.Cpu;
 
 namespace Digits.Benchmarks;

@@ -6,7 +6,6 @@ namespace Digits.Benchmarks;
 /// <summary>A training configuration as the benchmarks model it: layer widths, hidden activation, batch, loss,
 /// optimizer.</summary>
 public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, int Batch, bool Quadratic, bool Adam)
-    : IHasFlops
 {
     public const int TrainingImages = 60_000;
 
@@ -18,22 +17,10 @@ public sealed record StepConfig(string Name, int[] Widths, Activation Hidden, in
         new("nielsen", [784, 30, 10], Activation.Sigmoid, 10, true, false),
     ];
 
-    /// <inheritdoc cref="FlopsPerStep"/>
-    public double Flops => FlopsPerStep;
-
     public override string ToString() => Name;
 
-    /// <summary>Flops of one step: forward, backward-weight, and backward-input for all but the first layer.</summary>
-    public double FlopsPerStep
-    {
-        get
-        {
-            double f = 0;
-            for (int l = 0; l + 1 < Widths.Length; l++)
-                f += 2.0 * Batch * Widths[l] * Widths[l + 1] * (l == 0 ? 2 : 3);
-            return f;
-        }
-    }
+    /// <summary>Flops of one step's GEMMs (<see cref="DenseGemm.OfStep"/>).</summary>
+    public double FlopsPerStep => DenseGemm.OfStep(Name, Widths, Batch).Sum(g => g.Flops);
 }
 
 /// <summary>

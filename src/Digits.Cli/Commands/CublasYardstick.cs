@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Digits.Core.Backends;
 using Digits.Gpu;
 using ILGPU;
 using ILGPU.Runtime.Cuda;
@@ -86,14 +87,14 @@ internal sealed class CublasYardstick : IDisposable
         return new CublasYardstick(blas);
     }
 
-    /// <summary>Queues <paramref name="op"/> on the backend's stream with the operands as <see cref="GemmBench"/>
-    /// names them: forward (a = x, b = W → c = y), backward-input (a = dz, b = W → c = dx), backward-weight
-    /// (a = x, b = dz → c = dW).</summary>
-    public void Gemm(GemmOp op, int batch, int inputs, int outputs, ArrayView<float> a, ArrayView<float> b,
-        ArrayView<float> c)
+    /// <summary>Queues <paramref name="gemm"/> on the backend's stream with the operands as
+    /// <see cref="DenseGemm.Run"/> takes them: forward (a = x, b = W → c = y), backward-input (a = dz, b = W → c = dx),
+    /// backward-weight (a = x, b = dz → c = dW).</summary>
+    public void Gemm(DenseGemm gemm, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
     {
         const CuBlasOperation N = CuBlasOperation.NonTranspose, T = CuBlasOperation.Transpose;
-        switch (op)
+        var (batch, inputs, outputs) = (gemm.Batch, gemm.Inputs, gemm.Outputs);
+        switch (gemm.Op)
         {
             case GemmOp.Forward:
                 _blas.Gemm(T, N, outputs, batch, inputs, 1f, b, inputs, a, inputs, 0f, c, outputs);

@@ -6,33 +6,6 @@ using ILGPU.Runtime.Cuda;
 
 namespace Digits.Cli.Commands;
 
-/// <summary>Which dense-layer GEMM: forward (y = x·Wᵀ), backward-input (dx = dz·W) or backward-weight
-/// (dW = dzᵀ·x).</summary>
-internal enum GemmOp
-{
-    Forward,
-    BackwardInput,
-    BackwardWeight,
-}
-
-/// <summary>One GEMM as a dense layer issues it: batch B, layer inputs I, outputs O; <see cref="Name"/> says where it
-/// comes from (<c>large</c>, <c>square</c>, <c>check</c>).</summary>
-internal sealed record GemmShape(string Config, GemmOp Op, int Batch, int Inputs, int Outputs)
-{
-    /// <summary>2·B·I·O floating-point operations.</summary>
-    public double Flops => 2.0 * Batch * Inputs * Outputs;
-
-    /// <summary>(M, N, K) of the product C(M,N) = A(M,K)·B(K,N) this op computes.</summary>
-    public (int M, int N, int K) Mnk => Op switch
-    {
-        GemmOp.Forward => (Batch, Outputs, Inputs),
-        GemmOp.BackwardInput => (Batch, Inputs, Outputs),
-        _ => (Outputs, Inputs, Batch),
-    };
-
-    public string Name => $"{Config} {Op} B={Batch} I={Inputs} O={Outputs}";
-}
-
 /// <summary>
 /// <c>digits bench --gemm</c>: our three dense-layer GEMMs (<see cref="IlgpuBackend"/>'s <c>LinearForward</c>,
 /// <c>LinearBackwardInput</c>, <c>LinearBackwardWeight</c>: the ILGPU kernels of
@@ -93,7 +66,7 @@ internal static class GemmBench
     {
         bool gpu = backend.Kind == GpuKind.Cuda;
         if (square <= 0) square = gpu ? 4096 : 64;
-        var shapes = Shapes(square).Where(s => gpu || s.Config == "square").ToList();
+        var shapes = Shapes(square).Where(s => gpu || s.Network == "square").ToList();
         stdout.WriteLine($"device: {backend.Description}" +
                          (backend.Device.PeakGflops is { } peak ? $"; FP32 FMA peak {peak:F0} GFLOP/s ({backend.Device.PeakSource})" : ""));
         stdout.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 128×128 or 64×64 " +
@@ -121,12 +94,13 @@ internal static class GemmBench
 
     /// <summary>The large configuration's nine GEMMs (the first layer's backward-input included, though training
     /// never needs it) and the three at S³.</summary>
-    public static IEnumerable<GemmShape> Shapes(int square)
+    public static IEnumerable<DenseGemm> Shapes(int square)
     {
-        foreach (var (inputs, outputs) in new[] { (784, 1024), (1024, 1024), (1024, 10) })
+        int[] large = [784, 1024, 1024, 10];
+        for (int layer = 0; layer + 1 < large.Length; layer++)
             foreach (var op in Enum.GetValues<GemmOp>())
-                yield return new GemmShape("large", op, 256, inputs, outputs);
-        foreach (var op in Enum.GetValues<GemmOp>()) yield return new GemmShape("square", op, square, square, square);
+                yield return new DenseGemm("large", op, 256, large[layer], large[layer + 1], layer);
+        foreach (var op in Enum.GetValues<GemmOp>()) yield return new DenseGemm("square", op, square, square, square);
     }
 
     private enum Variant
@@ -153,7 +127,7 @@ internal static class GemmBench
         foreach (var (b, i, o) in sizes)
             foreach (var op in Enum.GetValues<GemmOp>())
             {
-                var shape = new GemmShape("check", op, b, i, o);
+                var shape = new DenseGemm("check", op, b, i, o);
                 using var operands = new Operands(backend, shape);
                 var (exact, bound) = operands.CpuResult();
                 foreach (var variant in variants)
@@ -184,7 +158,7 @@ internal static class GemmBench
         return ok;
     }
 
-    private static void Table(IlgpuBackend backend, List<GemmShape> shapes, CublasYardstick? cublas, TextWriter stdout)
+    private static void Table(IlgpuBackend backend, List<DenseGemm> shapes, CublasYardstick? cublas, TextWriter stdout)
     {
         stdout.WriteLine($"timing: median of {Reps} reps, each ≥ {SecondsPerRep * 1e3:0} ms of back-to-back calls on " +
                           "the backend's stream and one synchronize, after warm-up; GFLOP/s = 2·B·I·O per call; our " +
@@ -200,7 +174,7 @@ internal static class GemmBench
             double vec = MedianSeconds(() => operands.Run(Variant.Vec, cublas), backend.Synchronize, Reps);
             double scalar = MedianSeconds(() => operands.Run(Variant.Scalar, cublas), backend.Synchronize, Reps);
             backend.VectorLoads = true;
-            var (m, n, k) = shape.Mnk;
+            var (m, n, k) = (shape.M, shape.N, shape.K);
             var plan = backend.GemmPlanFor(m, n, k);
             double model = Digits.Gpu.Kernels.GemmPlanner.Seconds(plan, m, n, k, backend.Multiprocessors);
             string line = $"{shape.Name,-40} {$"{m}×{n}×{k}",-16} {plan,-24} {model * 1e6,9:F1} {vec * 1e6,9:F1} " +
@@ -254,44 +228,31 @@ internal static class GemmBench
     private sealed class Operands : IDisposable
     {
         private readonly IlgpuBackend _backend;
-        private readonly GemmShape _shape;
+        private readonly DenseGemm _shape;
         private readonly float[] _hostA, _hostB;
         private readonly DeviceBuffer<float> _a, _b, _bias, _c;
 
-        public Operands(IlgpuBackend backend, GemmShape shape)
+        public Operands(IlgpuBackend backend, DenseGemm shape)
         {
             _backend = backend;
             _shape = shape;
-            int b = shape.Batch, i = shape.Inputs, o = shape.Outputs;
-            (int aLen, int bLen, int cLen) = shape.Op switch
-            {
-                GemmOp.Forward => (b * i, o * i, b * o),
-                GemmOp.BackwardInput => (b * o, o * i, b * i),
-                _ => (b * i, b * o, o * i),
-            };
-            var random = new Random(b * 31 + i * 7 + o + (int)shape.Op);
-            (_hostA, _a) = Put(aLen, random);
-            (_hostB, _b) = Put(bLen, random);
-            _bias = backend.Allocate<float>(o);
-            _c = backend.Allocate<float>(cLen);
+            var (first, second, result) = shape.OperandLengths;
+            var random = new Random(shape.Batch * 31 + shape.Inputs * 7 + shape.Outputs + (int)shape.Op);
+            (_hostA, _a) = Put(first, random);
+            (_hostB, _b) = Put(second, random);
+            _bias = backend.Allocate<float>(shape.Outputs);
+            _c = backend.Allocate<float>(result);
         }
 
         public void Run(Variant variant, CublasYardstick? cublas)
         {
-            var (b, i, o) = (_shape.Batch, _shape.Inputs, _shape.Outputs);
             if (variant == Variant.Cublas)
             {
-                cublas!.Gemm(_shape.Op, b, i, o, IlgpuBackend.V(_a.View()), IlgpuBackend.V(_b.View()),
-                    IlgpuBackend.V(_c.View()));
+                cublas!.Gemm(_shape, IlgpuBackend.V(_a.View()), IlgpuBackend.V(_b.View()), IlgpuBackend.V(_c.View()));
                 return;
             }
             _backend.VectorLoads = variant == Variant.Vec;
-            switch (_shape.Op)
-            {
-                case GemmOp.Forward: _backend.LinearForward(_a, _b, _bias, Activation.Identity, b, i, o, _c); break;
-                case GemmOp.BackwardInput: _backend.LinearBackwardInput(_a, _b, b, i, o, _c); break;
-                default: _backend.LinearBackwardWeight(_a, _b, b, i, o, _c); break;
-            }
+            _shape.Run(_backend, _a, _b, _bias, Activation.Identity, _c);
         }
 
         public float[] Output()
@@ -305,7 +266,7 @@ internal static class GemmBench
         /// each element's FP32 worst-case bound 1.01·K·2⁻²⁴·Σ|a·b| (plus 1e-30, so an all-zero sum allows 0).</summary>
         public (double[] Exact, double[] Bound) CpuResult()
         {
-            var (m, n, k) = _shape.Mnk;
+            var (m, n, k) = (_shape.M, _shape.N, _shape.K);
             int inputs = _shape.Inputs, outputs = _shape.Outputs;
             float[] x = _hostA, y = _hostB;
             // A(r, t) and B(t, c) of C(M,N) = A(M,K)·B(K,N), read from the row-major host copies.

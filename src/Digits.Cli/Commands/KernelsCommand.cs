@@ -1,5 +1,6 @@
 using System.Globalization;
 using Digits.Cli.Verbs;
+using Digits.Core.Backends;
 using Digits.Gpu;
 using Digits.Gpu.Inspection;
 using Digits.Gpu.Kernels;
@@ -118,7 +119,7 @@ internal sealed class KernelsCommand(KernelsVerb verb, TextWriter stdout, TextWr
 
     /// <summary>The GEMMs of one training step of every bench configuration and preset (784 inputs, 10 classes),
     /// each distinct (widths, mini-batch) once, named by all the configurations that share it.</summary>
-    internal static IEnumerable<GemmWorkload> Workloads()
+    internal static IEnumerable<DenseGemm> Workloads()
     {
         var networks = new List<(string Name, int[] Widths, int Batch)>();
         void Add(string name, int[] widths, int batch)
@@ -133,7 +134,7 @@ internal sealed class KernelsCommand(KernelsVerb verb, TextWriter stdout, TextWr
             var resolved = TrainSettings.Resolve(new TrainVerb { Preset = name });
             Add(name, [784, .. resolved.Hidden, 10], resolved.Training.BatchSize);
         }
-        return networks.SelectMany(n => GemmWorkload.Of(n.Name, n.Widths, n.Batch));
+        return networks.SelectMany(n => DenseGemm.OfStep(n.Name, n.Widths, n.Batch));
     }
 
     private static void Write(string folder, IEnumerable<(string File, string Text)> files)

@@ -1,31 +1,9 @@
 using System.Globalization;
 using System.Text;
+using Digits.Core.Backends;
 using Digits.Gpu.Kernels;
 
 namespace Digits.Gpu.Inspection;
-
-/// <summary>One GEMM of a training step: <see cref="Op"/> is the kernel family's op (<c>LinearForward</c>,
-/// <c>LinearBackwardWeight</c>, <c>LinearBackwardInput</c>) of layer <see cref="Layer"/> of
-/// <see cref="Network"/>, computing C(M,N) = A(M,K)·B(K,N).</summary>
-public sealed record GemmWorkload(string Network, int Layer, string Op, int M, int N, int K)
-{
-    /// <summary>2·M·N·K.</summary>
-    public double Flops => 2.0 * M * N * K;
-
-    /// <summary>A training step's GEMMs for an MLP of <paramref name="widths"/> (784, …, 10) at mini-batch
-    /// <paramref name="batch"/>: per layer the forward (B, O, I), the weight gradient (O, I, B) and, above the first
-    /// layer (whose input gradient nothing consumes), the input gradient (B, I, O).</summary>
-    public static IEnumerable<GemmWorkload> Of(string network, IReadOnlyList<int> widths, int batch)
-    {
-        for (int l = 0; l + 1 < widths.Count; l++)
-        {
-            int inputs = widths[l], outputs = widths[l + 1];
-            yield return new GemmWorkload(network, l, "LinearForward", batch, outputs, inputs);
-            yield return new GemmWorkload(network, l, "LinearBackwardWeight", outputs, inputs, batch);
-            if (l > 0) yield return new GemmWorkload(network, l, "LinearBackwardInput", batch, inputs, outputs);
-        }
-    }
-}
 
 /// <summary>What ptxas and the SASS say of one GEMM kernel on <see cref="Architecture"/>: registers per thread,
 /// static shared memory per block, blocks resident per SM (<see cref="Occupancy"/> = their warps ÷ 64) and the
@@ -89,8 +67,8 @@ public sealed record GemmKernelFacts(string Kernel, string Architecture, int Reg
 /// </summary>
 public static class GemmPlanReport
 {
-    /// <summary>The table in Markdown, one row per workload, then one line per network with its total.</summary>
-    public static string Table(IEnumerable<GemmWorkload> workloads, int multiprocessors,
+    /// <summary>The table in Markdown, one row per GEMM, then one line per network with its total.</summary>
+    public static string Table(IEnumerable<DenseGemm> gemms, int multiprocessors,
         IReadOnlyDictionary<string, GemmKernelFacts>? facts)
     {
         var c = CultureInfo.InvariantCulture;
@@ -100,12 +78,12 @@ public static class GemmPlanReport
                         "regs | smem B | occupancy | main loop FFMA | model µs | model GFLOP/s |");
         text.AppendLine("| --- | ---: | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var totals = new List<(string Network, double Flops, double Seconds)>();
-        foreach (var w in workloads)
+        foreach (var w in gemms)
         {
             var plan = GemmPlanner.Plan(w.M, w.N, w.K, multiprocessors, workspace);
             double seconds = GemmPlanner.Seconds(plan, w.M, w.N, w.K, multiprocessors);
             long blocks = plan.Blocks(w.M, w.N);
-            string kernel = plan.Tile.KernelName(w.Op);
+            string kernel = plan.Tile.KernelName(w.BackendOp);
             GemmKernelFacts? f = facts is not null && facts.TryGetValue(kernel, out var found) ? found : null;
             string Cell(Func<GemmKernelFacts, string> show) => f is null ? "–" : show(f);
             text.AppendLine(string.Create(c, $"| {w.Network} | {w.Layer} | {Short(w.Op)} | {w.M}×{w.N}×{w.K} | " +
@@ -127,11 +105,10 @@ public static class GemmPlanReport
         return text.ToString();
     }
 
-    private static string Short(string op) => op switch
+    private static string Short(GemmOp op) => op switch
     {
-        "LinearForward" => "forward",
-        "LinearBackwardWeight" => "weight grad",
-        "LinearBackwardInput" => "input grad",
-        _ => op,
+        GemmOp.Forward => "forward",
+        GemmOp.BackwardWeight => "weight grad",
+        _ => "input grad",
     };
 }

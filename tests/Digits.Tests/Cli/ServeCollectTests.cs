@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
 using Digits.Imaging;
@@ -22,11 +21,10 @@ public sealed class ServeCollectTests(QuickModel quick) : IClassFixture<QuickMod
     {
         var cancel = TestContext.Current.CancellationToken;
         string folder = _dir.File("mine");
-        var command = new ServeCommand(new ServeVerb { Model = quick.Path, Port = 0, Collect = folder }, TextWriter.Null, TextWriter.Null);
-        await using var app = command.Start();
-        using var http = new HttpClient { BaseAddress = new Uri(command.Url!) };
+        await using var server = InProcessServer.Start(new ServeVerb { Model = quick.Path, Port = 0, Collect = folder });
+        var http = server.Http;
         Assert.Contains("<button data-label=\"7\">7</button>", await http.GetStringAsync("/", cancel));
-        byte[] seven = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "fonts", "7_DejaVu-Sans.png"));
+        byte[] seven = InProcessServer.Seven();
 
         async Task<(HttpStatusCode Status, JsonElement Json)> Post(string label, byte[] body, bool header = true)
         {

@@ -1,11 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
-using Microsoft.AspNetCore.Builder;
 using Xunit;
+using static Digits.Tests.Cli.InProcessServer;
 
 namespace Digits.Tests.Cli;
 
@@ -19,15 +18,8 @@ namespace Digits.Tests.Cli;
 /// </summary>
 public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickModel>
 {
-    private static byte[] Seven() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "fonts", "7_DejaVu-Sans.png"));
-
-    private (WebApplication App, Uri Url) Serve(string host = "127.0.0.1", TextWriter? stdout = null, TextWriter? stderr = null)
-    {
-        var command = new ServeCommand(new ServeVerb { Model = quick.Path, Port = 0, Host = host },
-            stdout ?? TextWriter.Null, stderr ?? TextWriter.Null);
-        var app = command.Start();
-        return (app, new Uri(command.Url!));
-    }
+    private InProcessServer Serve(string host = "127.0.0.1", TextWriter? stdout = null, TextWriter? stderr = null) =>
+        InProcessServer.Start(new ServeVerb { Model = quick.Path, Port = 0, Host = host }, stdout, stderr);
 
     private static HttpRequestMessage Post(string path, byte[] body, params (string Name, string Value)[] headers)
     {
@@ -41,9 +33,8 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
     public async Task Every_answer_says_nosniff()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = url };
+        await using var server = Serve();
+        var http = server.Http;
         HttpResponseMessage[] answers =
         [
             await http.GetAsync("/", cancel),
@@ -63,9 +54,8 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
     public async Task A_Host_that_is_not_the_server_is_refused()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = url };
+        await using var server = Serve();
+        var (url, http) = (server.Url, server.Http);
         foreach (string host in new[] { "rebound.example", $"rebound.example:{url.Port}", $"127.0.0.1:{url.Port + 1}", "127.0.0.2" })
         {
             var refused = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/") { Headers = { Host = host } }, cancel);
@@ -85,9 +75,8 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
     public async Task A_POST_from_another_origin_is_refused_and_the_page_s_own_is_served()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = url };
+        await using var server = Serve();
+        var (url, http) = (server.Url, server.Http);
         // a form or fetch from another site: a "simple" request (text/plain) needs no preflight, so only the server
         // can stop it; "null" is what a sandboxed frame or a file:// page sends
         foreach (string origin in new[] { "http://elsewhere.example", $"http://localhost.example:{url.Port}", "null", $"https://{url.Authority}" })
@@ -109,9 +98,8 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
     public async Task A_file_name_comes_back_escaped_without_control_characters()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = url };
+        await using var server = Serve();
+        var http = server.Http;
         // as the page sends it (percent-encoded: markup, a quote, ESC, a right-to-left override, a path) and raw (ASCII
         // only in a header: markup, a quote, ESC, DEL, a path)
         foreach (string sent in new[] { "dir%2F%3Cimg%20src%3Dx%3E%22%1B%5B31m%E2%80%AEgnp.txt", "a/b/<b>\"\u001b[2J\u007fevil.png" })
@@ -133,12 +121,11 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
     public async Task A_malformed_chunked_body_is_told_apart_from_a_large_one()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
+        await using var server = Serve();
         string Head(string body) =>
-            $"POST /predict HTTP/1.1\r\nHost: {url.Authority}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{body}";
+            $"POST /predict HTTP/1.1\r\nHost: {server.Url.Authority}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{body}";
 
-        string malformed = await Exchange(url, Encoding.ASCII.GetBytes(Head("ZZZ\r\nabc\r\n0\r\n\r\n")), cancel);
+        string malformed = await server.Exchange(Encoding.ASCII.GetBytes(Head("ZZZ\r\nabc\r\n0\r\n\r\n")), cancel);
         Assert.StartsWith("HTTP/1.1 400", malformed);
         Assert.Contains("malformed", malformed);
         Assert.DoesNotContain("larger than", malformed);
@@ -153,42 +140,9 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
             large.Write("\r\n"u8);
         }
         large.Write("0\r\n\r\n"u8);
-        string tooLarge = await Exchange(url, large.ToArray(), cancel);
+        string tooLarge = await server.Exchange(large.ToArray(), cancel);
         Assert.StartsWith("HTTP/1.1 413", tooLarge);
         Assert.Contains("larger than 16 MB", tooLarge);
-    }
-
-    /// <summary>Sends <paramref name="request"/> on its own connection and reads until the server closes it (or
-    /// stops reading what is left of the request).</summary>
-    private static async Task<string> Exchange(Uri url, byte[] request, CancellationToken cancel)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(url.Host, url.Port, cancel);
-        var stream = client.GetStream();
-        var sending = Task.Run(async () =>
-        {
-            try
-            {
-                await stream.WriteAsync(request, cancel);
-            }
-            catch (IOException)
-            {
-                // the server answered and closed before taking it all
-            }
-        }, cancel);
-        var answer = new MemoryStream();
-        var buffer = new byte[8192];
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer, cancel)) > 0) answer.Write(buffer, 0, n);
-        }
-        catch (IOException)
-        {
-            // reset after the answer
-        }
-        await sending;
-        return Encoding.UTF8.GetString(answer.ToArray());
     }
 
     [Fact]
@@ -224,14 +178,14 @@ public sealed class ServeHardeningTests(QuickModel quick) : IClassFixture<QuickM
         var cancel = TestContext.Current.CancellationToken;
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var (app, url) = Serve("0.0.0.0", stdout, stderr);
-        await using var _ = app;
+        await using var server = Serve("0.0.0.0", stdout, stderr);
+        var url = server.Url;
         Assert.DoesNotContain("0.0.0.0:", stdout.ToString());
         Assert.StartsWith($"digits serve: http://127.0.0.1:{url.Port}/ ", stdout.ToString());
         Assert.Equal(
             "digits: warning: --host 0.0.0.0 listens on the network: anyone who can reach this machine can use the model " +
             "(no password, no encryption); use 127.0.0.1 to keep it to this machine", stderr.ToString().Trim());
-        using var http = new HttpClient { BaseAddress = url };
+        var http = server.Http;
         Assert.Contains("<canvas", await http.GetStringAsync("/", cancel));
         // every other URL printed names this server too (the Host check accepts it)
         foreach (string line in stdout.ToString().Split('\n').Where(l => l.StartsWith("digits serve: also ", StringComparison.Ordinal)))

@@ -9,8 +9,8 @@ using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
 using Digits.Imaging;
 using Digits.Tests.Images;
-using Microsoft.AspNetCore.Builder;
 using Xunit;
+using static Digits.Tests.Cli.InProcessServer;
 
 namespace Digits.Tests.Cli;
 
@@ -23,31 +23,22 @@ namespace Digits.Tests.Cli;
 /// </summary>
 public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
 {
-    private static byte[] Seven() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "fonts", "7_DejaVu-Sans.png"));
-
     [Fact]
     public async Task Idle_connections_and_slow_uploads_leave_a_normal_request_answered_and_are_closed()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var command = new ServeCommand(new ServeVerb { Model = quick.Path, Port = 0 }, TextWriter.Null, TextWriter.Null);
-        await using WebApplication app = command.Start();
-        var url = new Uri(command.Url!);
+        await using var server = InProcessServer.Start(new ServeVerb { Model = quick.Path, Port = 0 });
+        var url = server.Url;
 
         var idle = new List<TcpClient>();
         var slow = new List<(TcpClient Client, Task Trickle)>();
         using var stopTrickling = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         try
         {
-            for (int i = 0; i < 300; i++) // several times the 64 that used to lock everyone out
-            {
-                var client = new TcpClient();
-                await client.ConnectAsync(url.Host, url.Port, cancel);
-                idle.Add(client);
-            }
+            for (int i = 0; i < 300; i++) idle.Add(await server.Connect(cancel)); // several times the 64 that used to lock everyone out
             for (int i = 0; i < 4; i++) // twice the decoding slots
             {
-                var client = new TcpClient();
-                await client.ConnectAsync(url.Host, url.Port, cancel);
+                var client = await server.Connect(cancel);
                 var stream = client.GetStream();
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(
                     $"POST /predict HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Length: 100000\r\n\r\n"), cancel);
@@ -55,15 +46,15 @@ public sealed class ServeLoadTests(QuickModel quick) : IClassFixture<QuickModel>
             }
             for (int i = 0; i < 2; i++) // and request headers that never end
             {
-                var client = new TcpClient();
-                await client.ConnectAsync(url.Host, url.Port, cancel);
+                var client = await server.Connect(cancel);
                 var stream = client.GetStream();
                 await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {url.Authority}\r\nX-Slow: "), cancel);
                 slow.Add((client, Trickle(stream, stopTrickling.Token)));
             }
             await Task.Delay(TimeSpan.FromSeconds(1), cancel); // the uploads are under way
 
-            using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(20) };
+            var http = server.Http;
+            http.Timeout = TimeSpan.FromSeconds(20);
             var clock = Stopwatch.StartNew();
             var answer = await http.PostAsync("/predict", new ByteArrayContent(Seven()), cancel);
             Assert.True(answer.StatusCode == HttpStatusCode.OK,

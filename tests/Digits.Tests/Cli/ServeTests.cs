@@ -4,7 +4,6 @@ using Digits.Cli.Commands;
 using Digits.Cli.Verbs;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Xunit;
 
 namespace Digits.Tests.Cli;
@@ -13,26 +12,18 @@ namespace Digits.Tests.Cli;
 /// with the mouse on the canvas, a photo uploaded, a bad file refused.</summary>
 public sealed class ServeTests(QuickModel quick) : IClassFixture<QuickModel>
 {
-    private static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
-
-    private (WebApplication App, string Url) Serve()
-    {
-        var command = new ServeCommand(new ServeVerb { Model = quick.Path, Port = 0 }, TextWriter.Null, TextWriter.Null);
-        var app = command.Start();
-        return (app, command.Url!);
-    }
+    private InProcessServer Serve() => InProcessServer.Start(new ServeVerb { Model = quick.Path, Port = 0 });
 
     [Fact]
     public async Task The_server_classifies_an_upload_and_answers_bad_ones_with_a_message()
     {
         var cancel = TestContext.Current.CancellationToken;
-        var (app, url) = Serve();
-        await using var _ = app;
-        Assert.StartsWith("http://127.0.0.1:", url);
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await using var server = Serve();
+        Assert.StartsWith("http://127.0.0.1:", server.Url.ToString());
+        var http = server.Http;
         Assert.Contains("<canvas id=\"pad\"", await http.GetStringAsync("/", cancel));
 
-        var seven = await http.PostAsync("/predict", new ByteArrayContent(File.ReadAllBytes(Fixture("fonts", "7_DejaVu-Sans.png"))), cancel);
+        var seven = await http.PostAsync("/predict", new ByteArrayContent(InProcessServer.Seven()), cancel);
         using var result = JsonDocument.Parse(await seven.Content.ReadAsStringAsync(cancel));
         Assert.Equal(7, result.RootElement.GetProperty("predicted").GetInt32());
         Assert.Equal(10, result.RootElement.GetProperty("probabilities").GetArrayLength());
@@ -60,9 +51,8 @@ public sealed class ServeTests(QuickModel quick) : IClassFixture<QuickModel>
     {
         var cancel = TestContext.Current.CancellationToken;
         var test = RealData.RequireMnist().Test;
-        var (app, url) = Serve();
-        await using var _ = app;
-        await using var browser = await Chromium.Start(url + "/", cancel);
+        await using var server = Serve();
+        await using var browser = await Chromium.Start(server.Url.ToString(), cancel);
         var limit = TimeSpan.FromSeconds(60); // generous: Chromium on a loaded 2-core machine can stall for many seconds
         await browser.WaitFor("document.readyState === 'complete' && document.getElementById('pad')", limit, cancel);
         var rect = (await browser.Evaluate(

@@ -23,29 +23,36 @@ public sealed class PtxasTests
         return null!;
     }
 
+    /// <summary>Every kernel that ILGPU compiles for <paramref name="architecture"/>, assembled by ptxas in a temporary
+    /// folder (deleted before this returns); what ILGPU could not compile is in <paramref name="failures"/>.</summary>
+    private static List<(KernelPtx Kernel, PtxasReport Report)> AssembleAll(Ptxas ptxas, string architecture,
+        out IReadOnlyList<string> failures)
+    {
+        var kernels = OfflinePtx.CompileAll(architecture, out failures);
+        string folder = Path.Combine(Path.GetTempPath(), $"digits-ptxas-{Environment.ProcessId}-{architecture}");
+        try
+        {
+            return kernels.Select(k => (k, ptxas.Assemble(k, architecture, folder))).ToList();
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Architectures))]
     public void Every_kernel_assembles_for_its_target_without_spills(string architecture)
     {
-        var ptxas = RequirePtxas();
-        var kernels = OfflinePtx.CompileAll(architecture, out var failures);
+        var assembled = AssembleAll(RequirePtxas(), architecture, out var failures);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        string folder = Path.Combine(Path.GetTempPath(), $"digits-ptxas-{Environment.ProcessId}-{architecture}");
-        try
+        foreach (var (kernel, report) in assembled)
         {
-            foreach (var kernel in kernels)
-            {
-                var report = ptxas.Assemble(kernel, architecture, folder);
-                Assert.True(report.Target == OfflinePtx.TargetFor(architecture),
-                    $"{kernel.Name}: .target {report.Target}; ILGPU targets {OfflinePtx.TargetFor(architecture)} on {architecture}");
-                Assert.True(report.SpillStoreBytes == 0 && report.SpillLoadBytes == 0,
-                    $"{kernel.Name} spills on {architecture}:\n{report.Log}");
-                Assert.True(report.Registers > 0, $"{kernel.Name}: no register count in ptxas's report:\n{report.Log}");
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
+            Assert.True(report.Target == OfflinePtx.TargetFor(architecture),
+                $"{kernel.Name}: .target {report.Target}; ILGPU targets {OfflinePtx.TargetFor(architecture)} on {architecture}");
+            Assert.True(report.SpillStoreBytes == 0 && report.SpillLoadBytes == 0,
+                $"{kernel.Name} spills on {architecture}:\n{report.Log}");
+            Assert.True(report.Registers > 0, $"{kernel.Name}: no register count in ptxas's report:\n{report.Log}");
         }
     }
 
@@ -53,54 +60,37 @@ public sealed class PtxasTests
     [MemberData(nameof(Architectures))]
     public void Every_kernel_stays_within_its_register_and_shared_memory_budget(string architecture)
     {
-        var ptxas = RequirePtxas();
-        var kernels = OfflinePtx.CompileAll(architecture, out var failures);
+        var assembled = AssembleAll(RequirePtxas(), architecture, out var failures);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        string folder = Path.Combine(Path.GetTempPath(), $"digits-budget-{Environment.ProcessId}-{architecture}");
-        try
+        var over = new List<string>();
+        foreach (var (kernel, report) in assembled)
         {
-            var over = new List<string>();
-            foreach (var kernel in kernels)
-            {
-                var report = ptxas.Assemble(kernel, architecture, folder);
-                var budget = KernelBudgets.For(kernel.Name);
-                Assert.True(budget is not null, $"{kernel.Family}.{kernel.Name} has no [KernelBudget]");
-                if (report.Registers > budget.Registers || report.SharedBytes > budget.SharedBytes)
-                    over.Add($"{kernel.Family}.{kernel.Name} on {architecture}: {report.Registers} registers (budget " +
-                             $"{budget.Registers}), {report.SharedBytes} shared bytes (budget {budget.SharedBytes})");
-            }
-            Assert.True(over.Count == 0, "over budget (raise the budget in the family's file only as a decision):\n" +
-                                         string.Join("\n", over));
+            var budget = KernelBudgets.For(kernel.Name);
+            Assert.True(budget is not null, $"{kernel.Family}.{kernel.Name} has no [KernelBudget]");
+            if (report.Registers > budget.Registers || report.SharedBytes > budget.SharedBytes)
+                over.Add($"{kernel.Family}.{kernel.Name} on {architecture}: {report.Registers} registers (budget " +
+                         $"{budget.Registers}), {report.SharedBytes} shared bytes (budget {budget.SharedBytes})");
         }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.True(over.Count == 0, "over budget (raise the budget in the family's file only as a decision):\n" +
+                                     string.Join("\n", over));
     }
 
     [Fact]
     public void The_kernel_table_has_every_kernel_with_its_occupancy_on_an_H100()
     {
-        var ptxas = RequirePtxas();
-        var kernels = OfflinePtx.CompileAll("sm_90", out _);
-        string folder = Path.Combine(Path.GetTempPath(), $"digits-table-{Environment.ProcessId}");
-        try
-        {
-            var rows = KernelTable.Build(kernels, k => ptxas.Assemble(k, "sm_90", folder), SmLimits.H100);
-            Assert.Equal(kernels.Select(k => k.Name), rows.Select(r => r.Kernel));
-            Assert.All(rows, r => Assert.True(r.WithinBudget, r.Kernel));
-            Assert.All(rows, r => Assert.InRange(r.Occupancy.Fraction, 1.0 / 64, 1.0));
-            string table = KernelTable.Render(rows, SmLimits.H100, "ptxas");
-            foreach (var r in rows) Assert.Contains($"| {r.Kernel} | {r.Family} |", table);
-            // The GEMMs: groups of 256 threads, their registers the limit (40–48 registers: 5 or 6 groups per SM).
-            var gemm = rows.Single(r => r.Kernel == "LinearForward");
-            Assert.Equal(256, gemm.Occupancy.Threads);
-            Assert.Equal(Occupancy.For(SmLimits.H100, gemm.Resources.Registers, gemm.Resources.SharedBytes, 256),
-                gemm.Occupancy);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        var assembled = AssembleAll(RequirePtxas(), "sm_90", out _);
+        var kernels = assembled.Select(a => a.Kernel).ToList();
+        var reports = assembled.ToDictionary(a => a.Kernel, a => a.Report);
+        var rows = KernelTable.Build(kernels, k => reports[k], SmLimits.H100);
+        Assert.Equal(kernels.Select(k => k.Name), rows.Select(r => r.Kernel));
+        Assert.All(rows, r => Assert.True(r.WithinBudget, r.Kernel));
+        Assert.All(rows, r => Assert.InRange(r.Occupancy.Fraction, 1.0 / 64, 1.0));
+        string table = KernelTable.Render(rows, SmLimits.H100, "ptxas");
+        foreach (var r in rows) Assert.Contains($"| {r.Kernel} | {r.Family} |", table);
+        // The GEMMs: groups of 256 threads, their registers the limit (40–48 registers: 5 or 6 groups per SM).
+        var gemm = rows.Single(r => r.Kernel == "LinearForward");
+        Assert.Equal(256, gemm.Occupancy.Threads);
+        Assert.Equal(Occupancy.For(SmLimits.H100, gemm.Resources.Registers, gemm.Resources.SharedBytes, 256),
+            gemm.Occupancy);
     }
 }

@@ -63,25 +63,10 @@ public sealed class CpuInternalsTests
         foreach (var (m, n, k) in shapes)
             foreach (bool transA in new[] { false, true })
                 foreach (var act in new[] { Activation.Identity, Activation.Relu, Activation.Sigmoid })
-                {
-                    float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n),
-                        bias = TestData.Uniform(random, n);
-                    float[] Run(bool smallK)
-                    {
-                        var c = new float[m * n + 16];
-                        Array.Fill(c, float.NaN);
-                        backend.Gemm.SmallKEnabled = smallK;
-                        fixed (float* ap = a, bp = b, cp = c, zp = bias)
-                            backend.Gemm.Multiply(backend.Pool, new GemmProblem(m, n, k, ap, transA ? m : k, transA,
-                                bp, n, false, cp, n, act == Activation.Identity ? null : zp, act));
-                        return c;
-                    }
-                    float[] packed = Run(false), direct = Run(true);
-                    for (int i = 0; i < m * n; i++)
-                        Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(direct[i]),
-                            $"{m}×{n}×{k} transA={transA} {act}: C[{i / n},{i % n}] = {direct[i]}, packed path {packed[i]}");
-                    Assert.True(float.IsNaN(direct[m * n]), $"{m}×{n}×{k}: wrote past C");
-                }
+                    AssertPathChangesNoBit(backend, random, m, n, k, $"transA={transA} {act}",
+                        on => backend.Gemm.SmallKEnabled = on,
+                        (a, b, c, bias) => new GemmProblem(m, n, k, a, transA ? m : k, transA, b, n, false, c, n,
+                            act == Activation.Identity ? null : bias, act));
         backend.Gemm.SmallKEnabled = true;
     }
 
@@ -106,27 +91,35 @@ public sealed class CpuInternalsTests
         foreach (var (m, n, k) in shapes)
             foreach (bool transB in new[] { true, false })
                 foreach (var act in new[] { Activation.Identity, Activation.Relu, Activation.Tanh })
-                {
-                    float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n),
-                        bias = TestData.Uniform(random, n);
-                    float[] Run(bool inPlace)
-                    {
-                        var c = new float[m * n + 16];
-                        Array.Fill(c, float.NaN);
-                        backend.Gemm.RowsOfAEnabled = inPlace;
-                        fixed (float* ap = a, bp = b, cp = c, zp = bias)
-                            backend.Gemm.Multiply(backend.Pool, new GemmProblem(m, n, k, ap, k, false,
-                                bp, transB ? k : n, transB, cp, n, act == Activation.Identity ? null : zp, act));
-                        return c;
-                    }
-                    float[] packed = Run(false), inPlace = Run(true);
-                    for (int i = 0; i < m * n; i++)
-                        Assert.True(
-                            BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(inPlace[i]),
-                            $"{m}×{n}×{k} transB={transB} {act}: C[{i / n},{i % n}] = {inPlace[i]}, packed {packed[i]}");
-                    Assert.True(float.IsNaN(inPlace[m * n]), $"{m}×{n}×{k}: wrote past C");
-                }
+                    AssertPathChangesNoBit(backend, random, m, n, k, $"transB={transB} {act}",
+                        on => backend.Gemm.RowsOfAEnabled = on,
+                        (a, b, c, bias) => new GemmProblem(m, n, k, a, k, false, b, transB ? k : n, transB, c, n,
+                            act == Activation.Identity ? null : bias, act));
         backend.Gemm.RowsOfAEnabled = true;
+    }
+
+    private unsafe delegate GemmProblem ProblemOn(float* a, float* b, float* c, float* bias);
+
+    /// <summary>One product (A (M·K), B (K·N) and a bias (N) drawn from <paramref name="random"/>) with a path of the
+    /// GEMM driver turned off by <paramref name="usePath"/>(false), then on: C must be the same bit for bit, and the 16
+    /// floats past C untouched.</summary>
+    private static unsafe void AssertPathChangesNoBit(CpuBackend backend, Random random, int m, int n, int k,
+        string what, Action<bool> usePath, ProblemOn problem)
+    {
+        float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n), bias = TestData.Uniform(random, n);
+        float[] Run(bool on)
+        {
+            var c = new float[m * n + 16];
+            Array.Fill(c, float.NaN);
+            usePath(on);
+            fixed (float* ap = a, bp = b, cp = c, zp = bias) backend.Gemm.Multiply(backend.Pool, problem(ap, bp, cp, zp));
+            return c;
+        }
+        float[] packed = Run(false), path = Run(true);
+        for (int i = 0; i < m * n; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(path[i]),
+                $"{m}×{n}×{k} {what}: C[{i / n},{i % n}] = {path[i]}, packed path {packed[i]}");
+        Assert.True(float.IsNaN(path[m * n]), $"{m}×{n}×{k}: wrote past C");
     }
 
     [Theory]
