@@ -18,6 +18,8 @@ namespace Digits.Cli;
 /// <item>Numeric values are parsed with the invariant culture; a decimal comma is refused with a hint.</item>
 /// <item>Words that are not flag values are refused unless the verb takes them (predict's IMAGE…, download's
 /// NAME…).</item>
+/// <item><c>--</c> ends the flags: every word after it is one of those words, even one starting with a dash
+/// (<c>predict --model m.safetensors -- -dash.png</c>).</item>
 /// </list>
 /// </summary>
 internal static class ArgumentCheck
@@ -32,9 +34,11 @@ internal static class ArgumentCheck
         string name = verb.GetCustomAttribute<VerbAttribute>()!.Name;
         var options = Help.Options(verb).ToDictionary(o => o.Name, StringComparer.Ordinal);
         bool takesWords = verb.GetProperties().Any(p => p.GetCustomAttribute<ValueAttribute>() is not null);
-        // Help wins over any other problem on the line, as users type --help to find out what went wrong.
-        if (args.Skip(1).Any(a => a is "-h" or "--help")) return Outcome.Help;
-        if (args.Skip(1).Any(a => a is "--version")) return Outcome.Version;
+        // Help wins over any other problem on the line, as users type --help to find out what went wrong; after --
+        // the words are values (a file may be called -h).
+        var flags = args.Skip(1).TakeWhile(a => a != "--").ToArray();
+        if (flags.Any(a => a is "-h" or "--help")) return Outcome.Help;
+        if (flags.Any(a => a is "--version")) return Outcome.Version;
         for (int k = 1; k < args.Length; k++)
         {
             string token = args[k];

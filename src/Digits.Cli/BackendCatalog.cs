@@ -4,12 +4,6 @@ using Digits.Gpu;
 
 namespace Digits.Cli;
 
-/// <summary>One backend Digits can run on, or one it cannot and why. <see cref="Name"/> is how <c>--device</c>
-/// spells it; <see cref="PeakGflops"/> is its FP32 FMA peak where known (the CPU's measured, a CUDA GPU's from its
-/// SMs and clock).</summary>
-internal sealed record BackendInfo(string Name, string Kind, string Hardware, bool Available, string Reason,
-    bool IsGpu, double? PeakGflops);
-
 /// <summary>
 /// The one list of backends, used by device selection, <c>digits devices</c>, <c>check</c>, <c>bench</c> and the
 /// tests: <c>cpu</c> (the SIMD backend), <c>reference</c> (the oracle), and what ILGPU finds
@@ -27,7 +21,7 @@ internal static class BackendCatalog
             (cpu, cpuPeak) = (backend.Description, backend.PeakGflops);
         var list = new List<BackendInfo>
         {
-            new("cpu", "cpu", cpu, true, "", false, cpuPeak),
+            new("cpu", "cpu", cpu, true, "", false, cpuPeak, FmaPeak.Measured.Method),
             new("reference", "reference", "plain C# loops, double accumulation, one thread (the oracle; slow)", true, "",
                 false, null),
         };
@@ -37,9 +31,18 @@ internal static class BackendCatalog
                 GpuKind.Cuda => "cuda",
                 GpuKind.OpenCl => "opencl",
                 _ => "ilgpu-cpu",
-            }, d.Hardware, d.Available, d.Reason, d.IsGpu, d.PeakGflops));
+            }, d.Hardware, d.Available, d.Reason, d.IsGpu, d.PeakGflops, d.PeakSource));
         return list;
     }
+
+    /// <summary>How <see cref="PeakGflops"/> was found, in words (measured on the CPU, computed on a GPU), where
+    /// known.</summary>
+    public static string? PeakSource(IBackend backend) => backend switch
+    {
+        CpuBackend => FmaPeak.Measured.Method,
+        IlgpuBackend gpu => gpu.Device.PeakSource,
+        _ => null,
+    };
 
     /// <summary>The backend's FP32 FMA peak in GFLOP/s, where known.</summary>
     public static double? PeakGflops(IBackend backend) => backend switch

@@ -37,6 +37,7 @@ internal static class FlagNames
         (Of<MlpSpec>(nameof(MlpSpec.Widths)), "--layers"),
         ($"{nameof(DatasetLoader)}.{nameof(DatasetLoader.Load)}(validationCount)", "--validation"),
         (DataLocator.GivenFolder, "--data"),
+        (Of<ImageFolderOptions>(nameof(ImageFolderOptions.SkipBad)), "--skip-bad"),
         ($"{nameof(Checkpoint)}.{nameof(Checkpoint.Load)}", "--resume"),
         ($"{nameof(Checkpoint)}.{nameof(Checkpoint.Save)}", "digits train --checkpoint"),
         ($"{nameof(ModelFile)}.{nameof(ModelFile.Load)}", "--model"),

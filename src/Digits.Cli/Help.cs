@@ -9,7 +9,7 @@ namespace Digits.Cli;
 internal static class Help
 {
     public static readonly Type[] Verbs =
-        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb), typeof(AugmentVerb), typeof(KernelsVerb)];
+        [typeof(TrainVerb), typeof(EvaluateVerb), typeof(PredictVerb), typeof(ServeVerb), typeof(DownloadVerb), typeof(DevicesVerb), typeof(CheckVerb), typeof(BenchVerb), typeof(KernelsVerb), typeof(ReportVerb), typeof(ExportVerb), typeof(ImportVerb), typeof(AugmentVerb)];
 
     public const string ExitCodeText =
         "Exit codes: 0 success, 1 runtime failure (a device error, out of memory, a diverging loss, or a model or report that " +
@@ -42,6 +42,7 @@ internal static class Help
         text.AppendLine("  digits devices                                 what hardware each backend sees");
         text.AppendLine("  digits bench --devices cpu,cuda                epoch times, images/s, GFLOP/s per device");
         text.AppendLine("  digits kernels --plans --sm 132                each preset GEMM's launch plan on an H100's 132 SMs");
+        text.AppendLine("  digits kernels --ptx ptx                       each GPU kernel's registers and occupancy; its PTX");
         text.AppendLine();
         text.AppendLine(Wrap(ExitCodeText, 120, ""));
         return text.ToString();

@@ -59,6 +59,7 @@ public sealed partial class CpuBackend
         w.V = v;
         (w.Kind, w.Count, w.DecayCount) = (kind, count, decayCount);
         (w.Adam, w.LearningRate, w.Momentum, w.WeightDecay) = (adam, learningRate, momentum, weightDecay);
+        w.Wide = Simd == SimdLevel.Avx512;
         // Equal ranges, a whole number per thread: 2 per thread when each is still worth a thread.
         int threads = Math.Clamp(count / MinElementsPerThread, 1, Threads);
         _pool.Run(w, threads == 1 ? 1 : count >= 2 * threads * MinElementsPerThread ? 2 * threads : threads);
@@ -80,6 +81,10 @@ public sealed partial class CpuBackend
         public AdamStepScalars Adam;
         public float LearningRate, Momentum, WeightDecay;
 
+        /// <summary>The backend runs the 512-bit kernels (Adam takes <see cref="AdamRange512"/>); else the 256-bit
+        /// loops, also when they are forced on a CPU with AVX-512 (so tests reach them there).</summary>
+        public bool Wide;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Execute(int chunk, int chunks, int thread)
         {
@@ -93,8 +98,17 @@ public sealed partial class CpuBackend
         private void Range(int start, int end, float decay)
         {
             if (start >= end) return;
-            int k = Kind == OptimizerKind.Adam && Vector512.IsHardwareAccelerated ? AdamRange512(start, end, decay)
-                : start;
+            // One loop per optimizer with its constants in registers; the generic loop below takes what is left
+            // (and all of it where 256-bit vectors are not accelerated, e.g. on ARM64).
+            int k = start;
+            if (Kind == OptimizerKind.Adam && Wide) k = AdamRange512(start, end, decay);
+            else if (Vector256.IsHardwareAccelerated)
+                k = Kind switch
+                {
+                    OptimizerKind.Sgd => SgdRange256(start, end, decay),
+                    OptimizerKind.Momentum => MomentumRange256(start, end, decay),
+                    _ => AdamRange256(start, end, decay),
+                };
             int width = Vector<float>.Count;
             var lr = new Vector<float>(LearningRate);
             var wd = new Vector<float>(decay);
@@ -166,6 +180,70 @@ public sealed partial class CpuBackend
                 mk.Store(m + k);
                 vk.Store(v + k);
                 (pk - lr * (mk * c1) / (Vector512.Sqrt(vk * c2) + eps)).Store(p + k);
+            }
+            return k;
+        }
+
+        /// <summary><see cref="AdamRange512"/> in 256-bit vectors, for the AVX2 kernels: the same operations in the
+        /// same order, so the same bits.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int AdamRange256(int start, int end, float decay)
+        {
+            var lr = Vector256.Create(LearningRate);
+            var wd = Vector256.Create(decay);
+            var b1 = Vector256.Create(Adam.Beta1);
+            var b1c = Vector256.Create(1 - Adam.Beta1);
+            var b2 = Vector256.Create(Adam.Beta2);
+            var b2c = Vector256.Create(1 - Adam.Beta2);
+            var c1 = Vector256.Create(Adam.Correction1);
+            var c2 = Vector256.Create(Adam.Correction2);
+            var eps = Vector256.Create(Adam.Epsilon);
+            float* g = G, p = P, m = M, v = V;
+            int k = start;
+            for (; k + 8 <= end; k += 8)
+            {
+                var pk = Vector256.Load(p + k);
+                var grad = Vector256.Load(g + k) + wd * pk;
+                var mk = b1 * Vector256.Load(m + k) + b1c * grad;
+                var vk = b2 * Vector256.Load(v + k) + b2c * grad * grad;
+                mk.Store(m + k);
+                vk.Store(v + k);
+                (pk - lr * (mk * c1) / (Vector256.Sqrt(vk * c2) + eps)).Store(p + k);
+            }
+            return k;
+        }
+
+        /// <summary>SGD over [start, end) in 256-bit vectors, constants in registers: p −= lr·(g + λ·p).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int SgdRange256(int start, int end, float decay)
+        {
+            var lr = Vector256.Create(LearningRate);
+            var wd = Vector256.Create(decay);
+            float* g = G, p = P;
+            int k = start;
+            for (; k + 8 <= end; k += 8)
+            {
+                var pk = Vector256.Load(p + k);
+                (pk - lr * (Vector256.Load(g + k) + wd * pk)).Store(p + k);
+            }
+            return k;
+        }
+
+        /// <summary>Momentum over [start, end) in 256-bit vectors: v = μ·v + (g + λ·p); p −= lr·v.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int MomentumRange256(int start, int end, float decay)
+        {
+            var lr = Vector256.Create(LearningRate);
+            var wd = Vector256.Create(decay);
+            var mu = Vector256.Create(Momentum);
+            float* g = G, p = P, vel = M;
+            int k = start;
+            for (; k + 8 <= end; k += 8)
+            {
+                var pk = Vector256.Load(p + k);
+                var vk = mu * Vector256.Load(vel + k) + (Vector256.Load(g + k) + wd * pk);
+                vk.Store(vel + k);
+                (pk - lr * vk).Store(p + k);
             }
             return k;
         }

@@ -129,61 +129,91 @@ public sealed partial class CpuBackend
                 if (radius > 0)
                 {
                     var raw = field.Slice(r * 2 * pixels, 2 * pixels);
-                    for (int e = 0; e < 2 * pixels; e += 4)
-                    {
-                        var block = Philox.Block((uint)e >> 2, (uint)Step, (uint)r, Philox.PurposeElastic, a.SeedLow, a.SeedHigh);
-                        for (int j = 0; j < 4 && e + j < 2 * pixels; j++) raw[e + j] = 2f * Philox.Unit(block.Word(j)) - 1f;
-                    }
-                    // Horizontal: each line zero-padded by R on both sides, four vector accumulators in registers.
-                    for (int line = 0; line < 2 * h; line++)
-                    {
-                        raw.Slice(line * w, w).CopyTo(row.Slice(radius, w));
-                        for (int u = 0; u < padded; u += 4 * width)
-                        {
-                            Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                            for (int k = 0; k <= 2 * radius; k++)
-                            {
-                                var tap = new Vector<float>(g[k]);
-                                var at = row.Slice(u + k);
-                                s0 += tap * new Vector<float>(at);
-                                s1 += tap * new Vector<float>(at.Slice(width));
-                                s2 += tap * new Vector<float>(at.Slice(2 * width));
-                                s3 += tap * new Vector<float>(at.Slice(3 * width));
-                            }
-                            var into = across.Slice(line * padded + u);
-                            s0.CopyTo(into);
-                            s1.CopyTo(into.Slice(width));
-                            s2.CopyTo(into.Slice(2 * width));
-                            s3.CopyTo(into.Slice(3 * width));
-                        }
-                    }
-                    // Vertical: taps outside the image skipped, as the reference does.
-                    for (int c = 0; c < 2; c++)
-                        for (int v = 0; v < h; v++)
-                            for (int u = 0; u < padded; u += 4 * width)
-                            {
-                                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                                for (int k = Math.Max(-radius, -v); k <= radius && v + k < h; k++)
-                                {
-                                    var tap = new Vector<float>(g[k + radius]);
-                                    var at = across.Slice((c * h + v + k) * padded + u);
-                                    s0 += tap * new Vector<float>(at);
-                                    s1 += tap * new Vector<float>(at.Slice(width));
-                                    s2 += tap * new Vector<float>(at.Slice(2 * width));
-                                    s3 += tap * new Vector<float>(at.Slice(3 * width));
-                                }
-                                s0.CopyTo(result);
-                                s1.CopyTo(result.Slice(width));
-                                s2.CopyTo(result.Slice(2 * width));
-                                s3.CopyTo(result.Slice(3 * width));
-                                int n = Math.Min(4 * width, w - u);
-                                result.Slice(0, n).CopyTo(raw.Slice(c * pixels + v * w + u, n));
-                            }
+                    DrawField(raw, r);
+                    SmoothAcross(raw, g, row, across, padded);
+                    SmoothDown(raw, g, across, result, padded);
                     smooth = raw;
                 }
                 ReferenceBackend.Warp(x.Slice(r * pixels, pixels), a, Augmentation.Map(a, r, Step), smooth,
                     y.Slice(r * pixels, pixels));
             }
+        }
+
+        /// <summary>Image <paramref name="image"/>'s raw displacement field (2HW values in [−1, 1)): one Philox block
+        /// per 4 elements.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void DrawField(Span<float> raw, int image)
+        {
+            uint seedLow = Parameters.SeedLow, seedHigh = Parameters.SeedHigh;
+            for (int e = 0; e < raw.Length; e += 4)
+            {
+                var block = Philox.Block((uint)e >> 2, (uint)Step, (uint)image, Philox.PurposeElastic, seedLow, seedHigh);
+                for (int j = 0; j < 4 && e + j < raw.Length; j++) raw[e + j] = 2f * Philox.Unit(block.Word(j)) - 1f;
+            }
+        }
+
+        /// <summary>The horizontal Gaussian pass over the field's 2H lines into <paramref name="across"/> (2H lines of
+        /// <paramref name="padded"/>): each line zero-padded by R on both sides in <paramref name="row"/>, four vector
+        /// accumulators in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void SmoothAcross(ReadOnlySpan<float> raw, ReadOnlySpan<float> g, Span<float> row, Span<float> across,
+            int padded)
+        {
+            int h = Parameters.Height, w = Parameters.Width, radius = Parameters.ElasticRadius;
+            int width = Vector<float>.Count;
+            for (int line = 0; line < 2 * h; line++)
+            {
+                raw.Slice(line * w, w).CopyTo(row.Slice(radius, w));
+                for (int u = 0; u < padded; u += 4 * width)
+                {
+                    Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int k = 0; k <= 2 * radius; k++)
+                    {
+                        var tap = new Vector<float>(g[k]);
+                        var at = row.Slice(u + k);
+                        s0 += tap * new Vector<float>(at);
+                        s1 += tap * new Vector<float>(at.Slice(width));
+                        s2 += tap * new Vector<float>(at.Slice(2 * width));
+                        s3 += tap * new Vector<float>(at.Slice(3 * width));
+                    }
+                    var into = across.Slice(line * padded + u);
+                    s0.CopyTo(into);
+                    s1.CopyTo(into.Slice(width));
+                    s2.CopyTo(into.Slice(2 * width));
+                    s3.CopyTo(into.Slice(3 * width));
+                }
+            }
+        }
+
+        /// <summary>The vertical Gaussian pass from <paramref name="across"/> back into the field, a vector row at a
+        /// time through <paramref name="result"/>: taps outside the image skipped, as the reference does.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void SmoothDown(Span<float> raw, ReadOnlySpan<float> g, ReadOnlySpan<float> across, Span<float> result,
+            int padded)
+        {
+            int h = Parameters.Height, w = Parameters.Width, pixels = h * w, radius = Parameters.ElasticRadius;
+            int width = Vector<float>.Count;
+            for (int c = 0; c < 2; c++)
+                for (int v = 0; v < h; v++)
+                    for (int u = 0; u < padded; u += 4 * width)
+                    {
+                        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                        for (int k = Math.Max(-radius, -v); k <= radius && v + k < h; k++)
+                        {
+                            var tap = new Vector<float>(g[k + radius]);
+                            var at = across.Slice((c * h + v + k) * padded + u);
+                            s0 += tap * new Vector<float>(at);
+                            s1 += tap * new Vector<float>(at.Slice(width));
+                            s2 += tap * new Vector<float>(at.Slice(2 * width));
+                            s3 += tap * new Vector<float>(at.Slice(3 * width));
+                        }
+                        s0.CopyTo(result);
+                        s1.CopyTo(result.Slice(width));
+                        s2.CopyTo(result.Slice(2 * width));
+                        s3.CopyTo(result.Slice(3 * width));
+                        int n = Math.Min(4 * width, w - u);
+                        result.Slice(0, n).CopyTo(raw.Slice(c * pixels + v * w + u, n));
+                    }
         }
     }
 }

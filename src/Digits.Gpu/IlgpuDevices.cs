@@ -1,3 +1,4 @@
+using Digits.Gpu.Cuda;
 using ILGPU;
 using ILGPU.Backends.OpenCL;
 using ILGPU.Runtime;
@@ -31,8 +32,22 @@ public enum GpuKind
 public sealed record GpuDevice(string Name, GpuKind Kind, string Hardware, bool Available, string Reason, bool IsGpu,
     long MemoryBytes)
 {
-    /// <summary>FP32 FMA peak in GFLOP/s where it is known (CUDA: SMs × FP32 lanes per SM × 2 × clock), else null.</summary>
+    /// <summary>FP32 FMA peak in GFLOP/s where it is known (CUDA: <see cref="CudaPeak"/>), else null.</summary>
     public double? PeakGflops { get; init; }
+
+    /// <summary>How <see cref="PeakGflops"/> was computed, in words, where it is known.</summary>
+    public string? PeakSource { get; init; }
+
+    /// <summary>CUDA only: the device's architecture (<c>sm_90</c>), the PTX ISA ILGPU emits for it with this
+    /// driver (<c>8.8</c>) and the <c>.target</c> it writes (<c>sm_80</c>: ILGPU's highest feature level; the driver
+    /// JIT-compiles for the device itself).</summary>
+    public string? Architecture { get; init; }
+
+    /// <inheritdoc cref="Architecture"/>
+    public string? PtxIsa { get; init; }
+
+    /// <inheritdoc cref="Architecture"/>
+    public string? PtxTarget { get; init; }
 
     public override string ToString() => Available ? $"{Name}: {Hardware}" : $"{Name}: {Reason}";
 }
@@ -87,6 +102,7 @@ public static class IlgpuDevices
     internal static (Context Context, Accelerator Accelerator) Open(GpuDevice device)
     {
         NativeLibraries.Install();
+        GpuTrace.FromEnvironment();
         int index = device.Name.Contains(':') ? int.Parse(device.Name.Split(':')[1],
             System.Globalization.CultureInfo.InvariantCulture) : 0;
         Context? context = null;
@@ -121,6 +137,7 @@ public static class IlgpuDevices
     private static IReadOnlyList<GpuDevice> Discover()
     {
         NativeLibraries.Install();
+        GpuTrace.FromEnvironment();
         var list = new List<GpuDevice>();
         list.AddRange(CudaDevices());
         list.AddRange(ClDevices());
@@ -132,43 +149,49 @@ public static class IlgpuDevices
 
     private static IEnumerable<GpuDevice> CudaDevices()
     {
-        if (!NativeLibraries.Present("cuda"))
-            return [Missing("cuda", GpuKind.Cuda,
-                $"{NativeLibraries.Candidates("cuda")[0]} not found: no NVIDIA driver on this machine")];
+        if (!NativeLibraries.Present("cuda")) return [Missing("cuda", GpuKind.Cuda, CudaDriver.Probe())];
         try
         {
-            // Every device the driver reports, then which of them ILGPU 1.5.3 can compile for.
+            // Every device the driver reports, then which of them ILGPU 1.5.3 can compile for. ILGPU ignores the
+            // driver's errors while listing, so when it finds none the driver is asked directly and its answer named.
             using var all = Context.Create(b => b.Cuda(_ => true));
             using var usable = Context.Create(b => b.Cuda());
             var devices = Listed(all.GetCudaDevices());
             if (devices.Count == 0)
-                return [Missing("cuda", GpuKind.Cuda, "the NVIDIA driver loaded but reports no CUDA device")];
+                return [Missing("cuda", GpuKind.Cuda, $"ILGPU lists no CUDA device; the driver says: {CudaDriver.Probe()}")];
             var ok = Listed(usable.GetCudaDevices()).Select(d => d.DeviceId).ToHashSet();
-            return devices.Select((d, i) => new GpuDevice($"cuda:{i}", GpuKind.Cuda,
-                $"{d.Name}, {d.MemorySize / (1 << 20):N0} MiB, compute {d.Architecture}, {d.NumMultiprocessors} SMs, " +
-                $"driver {d.DriverVersion}", ok.Contains(d.DeviceId),
-                ok.Contains(d.DeviceId) ? "" : $"{d.Name}: ILGPU 1.5.3 has no PTX target for compute " +
-                    $"{d.Architecture?.ToString() ?? "(unknown)"} with driver {d.DriverVersion}", true, d.MemorySize)).ToArray();
+            return devices.Select((d, i) => Describe(d, i, ok.Contains(d.DeviceId))).ToArray();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or AcceleratorException)
         {
-            return [Missing("cuda", GpuKind.Cuda, $"the NVIDIA driver could not be used: {e.Message}")];
+            return [Missing("cuda", GpuKind.Cuda, $"the NVIDIA driver could not be used: {e.Message}; the driver says: " +
+                                                  CudaDriver.Probe())];
         }
     }
 
-    /// <summary>SMs × FP32 lanes per SM × 2 FLOP per FMA × clock. Lanes per SM from NVIDIA's CUDA C Programming
-    /// Guide, "Arithmetic Instructions" throughput table (sm_60: 64, sm_61/62: 128, sm_70/72/75: 64, sm_80: 64,
-    /// sm_86/87/89: 128, sm_90: 128); unknown architectures give null.</summary>
-    private static double? CudaPeakGflops(CudaDevice d)
+    /// <summary>cuda:<paramref name="index"/> with its name, memory, compute capability, SMs, driver, the PTX ISA and
+    /// .target ILGPU emits for it, and its FP32 peak.</summary>
+    private static GpuDevice Describe(CudaDevice d, int index, bool usable)
     {
-        if (d.Architecture is not { } arch) return null;
-        int lanes = (arch.Major, arch.Minor) switch
+        string arch = d.Architecture is { } a ? $"sm_{a.Major}{a.Minor}" : "sm_?";
+        string? isa = d.InstructionSet is { } set ? $"{set.Major}.{set.Minor}" : null;
+        string? target = (d.Capabilities as CudaCapabilityContext)?.TargetArchitecture is { } t
+            ? $"sm_{t.Major}{t.Minor}" : null;
+        int major = d.Architecture?.Major ?? 0, minor = d.Architecture?.Minor ?? 0;
+        string hardware = $"{d.Name}, compute {major}.{minor} ({arch}), {d.NumMultiprocessors} SMs at {d.ClockRate} MHz, " +
+                          $"{d.MemorySize / (1 << 20):N0} MiB, driver CUDA {d.DriverVersion}; ILGPU emits " +
+                          (isa is null ? "no PTX for it" : $"PTX ISA {isa} for .target {target}, JIT-compiled by the driver for {arch}");
+        return new GpuDevice($"cuda:{index}", GpuKind.Cuda, hardware, usable,
+            usable ? "" : $"{d.Name}: ILGPU 1.5.3 has no PTX target for compute {major}.{minor} with driver CUDA {d.DriverVersion}",
+            true, d.MemorySize)
         {
-            (6, 0) or (7, _) or (8, 0) => 64,
-            (6, _) or (8, _) or (9, 0) => 128,
-            _ => 0,
+            PeakGflops = CudaPeak.Gflops(d.NumMultiprocessors, major, minor, d.ClockRate),
+            PeakSource = CudaPeak.LanesPerSm(major, minor) == 0 ? null
+                : CudaPeak.Source(d.NumMultiprocessors, major, minor, d.ClockRate),
+            Architecture = arch,
+            PtxIsa = isa,
+            PtxTarget = target,
         };
-        return lanes == 0 ? null : d.NumMultiprocessors * lanes * 2.0 * d.ClockRate / 1e6;
     }
 
     private static IReadOnlyList<CLDevice> OpenClDevices()

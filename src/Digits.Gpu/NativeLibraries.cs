@@ -37,6 +37,10 @@ internal static class NativeLibraries
     /// <summary>Whether the driver library for <paramref name="name"/> loads here.</summary>
     public static bool Present(string name) => Load(name) != 0;
 
+    /// <summary>The file that loads for <paramref name="name"/> (e.g. <c>libcuda.so.1</c>), or "".</summary>
+    public static string Loaded(string name) =>
+        Candidates(name).FirstOrDefault(f => NativeLibrary.TryLoad(f, out _)) ?? "";
+
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path) => Load(name);
 
     private static nint Load(string name)

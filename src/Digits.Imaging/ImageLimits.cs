@@ -1,4 +1,5 @@
 using Digits.Core.Data;
+using Digits.Core.Files;
 
 namespace Digits.Imaging;
 
@@ -26,17 +27,12 @@ public static class ImageLimits
     /// <summary>The most pixels a compressed file of <paramref name="fileBytes"/> bytes may declare.</summary>
     public static long MaxPixelsFor(long fileBytes) => Math.Min(MaxPixels, FreePixels + PixelsPerFileByte * fileBytes);
 
-    /// <summary>Reads <paramref name="path"/> whole, refusing files over <see cref="MaxFileBytes"/>.</summary>
-    /// <exception cref="DataFormatException">too large.</exception>
+    /// <summary>Reads <paramref name="path"/> whole through <see cref="InputFile"/>: a regular file of at most
+    /// <see cref="MaxFileBytes"/>, refused before a byte is read otherwise.</summary>
+    /// <exception cref="FileNotFoundException">no such file.</exception>
+    /// <exception cref="InputFileException">a folder, device, pipe or socket, or too large.</exception>
     /// <exception cref="IOException">unreadable.</exception>
-    public static byte[] ReadFile(string path)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"{path}: no such file", path);
-        if (info.Length > MaxFileBytes)
-            throw new DataFormatException(path, $"{info.Length:N0} bytes is larger than the {MaxFileBytes:N0} an image may be");
-        return File.ReadAllBytes(path);
-    }
+    public static byte[] ReadFile(string path) => InputFile.ReadAllBytes(path, MaxFileBytes, "an image");
 
     /// <summary>Throws unless width and height are each in 1..<see cref="MaxSide"/> and their product is at most
     /// <see cref="MaxPixels"/>.</summary>

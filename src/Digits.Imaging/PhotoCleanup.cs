@@ -14,7 +14,9 @@ public static class PhotoCleanup
     public const float InkThreshold = 0.2f;
 
     /// <summary>Pictures are shrunk to at most this many pixels a side before they are cleaned (a 4000×3000 photo to
-    /// 640×480), which bounds the time and memory of everything after decoding.</summary>
+    /// 640×480), which bounds the time and memory of everything after decoding. A decoder given it as its maxSide
+    /// (<see cref="ImageDecoder.Decode(ReadOnlySpan{byte}, string, int)"/>) shrinks the same way while it decodes, so
+    /// the full-size picture is never held as floats.</summary>
     public const int WorkingSide = 640;
 
     /// <summary>The digit's ink at working scale: (Height, Width) levels in [0, 1] (1 = ink, 0 elsewhere, everything
@@ -50,10 +52,9 @@ public static class PhotoCleanup
     {
         int w = image.Width, h = image.Height;
         var gray = image.Pixels;
-        if (Math.Max(w, h) > WorkingSide)
+        var (nw, nh) = Resampling.FitInside(w, h, WorkingSide);
+        if (nw != w || nh != h)
         {
-            double s = (double)WorkingSide / Math.Max(w, h);
-            int nw = Math.Max(1, (int)Math.Round(w * s)), nh = Math.Max(1, (int)Math.Round(h * s));
             gray = Resampling.Resize(gray, w, h, nw, nh);
             (w, h) = (nw, nh);
         }

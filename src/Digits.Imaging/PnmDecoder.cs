@@ -15,9 +15,15 @@ public static class PnmDecoder
     /// <exception cref="IOException">unreadable.</exception>
     public static GrayImage Decode(string path) => Decode(ImageLimits.ReadFile(path), path);
 
-    /// <summary>Decodes PGM/PBM bytes; <paramref name="name"/> names the source in error messages.</summary>
+    /// <summary>Decodes PGM/PBM bytes, full size; <paramref name="name"/> names the source in error messages.</summary>
     /// <exception cref="DataFormatException">not a well-formed PGM or PBM.</exception>
-    public static GrayImage Decode(ReadOnlySpan<byte> file, string name)
+    public static GrayImage Decode(ReadOnlySpan<byte> file, string name) => Decode(file, name, int.MaxValue);
+
+    /// <summary>Decodes PGM/PBM bytes shrunk to at most <paramref name="maxSide"/> pixels a side
+    /// (<see cref="Resampling.ShrinkToFit"/>): the samples are read row by row from the file's bytes, so the
+    /// full-size picture is never held as floats.</summary>
+    /// <exception cref="DataFormatException">not a well-formed PGM or PBM.</exception>
+    public static GrayImage Decode(ReadOnlySpan<byte> file, string name, int maxSide)
     {
         if (file.Length < 2 || file[0] != 'P' || file[1] is not ((byte)'1' or (byte)'2' or (byte)'4' or (byte)'5'))
             throw new DataFormatException(name, "not a PGM or PBM file (expected P1, P2, P4 or P5)");
@@ -41,48 +47,66 @@ public static class PnmDecoder
         else if (file.Length - at < count)
             throw new DataFormatException(name, $"truncated: the {file.Length - at:N0} bytes after the header cannot " +
                                                 $"hold the {count:N0} pixels of a {w}×{h} image");
-        var pixels = new float[count];
-        switch (kind)
+        return kind switch
         {
-            case '1':
-                for (int i = 0; i < pixels.Length; i++)
-                {
-                    SkipSpace(file, ref at);
-                    if (at >= file.Length) throw Truncated(name, i, pixels.Length);
-                    byte c = file[at++];
-                    if (c is not ((byte)'0' or (byte)'1')) throw new DataFormatException(name, $"byte {at - 1}: '{(char)c}' is not a P1 bit");
-                    pixels[i] = c == '1' ? 0f : 1f;
-                }
-                break;
-            case '2':
-                for (int i = 0; i < pixels.Length; i++)
-                {
-                    SkipSpace(file, ref at);
-                    if (at >= file.Length) throw Truncated(name, i, pixels.Length);
-                    long v = Number(file, ref at, name, $"pixel {i}");
-                    pixels[i] = Level(v, maxval, name, i);
-                }
-                break;
-            case '4':
+            '1' or '2' => Resampling.ShrinkToFit(new TextRows(file, at, name, w, count, bitmap, maxval), w, h, maxSide),
+            '4' => Resampling.ShrinkToFit(new PackedBitRows(file[at..]), w, h, maxSide),
+            _ => Resampling.ShrinkToFit(new SampleRows(file[at..], name, w, maxval), w, h, maxSide),
+        };
+    }
+
+    /// <summary>P1 bits or P2 numbers, separated by whitespace and comments, read in order.</summary>
+    private ref struct TextRows(ReadOnlySpan<byte> file, int at, string name, int w, long count, bool bitmap, long maxval)
+        : IRowSource
+    {
+        private readonly ReadOnlySpan<byte> _file = file;
+        private int _at = at;
+
+        public void Read(int y, Span<float> row)
+        {
+            for (int x = 0; x < row.Length; x++)
             {
-                int rowBytes = (w + 7) / 8;
-                for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    pixels[y * w + x] = (file[at + y * rowBytes + x / 8] >> (7 - x % 8) & 1) == 1 ? 0f : 1f;
-                break;
-            }
-            default:
-            {
-                int bytes = maxval > 255 ? 2 : 1;
-                for (int i = 0; i < pixels.Length; i++)
+                int i = y * w + x;
+                SkipSpace(_file, ref _at);
+                if (_at >= _file.Length) throw Truncated(name, i, count);
+                if (bitmap)
                 {
-                    int v = bytes == 2 ? file[at + 2 * i] << 8 | file[at + 2 * i + 1] : file[at + i];
-                    pixels[i] = Level(v, maxval, name, i);
+                    byte c = _file[_at++];
+                    if (c is not ((byte)'0' or (byte)'1')) throw new DataFormatException(name, $"byte {_at - 1}: '{(char)c}' is not a P1 bit");
+                    row[x] = c == '1' ? 0f : 1f;
                 }
-                break;
+                else row[x] = Level(Number(_file, ref _at, name, $"pixel {i}"), maxval, name, i);
             }
         }
-        return new GrayImage(w, h, pixels);
+    }
+
+    /// <summary>P4: rows of packed bits, each padded to a byte; 1 is black.</summary>
+    private readonly ref struct PackedBitRows(ReadOnlySpan<byte> data) : IRowSource
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+
+        public void Read(int y, Span<float> row)
+        {
+            int rowBytes = (row.Length + 7) / 8;
+            var bits = _data.Slice(y * rowBytes, rowBytes);
+            for (int x = 0; x < row.Length; x++) row[x] = (bits[x / 8] >> (7 - x % 8) & 1) == 1 ? 0f : 1f;
+        }
+    }
+
+    /// <summary>P5: one byte per sample, or two (big-endian) when maxval is above 255.</summary>
+    private readonly ref struct SampleRows(ReadOnlySpan<byte> data, string name, int w, long maxval) : IRowSource
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+
+        public void Read(int y, Span<float> row)
+        {
+            for (int x = 0; x < row.Length; x++)
+            {
+                int i = y * w + x;
+                int v = maxval > 255 ? _data[2 * i] << 8 | _data[2 * i + 1] : _data[i];
+                row[x] = Level(v, maxval, name, i);
+            }
+        }
     }
 
     private static float Level(long v, long maxval, string name, int i) =>

@@ -10,9 +10,9 @@ namespace Digits.Imaging;
 /// and against the file's size (<see cref="ImageLimits.CheckCompressed"/>) before any pixel is decoded, so a small
 /// file claiming 50000×50000 pixels, or 8000×8000 in a few hundred bytes (a decompression bomb), is refused without
 /// decoding it. Pixels are decoded as RGBA into native memory of the declared size (so bounded by
-/// <see cref="ImageLimits.MaxPixels"/>), and only a complete decode is turned into gray levels (luma 0.299R +
-/// 0.587G + 0.114B, alpha composited over white). Every failure Skia reports, truncated data included, becomes a
-/// <see cref="DataFormatException"/> naming the file.
+/// <see cref="ImageLimits.MaxPixels"/>, freed on return), and only a complete decode is turned into gray levels
+/// (luma 0.299R + 0.587G + 0.114B, alpha composited over white), upright, and shrunk on the way when asked. Every
+/// failure Skia reports, truncated data included, becomes a <see cref="DataFormatException"/> naming the file.
 /// </summary>
 public static class SkiaDecoder
 {
@@ -31,16 +31,25 @@ public static class SkiaDecoder
     /// <summary>The eight bytes every PNG file starts with.</summary>
     public static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
-    /// <summary>Decodes <paramref name="file"/>; <paramref name="name"/> names it in error messages.</summary>
+    /// <summary>Decodes <paramref name="file"/>, full size; <paramref name="name"/> names it in error messages.</summary>
     /// <exception cref="DataFormatException">not an image Skia reads, too large, or malformed.</exception>
-    public static unsafe GrayImage Decode(ReadOnlySpan<byte> file, string name)
+    public static GrayImage Decode(ReadOnlySpan<byte> file, string name) => Decode(file, name, int.MaxValue);
+
+    /// <summary>Decodes <paramref name="file"/>, upright, shrunk to at most <paramref name="maxSide"/> pixels a side
+    /// (<see cref="Resampling.ShrinkToFit"/>: bit for bit what shrinking the full-size picture gives) while its RGBA
+    /// pixels are turned into gray levels, so the full-size picture is never held as floats: the decode costs its
+    /// RGBA pixels (4 bytes each, native memory freed on return) and the result.</summary>
+    /// <exception cref="DataFormatException">not an image Skia reads, too large, or malformed.</exception>
+    public static unsafe GrayImage Decode(ReadOnlySpan<byte> file, string name, int maxSide)
     {
         SKCodec? codec;
         SKCodecResult created;
+        // A native copy of the bytes (no managed garbage per decode), shared by the stream while the codec reads it.
+        using var data = SKData.CreateCopy(file);
         try
         {
-            // The stream holds its own copy of the bytes; the codec takes ownership of it (and deletes it).
-            codec = SKCodec.Create(new SKMemoryStream(file.ToArray()), out created);
+            // the codec takes ownership of the stream (and deletes it)
+            codec = SKCodec.Create(new SKMemoryStream(data), out created);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -71,15 +80,8 @@ public static class SkiaDecoder
                 }
                 if (result != SKCodecResult.Success)
                     throw new DataFormatException(name, $"{Sniff(file)} {w}×{h}: {Describe(result, header: false)}");
-                var gray = new float[(long)w * h];
-                var source = new ReadOnlySpan<byte>(pixels, (int)(w * h * 4L));
-                for (int i = 0; i < gray.Length; i++)
-                {
-                    float r = source[4 * i], g = source[4 * i + 1], b = source[4 * i + 2], a = source[4 * i + 3] / 255f;
-                    float luma = (0.299f * r + 0.587f * g + 0.114f * b) / 255f;
-                    gray[i] = Math.Clamp(a * luma + (1 - a), 0f, 1f);
-                }
-                return Orient(new GrayImage(w, h, gray), codec.EncodedOrigin);
+                var upright = new UprightRows((byte*)pixels, w, h, codec.EncodedOrigin);
+                return Resampling.ShrinkToFit(upright, upright.Width, upright.Height, maxSide);
             }
             finally
             {
@@ -96,33 +98,51 @@ public static class SkiaDecoder
         _ => $"refused by the decoder ({result})",
     };
 
-    /// <summary>Turns stored pixels upright as the EXIF orientation says (what a phone writes instead of rotating).
+    /// <summary>
+    /// The decoded RGBA pixels as gray levels (luma 0.299R + 0.587G + 0.114B, alpha composited over white), row by row
+    /// of the picture turned upright as the EXIF orientation says (what a phone writes instead of rotating). Upright
+    /// pixel (x, y) is stored at index Start + x·StepX + y·StepY: every orientation (a mirror, a rotation by a
+    /// multiple of 90°, or both) is such a walk through the stored rows.
     /// </summary>
-    public static GrayImage Orient(GrayImage image, SKEncodedOrigin origin)
+    private readonly unsafe struct UprightRows : IRowSource
     {
-        if (origin is SKEncodedOrigin.TopLeft) return image;
-        int w = image.Width, h = image.Height;
-        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom
-            or SKEncodedOrigin.LeftBottom;
-        int ow = swap ? h : w, oh = swap ? w : h;
-        var output = new float[image.Pixels.Length];
-        for (int y = 0; y < oh; y++)
-        for (int x = 0; x < ow; x++)
+        private readonly byte* _rgba;
+        private readonly long _start, _stepX, _stepY;
+
+        public UprightRows(byte* rgba, int w, int h, SKEncodedOrigin origin)
         {
-            // (sx, sy): where output pixel (x, y) is stored.
-            var (sx, sy) = origin switch
+            _rgba = rgba;
+            long last = (long)(h - 1) * w; // the first pixel of the stored bottom row
+            (_start, _stepX, _stepY) = origin switch
             {
-                SKEncodedOrigin.TopRight => (w - 1 - x, y),
-                SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
-                SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
-                SKEncodedOrigin.LeftTop => (y, x),
-                SKEncodedOrigin.RightTop => (y, h - 1 - x),
-                SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
-                SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
-                _ => (x, y),
+                SKEncodedOrigin.TopRight => (w - 1, -1, w),
+                SKEncodedOrigin.BottomRight => (last + w - 1, -1, -w),
+                SKEncodedOrigin.BottomLeft => (last, 1, -w),
+                SKEncodedOrigin.LeftTop => (0, w, 1),
+                SKEncodedOrigin.RightTop => (last, -w, 1),
+                SKEncodedOrigin.RightBottom => (last + w - 1, -w, -1),
+                SKEncodedOrigin.LeftBottom => (w - 1, w, -1),
+                _ => (0L, 1L, (long)w),
             };
-            output[y * ow + x] = image[sx, sy];
+            bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom
+                or SKEncodedOrigin.LeftBottom;
+            (Width, Height) = swap ? (h, w) : (w, h);
         }
-        return new GrayImage(ow, oh, output);
+
+        /// <summary>The upright picture's size.</summary>
+        public int Width { get; }
+        public int Height { get; }
+
+        public void Read(int y, Span<float> row)
+        {
+            long at = _start + y * _stepY;
+            for (int x = 0; x < row.Length; x++, at += _stepX)
+            {
+                byte* p = _rgba + 4 * at;
+                float r = p[0], g = p[1], b = p[2], a = p[3] / 255f;
+                float luma = (0.299f * r + 0.587f * g + 0.114f * b) / 255f;
+                row[x] = Math.Clamp(a * luma + (1 - a), 0f, 1f);
+            }
+        }
     }
 }

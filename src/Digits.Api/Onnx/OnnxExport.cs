@@ -72,17 +72,7 @@ public static class OnnxExport
     internal static ModelProto Build(MlpModel model)
     {
         var spec = model.Spec;
-        long parameterBytes = (long)model.Parameters.Length * sizeof(float);
-        if (parameterBytes > MaxModelBytes)
-            throw new NotSupportedException($"the model ({spec}) has {parameterBytes:N0} bytes of parameters, more than the " +
-                                            "2 GiB a protobuf message holds; Digits does not write ONNX external data");
-        foreach (float v in model.Parameters)
-            if (!float.IsFinite(v))
-                throw new NotSupportedException($"the model ({spec}) has NaN or infinite parameters; nothing sensible to export");
-        for (int l = 0; l < spec.Layers; l++)
-            if (spec.ActivationOf(l) is not (Activation.Identity or Activation.Relu or Activation.Sigmoid or Activation.Tanh))
-                throw new NotSupportedException($"layer {l}'s activation {spec.ActivationOf(l)} has no ONNX operator here");
-
+        RequireExpressible(model);
         var graph = new GraphProto
         {
             Name = "digits_mlp",
@@ -90,44 +80,8 @@ public static class OnnxExport
         };
         graph.Input.Add(TensorValue(InputName, spec.Inputs,
             $"(batch, {spec.Inputs}) float32 images, {Normalization}, white ink on black"));
-        var layout = model.Layout;
-        string x = InputName;
-        for (int l = 0; l < spec.Layers; l++)
-        {
-            string w = $"layers.{l}.weight", b = $"layers.{l}.bias";
-            graph.Initializer.Add(FloatTensor(w, [spec.Widths[l + 1], spec.Widths[l]],
-                model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l))));
-            graph.Initializer.Add(FloatTensor(b, [spec.Widths[l + 1]],
-                model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l))));
-            bool last = l == spec.Layers - 1;
-            var activation = spec.ActivationOf(l);
-            string linear = last && activation == Activation.Identity ? ScoresName(spec) : $"layers.{l}.linear";
-            var gemm = Node("Gemm", $"layers.{l}.gemm", [x, w, b], [linear]);
-            gemm.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
-            graph.Node.Add(gemm);
-            x = linear;
-            if (activation == Activation.Identity) continue;
-            string activated = last ? ScoresName(spec) : $"layers.{l}.{activation.Name()}";
-            graph.Node.Add(Node(OperatorOf(activation), $"layers.{l}.activation", [x], [activated]));
-            x = activated;
-        }
-        if (spec.Loss == LossKind.CrossEntropy)
-        {
-            var softmax = Node("Softmax", "softmax", [x], [ProbabilitiesName]);
-            softmax.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
-            graph.Node.Add(softmax);
-        }
-        else
-        {
-            var axes = new TensorProto { Name = "class_axis", DataType = (int)TensorProto.Types.DataType.Int64 };
-            axes.Dims.Add(1);
-            axes.Int64Data.Add(1);
-            graph.Initializer.Add(axes);
-            var sum = Node("ReduceSum", "sum_over_classes", [x, "class_axis"], ["sum_over_classes"]);
-            sum.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
-            graph.Node.Add(sum);
-            graph.Node.Add(Node("Div", "normalize", [x, "sum_over_classes"], [ProbabilitiesName]));
-        }
+        string scores = AddLayers(graph, model);
+        AddProbabilities(graph, spec, scores);
         graph.Output.Add(TensorValue(ScoresName(spec), spec.Outputs, spec.Loss == LossKind.CrossEntropy
             ? "(batch, classes) logits: the last layer's x·Wᵀ+b"
             : "(batch, classes) sigmoid outputs of the last layer"));
@@ -147,6 +101,85 @@ public static class OnnxExport
             Graph = graph,
         };
         result.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in Properties(model))
+            result.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return result;
+    }
+
+    /// <summary>Refuses a model this export cannot write: parameters past a protobuf message's 2 GiB, NaN or infinite
+    /// parameters, or an activation with no ONNX operator here.</summary>
+    /// <exception cref="NotSupportedException">the model cannot be expressed (the message says what).</exception>
+    private static void RequireExpressible(MlpModel model)
+    {
+        var spec = model.Spec;
+        long parameterBytes = (long)model.Parameters.Length * sizeof(float);
+        if (parameterBytes > MaxModelBytes)
+            throw new NotSupportedException($"the model ({spec}) has {parameterBytes:N0} bytes of parameters, more than the " +
+                                            "2 GiB a protobuf message holds; Digits does not write ONNX external data");
+        foreach (float v in model.Parameters)
+            if (!float.IsFinite(v))
+                throw new NotSupportedException($"the model ({spec}) has NaN or infinite parameters; nothing sensible to export");
+        for (int l = 0; l < spec.Layers; l++)
+            if (spec.ActivationOf(l) is not (Activation.Identity or Activation.Relu or Activation.Sigmoid or Activation.Tanh))
+                throw new NotSupportedException($"layer {l}'s activation {spec.ActivationOf(l)} has no ONNX operator here");
+    }
+
+    /// <summary>Adds each dense layer to <paramref name="graph"/>: its weight (O, I) and bias (O) as initializers, a
+    /// <c>Gemm</c> with transB = 1, then its activation unless identity. Returns the last layer's output: the scores
+    /// (<see cref="ScoresName"/>).</summary>
+    private static string AddLayers(GraphProto graph, MlpModel model)
+    {
+        var (spec, layout) = (model.Spec, model.Layout);
+        string x = InputName;
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            string w = $"layers.{l}.weight", b = $"layers.{l}.bias";
+            graph.Initializer.Add(FloatTensor(w, [spec.Widths[l + 1], spec.Widths[l]],
+                model.Parameters.AsSpan(layout.WeightOffset(l), layout.WeightLength(l))));
+            graph.Initializer.Add(FloatTensor(b, [spec.Widths[l + 1]],
+                model.Parameters.AsSpan(layout.BiasOffset(l), layout.BiasLength(l))));
+            bool last = l == spec.Layers - 1;
+            var activation = spec.ActivationOf(l);
+            string linear = last && activation == Activation.Identity ? ScoresName(spec) : $"layers.{l}.linear";
+            var gemm = Node("Gemm", $"layers.{l}.gemm", [x, w, b], [linear]);
+            gemm.Attribute.Add(IntAttribute("transB", 1));
+            graph.Node.Add(gemm);
+            x = linear;
+            if (activation == Activation.Identity) continue;
+            string activated = last ? ScoresName(spec) : $"layers.{l}.{activation.Name()}";
+            graph.Node.Add(Node(OperatorOf(activation), $"layers.{l}.activation", [x], [activated]));
+            x = activated;
+        }
+        return x;
+    }
+
+    /// <summary>Adds the <see cref="ProbabilitiesName"/> output computed from <paramref name="scores"/>: their softmax
+    /// over classes under cross-entropy, else the sigmoid outputs divided by their sum over classes.</summary>
+    private static void AddProbabilities(GraphProto graph, MlpSpec spec, string scores)
+    {
+        if (spec.Loss == LossKind.CrossEntropy)
+        {
+            var softmax = Node("Softmax", "softmax", [scores], [ProbabilitiesName]);
+            softmax.Attribute.Add(IntAttribute("axis", 1));
+            graph.Node.Add(softmax);
+            return;
+        }
+        var axes = new TensorProto { Name = "class_axis", DataType = (int)TensorProto.Types.DataType.Int64 };
+        axes.Dims.Add(1);
+        axes.Int64Data.Add(1);
+        graph.Initializer.Add(axes);
+        var sum = Node("ReduceSum", "sum_over_classes", [scores, "class_axis"], ["sum_over_classes"]);
+        sum.Attribute.Add(IntAttribute("keepdims", 1));
+        graph.Node.Add(sum);
+        graph.Node.Add(Node("Div", "normalize", [scores, "sum_over_classes"], [ProbabilitiesName]));
+    }
+
+    /// <summary>The model properties (<c>metadata_props</c>), sorted by key: the Digits model's metadata, its
+    /// architecture, activation, loss and normalization, the graph's input and output names, and class names
+    /// (0 to O − 1 when the model names none); not <c>format</c>, which describes the safetensors file.</summary>
+    private static SortedDictionary<string, string> Properties(MlpModel model)
+    {
+        var spec = model.Spec;
         var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in model.Metadata) metadata[key] = value;
         metadata["architecture"] = string.Join(',', spec.Widths);
@@ -159,9 +192,11 @@ public static class OnnxExport
             metadata["class_names"] = System.Text.Json.JsonSerializer.Serialize(
                 Enumerable.Range(0, spec.Outputs).Select(c => c.ToString(CultureInfo.InvariantCulture)));
         metadata.Remove("format"); // "digits-mlp/1" describes the safetensors file, not this one
-        foreach (var (key, value) in metadata) result.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
-        return result;
+        return metadata;
     }
+
+    private static AttributeProto IntAttribute(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     private static string OperatorOf(Activation activation) => activation switch
     {

@@ -39,7 +39,7 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
         var info = DatasetCatalog.Find(datasetName)
                    ?? throw new UsageException($"--dataset: '{datasetName}' is not mnist, fashion-mnist or kmnist");
         string output = verb.Output ?? DefaultOutput;
-        ExportCommand.RequireWritable(output, "augment");
+        RequireWritable(output);
 
         // The device is opened first, so a device that is not there is refused before the data is read.
         float[] originals, distorted;
@@ -69,8 +69,8 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
             throw new RuntimeFailureException($"could not write {output}: {OutputFile.Reason(e)}");
         }
         if (verb.Show) stdout.Write(grid.Text(originals, distorted));
-        stdout.WriteLine($"wrote {full}: {count} {info.Name} training images (#{string.Join(", #", picked)}) " +
-                         $"and {variants} distortions of each, seed {seed}, on {deviceName}: {Describe(options)}");
+        stdout.WriteLine(TerminalText.Escape($"wrote {full}: {count} {info.Name} training images (#{string.Join(", #", picked)}) " +
+                                             $"and {variants} distortions of each, seed {seed}, on {deviceName}: {Describe(options)}"));
         return ExitCodes.Success;
     }
 
@@ -134,4 +134,15 @@ internal sealed class AugmentCommand(AugmentVerb verb, TextWriter stdout, TextWr
     private static int Range(string flag, int value, int min, int max) =>
         value >= min && value <= max ? value
             : throw new UsageException($"--{flag} must be a whole number from {min} to {max}, got {value}");
+
+    /// <summary>Refuses, before any work, an <c>--output</c> that is not a regular file or whose folder is missing.</summary>
+    /// <exception cref="UsageException">it cannot be written.</exception>
+    private static void RequireWritable(string output)
+    {
+        string full = Path.GetFullPath(output);
+        if (OutputFile.NotARegularFile(full) is { } kind)
+            throw new UsageException($"--output {output} is {kind}; augment writes only regular files");
+        if (!Directory.Exists(Path.GetDirectoryName(full)))
+            throw new UsageException($"--output {output}: the folder {Path.GetDirectoryName(full)} does not exist");
+    }
 }

@@ -18,13 +18,22 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
     private sealed record Row(string Device, string Config, double MedianEpochSeconds, double MinEpochSeconds,
         double MaxEpochSeconds, double ImagesPerSecond, double GflopsPerSecond, double? PeakGflopsPerSecond,
         double? FractionOfPeak, double LaunchesPerStep, long PeakDeviceBytes, double? SpeedupVsCpu, double TestAccuracy,
-        int Epochs, string Description);
+        int Epochs, string Description, string? PeakSource);
 
+    /// <summary>One configuration's op-by-op profile on one device (<c>--profile</c>).</summary>
+    private sealed record Profile(string Config, string Device, IReadOnlyList<OpProfiler.Entry> Entries,
+        double Seconds, long Steps);
+
+    private const string Header = "config   device      median s    min s    max s     images/s   GFLOP/s  peak GFLOP/s  % peak  launches/step  peak MiB  vs cpu  test acc";
+
+    /// <summary>Measures every configuration on every device, cpu first, and prints each row (or writes its JSON
+    /// line) as soon as it is measured, so a run cut short keeps what it measured.</summary>
     public int Run()
     {
         int epochs = verb.Epochs ?? 3, warmup = verb.Warmup ?? 1;
         if (epochs < 1) throw new UsageException($"--epochs must be at least 1, got {epochs}");
         if (warmup < 0) throw new UsageException($"--warmup must be ≥ 0, got {warmup}");
+        if (verb.Gemm) return Gemm();
         var devices = Devices();
         var data = DataLoading.Load(new DatasetSpec.Named(DatasetCatalog.Mnist), verb.Data, true, 0, 1, stderr, default);
         if (verb.TargetAccuracy is { } target) return Speedrun(devices, data, target, warmup);
@@ -35,78 +44,89 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         if (devices.Any(d => d.StartsWith("cpu", StringComparison.Ordinal)))
             report.Info($"cpu peak: {FmaPeak.Measured.Method}");
         var rows = new List<Row>();
-        var profiles = new List<(string Config, string Device, IReadOnlyList<OpProfiler.Entry> Entries, double Seconds, long Steps)>();
+        var profiles = new List<Profile>();
         foreach (var config in configs)
         {
             foreach (string device in devices)
             {
-                stderr.WriteLine($"bench: {config.Name} on {device} ...");
-                using var open = DeviceSelector.Open(device, verb.Threads);
-                using var profiler = verb.Profile
-                    ? new OpProfiler((BackendBase)open.Backend, synchronizeEachOp: open.Backend is not HostBackend)
-                    {
-                        Recording = false,
-                    }
-                    : null;
-                var trainer = new Trainer(open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
+                var (measured, profile) = Measure(config, device, data, epochs, warmup);
+                var row = measured with
                 {
-                    EvaluateEachEpoch = false,
-                    CaptureSteps = profiler is null, // a profile times each op: no step graph
+                    SpeedupVsCpu = rows.Append(measured).FirstOrDefault(c => c.Config == config.Name && c.Device == "cpu")
+                        is { } cpu ? measured.ImagesPerSecond / cpu.ImagesPerSecond : null,
                 };
-                trainer.Notice += n => stderr.WriteLine($"bench: {n}");
-                if (profiler is not null)
+                rows.Add(row);
+                if (verb.Json)
                 {
-                    // Time the timed epochs only: from the start of the first after the warm-up to the end of the last.
-                    trainer.EpochStarting += e => profiler.Recording = e >= warmup;
-                    trainer.EpochCompleted += r => profiler.Recording = false;
+                    report.Object(row);
+                    if (profile is not null) report.Object(ProfileObject(profile));
+                    continue;
                 }
-                var result = trainer.Train(MlpModel.Initialize(config.Spec, 1), data.Train, null, data.Test);
-                var timed = result.History.Skip(warmup).Select(r => r.Seconds).Order().ToArray();
-                double median = timed.Length % 2 == 1 ? timed[timed.Length / 2]
-                    : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
-                double imagesPerSecond = data.Train.Count / median;
-                double gflops = imagesPerSecond * config.FlopsPerImage / 1e9;
-                double? peak = PeakGflops(open.Backend);
-                rows.Add(new Row(open.Backend.Name, config.Name, median, timed[0], timed[^1], imagesPerSecond, gflops, peak,
-                    peak is { } p ? gflops / p : null, result.LaunchesPerStep, open.Backend.PeakAllocatedBytes, null,
-                    result.Test.Accuracy, epochs, open.Backend.Description));
-                if (profiler is not null)
-                    profiles.Add((config.Name, open.Backend.Name, profiler.Entries,
-                        result.History.Skip(warmup).Sum(r => r.Seconds), epochs * StepsPerEpoch(data.Train.Count, config.Options.BatchSize)));
+                if (rows.Count == 1) stdout.WriteLine(Header);
+                stdout.WriteLine(Line(row));
+                if (profile is not null) profiles.Add(profile);
             }
         }
-        rows = rows.Select(r => r with
-        {
-            SpeedupVsCpu = rows.FirstOrDefault(c => c.Config == r.Config && c.Device == "cpu") is { } cpu
-                ? r.ImagesPerSecond / cpu.ImagesPerSecond : null,
-        }).ToList();
-        if (verb.Json)
-        {
-            foreach (var row in rows) report.Object(row);
-            foreach (var (configName, device, entries, seconds, steps) in profiles)
-                report.Object(new
-                {
-                    Profile = configName, Device = device, TimedSeconds = seconds, Steps = steps,
-                    Ops = entries.Select(e => new
-                    {
-                        e.Op, e.Shape, CallsPerStep = e.Calls / (double)steps, MillisecondsPerStep = 1000 * e.Seconds / steps,
-                        Share = e.Seconds / seconds, Gflops = e.FlopsPerCall > 0 ? e.Calls * e.FlopsPerCall / e.Seconds / 1e9 : (double?)null,
-                    }),
-                });
-            return ExitCodes.Success;
-        }
-        stdout.WriteLine("config   device      median s    min s    max s     images/s   GFLOP/s  peak GFLOP/s  % peak  launches/step  peak MiB  vs cpu  test acc");
-        foreach (var r in rows)
-            stdout.WriteLine($"{r.Config,-8} {r.Device,-10} {r.MedianEpochSeconds,9:0.000} {r.MinEpochSeconds,8:0.000} {r.MaxEpochSeconds,8:0.000} " +
-                             $"{r.ImagesPerSecond,12:N0} {r.GflopsPerSecond,9:0.0} {(r.PeakGflopsPerSecond is { } p ? p.ToString("0") : "?"),13} " +
-                             $"{(r.FractionOfPeak is { } f ? f.ToString("0%") : "?"),7} {r.LaunchesPerStep,14:0.0} {r.PeakDeviceBytes / 1048576.0,9:0.0} " +
-                             $"{(r.SpeedupVsCpu is { } s ? s.ToString("0.00") + "×" : "-"),7} {r.TestAccuracy,9:0.00%}");
-        foreach (var d in rows.Select(r => (r.Device, r.Description)).Distinct())
-            stdout.WriteLine($"{d.Device}: {d.Description}");
-        foreach (var (configName, device, entries, seconds, steps) in profiles)
-            WriteProfile(configName, device, entries, seconds, steps);
+        if (verb.Json) return ExitCodes.Success;
+        foreach (var d in rows.Select(r => (r.Device, r.Description, r.PeakSource)).Distinct())
+            stdout.WriteLine($"{d.Device}: {d.Description}" + (d.PeakSource is null || d.Device == "cpu" ? "" : $"; peak = {d.PeakSource}"));
+        foreach (var p in profiles) WriteProfile(p.Config, p.Device, p.Entries, p.Seconds, p.Steps);
         return ExitCodes.Success;
     }
+
+    /// <summary>Trains <paramref name="config"/> on a fresh backend for <paramref name="device"/> (so its peak memory
+    /// is its own) and times the epochs after the warm-up.</summary>
+    private (Row Row, Profile? Profile) Measure(BenchConfig config, string device, DatasetSplits data, int epochs,
+        int warmup)
+    {
+        stderr.WriteLine($"bench: {config.Name} on {device} ...");
+        using var open = DeviceSelector.Open(device, verb.Threads);
+        using var profiler = verb.Profile
+            ? new OpProfiler((BackendBase)open.Backend, synchronizeEachOp: open.Backend is not HostBackend) { Recording = false }
+            : null;
+        var trainer = new Trainer(open.Backend, config.Options with { Epochs = warmup + epochs, Seed = 1 })
+        {
+            EvaluateEachEpoch = false,
+            CaptureSteps = profiler is null, // a profile times each op: no step graph
+        };
+        trainer.Notice += n => stderr.WriteLine($"bench: {n}");
+        if (profiler is not null)
+        {
+            // Time the timed epochs only: from the start of the first after the warm-up to the end of the last.
+            trainer.EpochStarting += e => profiler.Recording = e >= warmup;
+            trainer.EpochCompleted += r => profiler.Recording = false;
+        }
+        var result = trainer.Train(MlpModel.Initialize(config.Spec, 1), data.Train, null, data.Test);
+        var timed = result.History.Skip(warmup).Select(r => r.Seconds).Order().ToArray();
+        double median = timed.Length % 2 == 1 ? timed[timed.Length / 2]
+            : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
+        double imagesPerSecond = data.Train.Count / median;
+        double gflops = imagesPerSecond * config.FlopsPerImage / 1e9;
+        double? peak = BackendCatalog.PeakGflops(open.Backend);
+        var row = new Row(open.Backend.Name, config.Name, median, timed[0], timed[^1], imagesPerSecond, gflops, peak,
+            peak is { } p ? gflops / p : null, result.LaunchesPerStep, open.Backend.PeakAllocatedBytes, null,
+            result.Test.Accuracy, epochs, open.Backend.Description, BackendCatalog.PeakSource(open.Backend));
+        var profile = profiler is null ? null
+            : new Profile(config.Name, open.Backend.Name, profiler.Entries, result.History.Skip(warmup).Sum(r => r.Seconds),
+                epochs * StepsPerEpoch(data.Train.Count, config.Options.BatchSize));
+        return (row, profile);
+    }
+
+    private static string Line(Row r) =>
+        $"{r.Config,-8} {r.Device,-10} {r.MedianEpochSeconds,9:0.000} {r.MinEpochSeconds,8:0.000} {r.MaxEpochSeconds,8:0.000} " +
+        $"{r.ImagesPerSecond,12:N0} {r.GflopsPerSecond,9:0.0} {(r.PeakGflopsPerSecond is { } p ? p.ToString("0") : "?"),13} " +
+        $"{(r.FractionOfPeak is { } f ? f.ToString("0%") : "?"),7} {r.LaunchesPerStep,14:0.0} {r.PeakDeviceBytes / 1048576.0,9:0.0} " +
+        $"{(r.SpeedupVsCpu is { } s ? s.ToString("0.00") + "×" : "-"),7} {r.TestAccuracy,9:0.00%}";
+
+    private static object ProfileObject(Profile p) => new
+    {
+        Profile = p.Config, p.Device, TimedSeconds = p.Seconds, p.Steps,
+        Ops = p.Entries.Select(e => new
+        {
+            e.Op, e.Shape, CallsPerStep = e.Calls / (double)p.Steps, MillisecondsPerStep = 1000 * e.Seconds / p.Steps,
+            Share = e.Seconds / p.Seconds, Gflops = e.FlopsPerCall > 0 ? e.Calls * e.FlopsPerCall / e.Seconds / 1e9 : (double?)null,
+        }),
+    };
 
     private static long StepsPerEpoch(int images, int batch) => (images + Math.Min(batch, images) - 1) / Math.Min(batch, images);
 
@@ -176,10 +196,25 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         return ExitCodes.Success;
     }
 
+    /// <summary><c>--gemm</c>: the GEMM yardstick (<see cref="GemmBench"/>) on --devices, by default cuda.</summary>
+    private int Gemm()
+    {
+        if (verb.Json || verb.Profile || verb.TargetAccuracy is not null)
+            throw new UsageException("--gemm prints its own table; it takes --devices and --square, not --json, --profile or --target-accuracy");
+        var devices = (verb.Devices ?? "cuda").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (devices.FirstOrDefault(d => d is "cpu" or "reference") is { } host)
+            throw new UsageException($"--gemm times the GPU kernels; {host} is not an ILGPU device (use cuda[:N], opencl[:N], ilgpu-cpu)");
+        if (verb.Square is < 1 or > 16384) throw new UsageException($"--square must be in [1, 16384], got {verb.Square}");
+        return GemmBench.Run(devices, verb.Square ?? 0, stdout);
+    }
+
+    /// <summary>--devices, or cpu and every available GPU; cpu first either way, so each GPU row can say its
+    /// speed-up over the cpu row before it.</summary>
     private IReadOnlyList<string> Devices()
     {
         if (verb.Devices is { } list)
-            return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .OrderBy(d => d == "cpu" ? 0 : 1).ToArray();
         // The CPU and every available GPU (never ilgpu-cpu or reference: they are for checking, not speed).
         return ["cpu", .. BackendCatalog.List().Where(d => d.Available && d.IsGpu).Select(d => d.Name)];
     }
@@ -190,6 +225,4 @@ internal sealed class BenchCommand(BenchVerb verb, TextWriter stdout, TextWriter
         return names.Select(n => BenchConfig.All.FirstOrDefault(c => c.Name == n.ToLowerInvariant())
             ?? throw new UsageException($"--config: unknown configuration '{n}'; use {string.Join(", ", BenchConfig.All.Select(c => c.Name))}")).ToList();
     }
-
-    private static double? PeakGflops(IBackend backend) => BackendCatalog.PeakGflops(backend);
 }

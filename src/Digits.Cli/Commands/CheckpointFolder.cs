@@ -63,7 +63,7 @@ internal sealed class CheckpointFolder : IDisposable
     {
         try
         {
-            return Checkpoint.LoadLatest(path, note => stderr.WriteLine($"digits: note: {note}"));
+            return Checkpoint.LoadLatest(path, note => stderr.WriteLine($"digits: note: {TerminalText.Escape(note)}"));
         }
         catch (DirectoryNotFoundException)
         {
@@ -99,8 +99,8 @@ internal sealed class CheckpointFolder : IDisposable
         {
             Failed++;
             LastFailure = OutputFile.Reason(e);
-            stderr.WriteLine($"digits: warning: could not write the checkpoint {state.Position} in {Path}: {LastFailure}" +
-                             (interrupted ? "" : "; training goes on"));
+            stderr.WriteLine(TerminalText.Escape($"digits: warning: could not write the checkpoint {state.Position} in " +
+                                                 $"{Path}: {LastFailure}" + (interrupted ? "" : "; training goes on")));
         }
     }
 

@@ -1,5 +1,7 @@
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
+using Digits.Core.Model;
+using Digits.Imaging;
 
 namespace Digits.Cli.Commands;
 
@@ -10,13 +12,13 @@ internal static class DataLoading
     /// <exception cref="UsageException">the data is missing, malformed or the split is impossible (the message may
     /// name the library's properties, which <see cref="FlagNames.Speak"/> turns into flags).</exception>
     public static DatasetSplits Load(DatasetSpec spec, string? dataFolder, bool allowDownload, int validation, ulong seed,
-        TextWriter stderr, CancellationToken cancel)
+        TextWriter stderr, CancellationToken cancel, ImageFolderOptions? folders = null)
     {
         var location = DataLocator.Resolve(dataFolder);
         try
         {
             return DatasetLoader.Load(spec, location, allowDownload, new DownloadReporter(stderr), validation, seed,
-                cancel: cancel);
+                cancel: cancel, folders: folders ?? Folders(skipBad: false));
         }
         catch (DataUnavailableException e)
         {
@@ -27,6 +29,16 @@ internal static class DataLoading
             throw new UsageException(e.Message);
         }
     }
+
+    /// <summary>How a <c>folder:DIR</c> dataset is read: predict's decoding and clean-up of every image, the bad ones
+    /// skipped when <paramref name="skipBad"/>, the class folders matched to <paramref name="model"/>'s class names when
+    /// a model is given (evaluate, report, train --init).</summary>
+    public static ImageFolderOptions Folders(bool skipBad, MlpModel? model = null, string? modelPath = null) =>
+        new(new MnistImagePreparer())
+        {
+            SkipBad = skipBad, ClassNames = model is null ? null : ClassNames.Of(model),
+            ClassNamesSource = modelPath is null ? null : Path.GetFileName(modelPath),
+        };
 
     /// <summary>What is missing and how to fix it from the command line (a catalog dataset's files: the
     /// <c>--data</c> folder, or <c>digits download</c> on another machine).</summary>

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Digits.Cli.Verbs;
-using Digits.Cpu;
 
 namespace Digits.Cli.Commands;
 
 /// <summary><c>digits devices</c>: every backend of <see cref="BackendCatalog"/> with what it found, or why it is
-/// unavailable (what ILGPU needs and what the machine has), and which one <c>--device auto</c> takes.</summary>
+/// unavailable (what ILGPU needs and what the machine has; for CUDA what the driver itself answers), and which one
+/// <c>--device auto</c> takes. A CUDA device shows its name, compute capability, SMs and clock, memory, driver, the
+/// PTX ISA and .target ILGPU emits for it, and its FP32 peak with how it was computed.</summary>
 internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
 {
     public int Run()
@@ -19,8 +20,7 @@ internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
                 devices = devices.Select(d => new
                 {
                     name = d.Name, kind = d.Kind, available = d.Available, hardware = d.Hardware,
-                    reason = d.Available ? null : d.Reason, peak_gflops = d.PeakGflops,
-                    peak_method = d.Kind == "cpu" ? FmaPeak.Measured.Method : null,
+                    reason = d.Available ? null : d.Reason, peak_gflops = d.PeakGflops, peak_method = d.PeakSource,
                 }),
                 auto,
             }));
@@ -28,10 +28,9 @@ internal sealed class DevicesCommand(DevicesVerb verb, TextWriter stdout)
         }
         foreach (var d in devices)
         {
-            // The CPU's peak is measured (FmaPeak), and says how; a GPU's is computed from its SMs and clock.
+            // The CPU's peak is measured (FmaPeak), a GPU's computed (CudaPeak); each says how.
             string peak = d.PeakGflops is not { } p ? ""
-                : d.Kind == "cpu" ? $"; {p:0} GFLOP/s FP32 FMA peak ({FmaPeak.Measured.Method})"
-                : $"; ~{p:0} GFLOP/s FP32 FMA peak";
+                : $"; {(d.Kind == "cpu" ? "" : "~")}{p:0} GFLOP/s FP32 FMA peak ({d.PeakSource})";
             stdout.WriteLine(d.Available ? $"  {d.Name,-10} {d.Hardware}{peak}" : $"  {d.Name,-10} unavailable: {d.Reason}");
         }
         stdout.WriteLine($"--device auto takes {auto} ({why})");

@@ -26,8 +26,8 @@ internal sealed class DownloadCommand(DownloadVerb verb, TextWriter stdout, Text
             {
                 throw new UsageException(DataLoading.Explain(e));
             }
-            foreach (var note in files.Notes) stdout.WriteLine(note);
-            stdout.WriteLine($"{info.Name}: all four files present in {location.DownloadFolder(info)}");
+            foreach (var note in files.Notes) stdout.WriteLine(TerminalText.Escape(note));
+            stdout.WriteLine(TerminalText.Escape($"{info.Name}: all four files present in {location.DownloadFolder(info)}"));
         }
         return ExitCodes.Success;
     }

@@ -15,7 +15,9 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         SavedModel.WarnIfOtherDataset(model, verb.Model, spec, stderr);
         var report = new Reporter(stdout, verb.Json, verb.Quiet);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
-        var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
+        var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None,
+            DataLoading.Folders(verb.SkipBad, model, verb.Model));
+        foreach (var note in data.Notes) report.Info($"data: {note}");
         var test = data.Test;
         SavedModel.RequireFits(model, verb.Model, test); // before a device is opened for nothing
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
@@ -51,7 +53,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
             });
             return ExitCodes.Success;
         }
-        stdout.WriteLine($"test: {test.Name}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
+        stdout.WriteLine($"test: {TerminalText.Escape(test.Name)}, {result.Count} images: loss {result.Loss:0.0000}, accuracy " +
                          $"{result.Accuracy:0.00%} ({result.Correct}/{result.Count})");
         if (!verb.Quiet) Tables.WriteEvaluation(stdout, test.ClassNames, metrics, confusion);
         return ExitCodes.Success;

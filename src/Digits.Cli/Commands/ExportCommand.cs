@@ -1,8 +1,5 @@
-using System.Text.Json;
 using Digits.Api.Onnx;
 using Digits.Cli.Verbs;
-using Digits.Core.Backends;
-using Digits.Core.Data;
 using Digits.Core.Model;
 
 namespace Digits.Cli.Commands;
@@ -17,7 +14,7 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         if (format is not ("onnx" or "torch-safetensors"))
             throw new UsageException($"--format: '{verb.Format}' is not a format; use onnx or torch-safetensors");
         var model = SavedModel.Load(verb.Model);
-        RequireWritable(verb.Output, "export");
+        OutputCheck.Require(verb.Output, "export");
         try
         {
             if (format == "onnx") OnnxExport.Write(model, verb.Output);
@@ -31,83 +28,12 @@ internal sealed class ExportCommand(ExportVerb verb, TextWriter stdout)
         {
             throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
         }
-        stdout.WriteLine(format == "onnx"
+        stdout.WriteLine(TerminalText.Escape(format == "onnx"
             ? $"wrote {verb.Output}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.Opset}, {model.Spec}; input " +
               $"'{OnnxExport.InputName}' (batch, {model.Spec.Inputs}), outputs '{OnnxExport.ScoresName(model.Spec)}' and " +
               $"'{OnnxExport.ProbabilitiesName}' (batch, {model.Spec.Outputs})"
-            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors");
+            : $"wrote {verb.Output}: nn.Sequential({TorchSequential.Modules(model.Spec)}) as safetensors"));
         return ExitCodes.Success;
     }
 
-    /// <summary>Refuses, before any work, an <c>--output</c> that is not a regular file or whose folder is missing.</summary>
-    /// <exception cref="UsageException">it cannot be written.</exception>
-    public static void RequireWritable(string output, string verb)
-    {
-        string full = Path.GetFullPath(output);
-        if (OutputFile.NotARegularFile(full) is { } kind)
-            throw new UsageException($"--output {output} is {kind}; {verb} writes only regular files");
-        if (!Directory.Exists(Path.GetDirectoryName(full)))
-            throw new UsageException($"--output {output}: the folder {Path.GetDirectoryName(full)} does not exist");
-    }
-}
-
-/// <summary><c>digits import</c>: a PyTorch nn.Sequential safetensors file as a Digits model.</summary>
-internal sealed class ImportCommand(ImportVerb verb, TextWriter stdout)
-{
-    public int Run()
-    {
-        Activation? activation = null;
-        if (verb.Activation is { } a)
-        {
-            if (!ActivationNames.TryParseActivation(a, out var parsed) || parsed == Activation.Identity)
-                throw new UsageException($"--activation: '{a}' is not relu, sigmoid or tanh");
-            activation = parsed;
-        }
-        LossKind? loss = null;
-        if (verb.Loss is { } l)
-        {
-            if (!ActivationNames.TryParseLoss(l, out var parsed))
-                throw new UsageException($"--loss: '{l}' is not cross-entropy or mse");
-            loss = parsed;
-        }
-        DatasetInfo? dataset = null;
-        if (verb.Dataset is { } d && (dataset = DatasetCatalog.Find(d)) is null)
-            throw new UsageException($"--dataset: '{d}' is not mnist, fashion-mnist or kmnist");
-        MlpModel model;
-        try
-        {
-            var (tensors, metadata) = SafeTensors.Read(verb.Input);
-            if (metadata.GetValueOrDefault("format") is { } f && f != TorchSequential.Format)
-                throw new UsageException($"--input {verb.Input}: its format is '{f}', not a PyTorch nn.Sequential file" +
-                                         (f == ModelFile.Format ? " (it is a Digits model already: use it as it is)" : ""));
-            model = TorchSequential.FromTensors(verb.Input, tensors, metadata, activation, loss);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new UsageException($"--input: {verb.Input} not found");
-        }
-        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException(e.Message);
-        }
-        var info = dataset ?? DatasetCatalog.Find(model.Metadata.GetValueOrDefault("dataset") ?? "") ?? DatasetCatalog.Mnist;
-        model.Metadata["dataset"] = info.Name;
-        if (model.Spec.Outputs == info.ClassNames.Count) model.Metadata["class_names"] = JsonSerializer.Serialize(info.ClassNames);
-        else model.Metadata.Remove("class_names");
-        if (model.Spec.Inputs == 784) model.Metadata["input_shape"] = "28,28";
-        model.Metadata.TryAdd("normalization", Digits.Api.Onnx.OnnxExport.Normalization);
-        model.Metadata["imported_from"] = Path.GetFileName(verb.Input);
-        ExportCommand.RequireWritable(verb.Output, "import");
-        try
-        {
-            ModelFile.Save(verb.Output, model);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RuntimeFailureException($"could not write {verb.Output}: {OutputFile.Reason(e)}");
-        }
-        stdout.WriteLine($"wrote {verb.Output}: {model.Spec} from nn.Sequential({TorchSequential.Modules(model.Spec)}), " +
-                         $"classes of {info.Name}");
-        return ExitCodes.Success;
-    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
+using Digits.Core.Files;
 using Digits.Imaging;
 using Digits.Core.Model;
 
@@ -27,17 +28,20 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
 
         var probabilities = Classify(model, inputs);
         if (probabilities is null) return ExitCodes.RuntimeFailure;
+        // File and class names are input: escaped where printed as text (JSON escapes them itself).
+        var shownClasses = classNames.Select(TerminalText.Escape).ToArray();
         for (int k = 0; k < inputs.Count; k++)
         {
             var p = probabilities[k];
             int best = Array.IndexOf(p, p.Max());
+            string shown = TerminalText.Escape(inputs[k].Name);
             if (inputs[k].Problem is { } problem)
             {
                 // a photo with no recognisable digit says so instead of guessing
                 if (verb.Json)
                     stdout.WriteLine(JsonSerializer.Serialize(new { file = inputs[k].Name, predicted = (int?)null, problem }));
                 else
-                    stdout.WriteLine($"{inputs[k].Name}: no digit found ({problem})");
+                    stdout.WriteLine($"{shown}: no digit found ({problem})");
                 continue;
             }
             if (verb.Json)
@@ -51,13 +55,13 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             }
             if (verb.Quiet)
             {
-                stdout.WriteLine($"{inputs[k].Name}: {classNames[best]}");
+                stdout.WriteLine($"{shown}: {shownClasses[best]}");
                 continue;
             }
-            stdout.WriteLine(inputs[k].Name + (inputs[k].Label is { } l ? $" (true label {classNames[l]})" : ""));
+            stdout.WriteLine(shown + (inputs[k].Label is { } l ? $" (true label {shownClasses[l]})" : ""));
             if (verb.Show) stdout.Write(AsciiField.Render(inputs[k].Pixels));
             foreach (var (c, rank) in Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(3).Select((c, r) => (c, r)))
-                stdout.WriteLine(TopLine(rank + 1, c, classNames[c], p[c]));
+                stdout.WriteLine(TopLine(rank + 1, c, shownClasses[c], p[c]));
         }
         return ExitCodes.Success;
     }
@@ -84,11 +88,11 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             }
             if (problem is not null)
             {
-                stdout.WriteLine($"{file}: no number found ({problem})");
+                stdout.WriteLine($"{TerminalText.Escape(file)}: no number found ({problem})");
                 continue;
             }
-            stdout.WriteLine(verb.Quiet ? $"{file}: {number}"
-                : $"{file}: {number}  ({string.Join(", ", found.Select(d => $"{d.Digit} {d.Confidence:0.0%}"))})");
+            stdout.WriteLine(verb.Quiet ? $"{TerminalText.Escape(file)}: {number}"
+                : $"{TerminalText.Escape(file)}: {number}  ({string.Join(", ", found.Select(d => $"{d.Digit} {d.Confidence:0.0%}"))})");
             if (verb.Show && !verb.Quiet)
                 for (int k = 0; k < digits.Count; k++) stdout.Write(AsciiField.Render(digits[k].Field));
         }
@@ -130,19 +134,20 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         {
             return ImageDecoder.Decode(file);
         }
-        catch (DataFormatException e)
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
         {
-            throw new UsageException(e.Message);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new UsageException($"{file}: no such file");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{file}: cannot read it ({e.Message})");
+            throw Unreadable(file, e);
         }
     }
+
+    /// <summary>An image file that could not be read or decoded, as one line naming it.</summary>
+    private static UsageException Unreadable(string file, Exception e) => new(e switch
+    {
+        DataFormatException or InputFileException => e.Message,
+        FileNotFoundException or DirectoryNotFoundException => $"{file}: no such file",
+        UnauthorizedAccessException => $"{file}: cannot read it (permission denied)",
+        _ => $"{file}: cannot read it ({e.Message})",
+    });
 
     private MlpModel LoadModel() => SavedModel.Load(verb.Model);
 
@@ -153,17 +158,9 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             var prepared = MnistPreprocessor.Prepare(ImageDecoder.Decode(file));
             return new Input(file, prepared.Field, null, prepared.Problem);
         }
-        catch (DataFormatException e)
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
         {
-            throw new UsageException(e.Message);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new UsageException($"{file}: no such file");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{file}: cannot read it ({e.Message})");
+            throw Unreadable(file, e);
         }
     }
 

@@ -16,11 +16,13 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         var spec = SavedModel.Dataset(model, verb.Dataset);
         SavedModel.WarnIfOtherDataset(model, verb.Model, spec, stderr);
         ulong seed = ulong.TryParse(model.Metadata.GetValueOrDefault("seed"), out var s) ? s : 1;
-        var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None);
+        var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None,
+            DataLoading.Folders(verb.SkipBad, model, verb.Model));
+        foreach (var note in data.Notes) stdout.WriteLine($"data: {note}");
         SavedModel.RequireFits(model, verb.Model, data.Test);
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), data.Test, verb.Out);
-        stdout.WriteLine($"report written to {path}");
+        stdout.WriteLine(TerminalText.Escape($"report written to {path}"));
         return ExitCodes.Success;
     }
 

@@ -19,10 +19,11 @@ internal sealed class Reporter(TextWriter output, bool json, bool quiet)
 
     public bool Json => json;
 
-    /// <summary>A line of context (device, data, model); not printed under --json or --quiet.</summary>
+    /// <summary>A line of context (device, data, model); not printed under --json or --quiet. It names files and
+    /// datasets, so its control characters are escaped (<see cref="TerminalText"/>).</summary>
     public void Info(string line)
     {
-        if (!json && !quiet) output.WriteLine(line);
+        if (!json && !quiet) output.WriteLine(TerminalText.Escape(line));
     }
 
     /// <summary>One JSON object (under --json).</summary>

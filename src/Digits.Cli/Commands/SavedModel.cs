@@ -1,5 +1,6 @@
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
+using Digits.Core.Files;
 using Digits.Core.Model;
 
 namespace Digits.Cli.Commands;
@@ -8,11 +9,13 @@ namespace Digits.Cli.Commands;
 /// one-line usage errors, and the dataset it goes with.</summary>
 internal static class SavedModel
 {
+    /// <param name="path">The model file.</param>
+    /// <param name="flag">The flag that named it, for messages.</param>
     /// <exception cref="UsageException">the file is missing, unreadable or not a Digits model.</exception>
-    public static MlpModel Load(string path)
+    public static MlpModel Load(string path, string flag = "--model")
     {
         if (Directory.Exists(path))
-            throw new UsageException($"--model: {path} is a folder; give the model file (e.g. {Path.Combine(path, "model.safetensors")})");
+            throw new UsageException($"{flag}: {path} is a folder; give the model file (e.g. {Path.Combine(path, "model.safetensors")})");
         try
         {
             return ModelFile.Load(path);
@@ -21,10 +24,10 @@ internal static class SavedModel
         {
             throw new UsageException(e switch
             {
-                FileNotFoundException or DirectoryNotFoundException => $"--model: {path} not found",
-                UnauthorizedAccessException => $"--model: cannot read {path} (permission denied)",
-                ModelFormatException => $"--model: {e.Message}",
-                _ => $"--model: cannot read {path} ({e.Message})",
+                FileNotFoundException or DirectoryNotFoundException => $"{flag}: {path} not found",
+                UnauthorizedAccessException => $"{flag}: cannot read {path} (permission denied)",
+                ModelFormatException or InputFileException => $"{flag}: {e.Message}",
+                _ => $"{flag}: cannot read {path} ({e.Message})",
             });
         }
     }
@@ -54,16 +57,23 @@ internal static class SavedModel
                                      $"per image but predict feeds it {side}×{side} = {side * side} (MNIST-style preprocessing)");
     }
 
-    /// <summary>Warns on <paramref name="stderr"/> when <c>--dataset</c> names another dataset than the one the
-    /// model records it was trained on (its "dataset" metadata): the accuracy is then of a model on data it never saw,
-    /// usually near chance.</summary>
+    /// <summary>Warns on <paramref name="stderr"/> when <c>--dataset</c> names another catalog dataset than the one
+    /// the model records it was trained on (its "dataset" metadata): the accuracy is then of a model on data it never
+    /// saw, usually near chance. A CSV on either side is not warned about: it may hold any dataset's images (MNIST's
+    /// own, in Kaggle's layout), so nothing is known to differ; a folder dataset is exempt either way: its class folders
+    /// are matched to the model's class names (a model fine-tuned on a folder of digits, or an MNIST model tried on one,
+    /// is not at chance).</summary>
     public static void WarnIfOtherDataset(MlpModel model, string modelPath, DatasetSpec spec, TextWriter stderr)
     {
         if (model.Metadata.GetValueOrDefault("dataset") is not { Length: > 0 } trained) return;
+        if (spec is DatasetSpec.Folder || (trained.StartsWith("folder:", StringComparison.OrdinalIgnoreCase) &&
+            spec is DatasetSpec.Named named && ClassNames.Of(model).SequenceEqual(named.Info.ClassNames))) return;
         string asked = spec.ToString()!;
+        if (spec is not DatasetSpec.Named || DatasetCatalog.Find(trained) is null) return;
         if (string.Equals(trained, asked, StringComparison.OrdinalIgnoreCase)) return;
-        stderr.WriteLine($"digits: warning: {Path.GetFileName(modelPath)} was trained on {trained}, not {asked}; " +
-                         $"its accuracy on {asked} measures a model on data it never learned (near chance is expected)");
+        stderr.WriteLine(TerminalText.Escape(
+            $"digits: warning: {Path.GetFileName(modelPath)} was trained on {trained}, not {asked}; " +
+            $"its accuracy on {asked} measures a model on data it never learned (near chance is expected)"));
     }
 
     /// <summary>The dataset named by <c>--dataset</c>, else the one the model was trained on, else MNIST.</summary>

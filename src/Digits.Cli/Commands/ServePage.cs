@@ -2,7 +2,8 @@ namespace Digits.Cli.Commands;
 
 /// <summary>The one page <c>digits serve</c> shows: a canvas to draw on (pointer events: mouse, pen or finger), a
 /// photo picker and drop zone, the ten probabilities as bars, and the 28×28 input the model got. While drawing, at
-/// most one request is in flight; the latest stroke is sent when it answers.</summary>
+/// most one request is in flight; the latest stroke is sent when it answers. A file's name goes in X-File-Name
+/// percent-encoded (a header carries only Latin-1; fetch refuses anything else).</summary>
 internal static class ServePage
 {
     public const string Html = """
@@ -89,7 +90,7 @@ function show(result) {
 }
 async function send(blob, name) {
   try {
-    const response = await fetch('/predict', { method: 'POST', body: blob, headers: { 'X-File-Name': name } });
+    const response = await fetch('/predict', { method: 'POST', body: blob, headers: { 'X-File-Name': encodeURIComponent(name) } });
     const text = await response.text();
     let result;
     try { result = JSON.parse(text); } catch { result = { error: `the server answered ${response.status}` }; }

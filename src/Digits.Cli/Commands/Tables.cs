@@ -46,7 +46,7 @@ internal static class Tables
         string line = "classes:";
         for (int k = 0; k < classNames.Count; k++)
         {
-            string item = $" {k} {classNames[k]}" + (k + 1 < classNames.Count ? "," : "");
+            string item = $" {k} {TerminalText.Escape(classNames[k])}" + (k + 1 < classNames.Count ? "," : "");
             if (line.Length + item.Length > width)
             {
                 yield return line;
@@ -58,7 +58,7 @@ internal static class Tables
     }
 
     private static string Label(IReadOnlyList<string> names, int index) =>
-        names[index] == index.ToString() ? names[index] : $"{index} {names[index]}";
+        names[index] == index.ToString() ? names[index] : $"{index} {TerminalText.Escape(names[index])}";
 
     private static IAnsiConsole Console(TextWriter output)
     {

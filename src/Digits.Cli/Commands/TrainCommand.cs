@@ -20,8 +20,14 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
 
     public int Run()
     {
+        if (verb.Init is not null && verb.Resume is not null)
+            throw new UsageException("--init cannot be used with --resume: a resumed run starts from its checkpoint");
         var resume = verb.Resume is { } resumeFolder ? CheckpointFolder.Load(resumeFolder, stderr) : null;
         var settings = Settings(resume);
+        var init = verb.Init is { } initPath ? InitModel.Load(initPath) : null;
+        if (init is not null) settings = settings.WithArchitectureOf(init.Model.Spec);
+        var provenance = init?.Provenance() ?? InitModel.MetadataKeys.Where(k => resume?.Metadata.ContainsKey(k) == true)
+            .ToDictionary(k => k, k => resume!.Metadata[k]);
         using var checkpoints = (verb.Checkpoint ?? verb.Resume) is { } folder
             ? CheckpointFolder.Open(folder, verb.Checkpoint is null ? "resume" : "checkpoint")
             : null;
@@ -30,24 +36,28 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         // While the bar is on screen, lines go through Spectre's console so they print above it, not through it.
         var report = new Reporter(bar is null ? stdout : LiveProgress.Writer, verb.Json, verb.Quiet);
         using var interrupt = new InterruptSignal();
-        using var device = DeviceSelector.Open(verb.Device, verb.Threads);
-        report.Info($"device: {device.Explanation}");
-        var data = Data(settings, report, interrupt.Token);
-        var model = StartingModel(settings, data, resume, report, checkpoints);
+        using var device = DeviceSelector.Open(settings.Device, settings.Threads);
+        bool kept = resume is not null && verb.Device is null && settings.Device is not null;
+        report.Info($"device: {(kept ? $"{device.Backend.Description} — the device the resumed run ran on" : device.Explanation)}");
+        settings = settings.OnDevice(device.Backend);
+        var data = Data(settings, init, report, interrupt.Token);
+        init?.RequireFits(data.Train, settings.Dataset);
+        var model = StartingModel(settings, data, resume, init, report, checkpoints);
         var trainer = new Trainer(device.Backend, settings.Training)
         {
             Progress = bar is null ? null : bar.Update,
-            SaveCheckpoint = checkpoints is null ? null : state => checkpoints.Save(state, CheckpointMetadata(settings),
+            SaveCheckpoint = checkpoints is null ? null : state => checkpoints.Save(state, CheckpointMetadata(settings, provenance),
                 interrupt.Token.IsCancellationRequested, stderr),
         };
         trainer.EpochCompleted += r => report.Epoch(r, settings.Training.Epochs);
-        trainer.Notice += n => stderr.WriteLine($"digits: {FlagNames.Speak(n)}");
+        trainer.Notice += n => stderr.WriteLine($"digits: {TerminalText.Escape(FlagNames.Speak(n))}");
         var result = Train(trainer, device.Backend, model, resume, data, settings.Output, bar, interrupt);
         if (result is null) return Interrupted(checkpoints, settings.Output);
         WarnIfNotLearning(result, data.Train.Classes, settings.Training.LearningRate);
         AddMetadata(result.Model, settings, data, result, device.Backend.Name);
+        foreach (var (key, value) in provenance) result.Model.Metadata[key] = value;
         if (!Save(result.Model, settings.Output, checkpoints)) return ExitCodes.RuntimeFailure;
-        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {missing}");
+        if (checkpoints?.Summary() is { } missing) stderr.WriteLine($"digits: {TerminalText.Escape(missing)}");
         PrintResult(result, settings, data, resume, device.Backend, report);
         return ExitCodes.Success;
     }
@@ -68,10 +78,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     }
 
     /// <summary>Data: the splits loaded (downloaded when allowed) and described.</summary>
-    private DatasetSplits Data(TrainSettings settings, Reporter report, CancellationToken cancel)
+    private DatasetSplits Data(TrainSettings settings, InitModel? init, Reporter report, CancellationToken cancel)
     {
         var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
-            settings.Training.Seed, stderr, cancel);
+            settings.Training.Seed, stderr, cancel, DataLoading.Folders(verb.SkipBad, init?.Model, init?.Path));
         foreach (var note in data.Notes) report.Info($"data: {note}");
         report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
                     (data.Validation is { } v ? $", {v.Count} for validation" : "") +
@@ -82,7 +92,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     /// <summary>The model to start from (initialized, or the checkpoint's), and the lines that describe the run.</summary>
     /// <exception cref="UsageException">the checkpoint was made for another model or training set.</exception>
     private static MlpModel StartingModel(TrainSettings settings, DatasetSplits data, LoadedCheckpoint? resume,
-        Reporter report, CheckpointFolder? checkpoints)
+        InitModel? init, Reporter report, CheckpointFolder? checkpoints)
     {
         var spec = settings.Spec(data.Train.Features, data.Train.Classes);
         var options = settings.Training;
@@ -91,9 +101,10 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
             throw new UsageException($"--resume: {Path.GetFileName(resume.Path)} was made for {saved.Model.Spec} on " +
                                      $"{saved.TrainImages} training images; {settings.Dataset} now gives {spec} on " +
                                      $"{data.Train.Count}");
-        var model = resume?.State.Model ?? MlpModel.Initialize(spec, options.Seed);
+        var model = resume?.State.Model ?? init?.Start() ?? MlpModel.Initialize(spec, options.Seed);
         report.Info($"model: {spec}, {model.Layout.Count:N0} parameters" +
-                    (settings.Preset is { } p ? $" (preset {p})" : ""));
+                    (settings.Preset is { } p ? $" (preset {p})" : "") +
+                    (init is null ? "" : $", fine-tuning {init.Path} (SHA-256 {init.Sha256[..12]}…)"));
         report.Info($"training: {OptionsText.Describe(options)}, {OptionsText.Plural(options.Epochs, "epoch")}, " +
                     $"mini-batch {options.BatchSize}, seed {options.Seed}");
         if (resume is not null) report.Info($"resuming: from {resume.Path}, {resume.State.Position}");
@@ -102,7 +113,8 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     }
 
     /// <summary>What a checkpoint records beside the training state, for <c>--resume</c>.</summary>
-    private static Dictionary<string, string> CheckpointMetadata(TrainSettings settings) => new()
+    private static Dictionary<string, string> CheckpointMetadata(TrainSettings settings,
+        Dictionary<string, string> provenance) => new(provenance)
     {
         ["settings"] = settings.ToFlagsJson(), ["dataset"] = settings.Dataset.ToString()!,
     };
@@ -150,13 +162,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         if (checkpoints?.InterruptCheckpoint is var (file, position))
         {
-            stderr.WriteLine($"digits: interrupted {position}; checkpoint saved to {file}; no model was " +
-                             $"saved{Unchanged(output)}");
-            stderr.WriteLine($"digits: resume with: {checkpoints.ResumeCommand}");
+            stderr.WriteLine(TerminalText.Escape($"digits: interrupted {position}; checkpoint saved to {file}; no model " +
+                                                 $"was saved{Unchanged(output)}"));
+            stderr.WriteLine(TerminalText.Escape($"digits: resume with: {checkpoints.ResumeCommand}"));
         }
         else
-            stderr.WriteLine($"digits: interrupted; no model was saved{Unchanged(output)}" +
-                             (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : ""));
+            stderr.WriteLine(TerminalText.Escape($"digits: interrupted; no model was saved{Unchanged(output)}" +
+                                                 (checkpoints is null ? " (train with --checkpoint DIR to be able to resume)" : "")));
         return ExitCodes.Interrupted;
     }
 
@@ -171,12 +183,13 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Checked before training (folder, name, file kind), so what is left is the disk itself: full, or gone.
-            stderr.WriteLine($"digits: could not write the trained model to {Path.GetFullPath(output)}: " +
-                             $"{OutputFile.Reason(e)}; " + (File.Exists(output)
-                                 ? $"the previous {output} is intact" : "no model was saved"));
+            stderr.WriteLine(TerminalText.Escape($"digits: could not write the trained model to {Path.GetFullPath(output)}: " +
+                                                 $"{OutputFile.Reason(e)}; " + (File.Exists(output)
+                                                     ? $"the previous {output} is intact" : "no model was saved")));
             if (checkpoints?.Written > 0)
-                stderr.WriteLine($"digits: the run is checkpointed in {checkpoints.Path}: {checkpoints.ResumeCommand} " +
-                                 "--output FILE finishes from there and saves the model elsewhere");
+                stderr.WriteLine(TerminalText.Escape($"digits: the run is checkpointed in {checkpoints.Path}: " +
+                                                     $"{checkpoints.ResumeCommand} --output FILE finishes from there " +
+                                                     "and saves the model elsewhere"));
             return false;
         }
     }
@@ -203,8 +216,9 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         stdout.WriteLine($"test: loss {test.Loss:0.0000}, accuracy {test.Accuracy:0.00%} ({test.Correct}/{test.Count})");
         string before = resume is null
             ? "" : $", {resume.State.TrainingSeconds + resume.State.EpochSeconds:0.0} s of it before resuming";
-        stdout.WriteLine($"total {_total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} s{before}); " +
-                         $"model saved to {saved}" + (reportPath is null ? "" : $"; report in {reportPath}"));
+        stdout.WriteLine(TerminalText.Escape($"total {_total.Elapsed.TotalSeconds:0.0} s (training {result.TrainingSeconds:0.0} " +
+                                             $"s{before}); model saved to {saved}" +
+                                             (reportPath is null ? "" : $"; report in {reportPath}")));
     }
 
     /// <summary>A finite loss is not always a healthy one: a learning rate a little too high leaves the loss rising

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Digits.Api;
 using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Core.Data;
@@ -14,6 +16,21 @@ namespace Digits.Cli.Commands;
 internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] Hidden, Activation Activation,
     LossKind Loss, TrainingOptions Training, string Output, string? Preset)
 {
+    /// <summary>What <c>--init</c> changes in the defaults (explicit flags still win); <see cref="TrainVerb.InitHelp"/>
+    /// says why each is what it is.</summary>
+    public static readonly TrainVerb FineTune = new() { LearningRate = 1e-4f, BatchSize = 32, Epochs = 5 };
+
+    /// <summary>These settings with the architecture of the model <c>--init</c> starts from.</summary>
+    public TrainSettings WithArchitectureOf(MlpSpec spec) => this with
+    {
+        Hidden = spec.Widths.Skip(1).SkipLast(1).ToArray(), Activation = spec.Hidden, Loss = spec.Loss,
+    };
+    /// <summary>The device to open (null: auto): <c>--device</c>, or for a resumed run the device it ran on.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>CPU threads (null: every core): <c>--threads</c>, or for a resumed CPU run the count it ran with.</summary>
+    public int? Threads { get; init; }
+
     /// <summary>Named recipes. Each is a set of flag values; explicit flags win over them.</summary>
     public static readonly IReadOnlyDictionary<string, TrainVerb> Presets = new Dictionary<string, TrainVerb>
     {
@@ -52,82 +69,71 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
 
     public static TrainSettings Resolve(TrainVerb flags)
     {
+        var pick = new FlagsOverPreset(flags, PresetOf(flags));
+        var dataset = ParseDataset(pick.Text(v => v.Dataset, "mnist"));
+        int[] hidden = ParseLayers(pick.Text(v => v.Layers, "256,128"));
+        var activation = ParseActivation(pick.Text(v => v.Activation, "relu"));
+        var loss = ParseLoss(pick.Text(v => v.Loss, "cross-entropy"));
+        var training = ResolveTraining(pick, hidden.Length);
+        int validation = pick.Number(v => v.Validation, 0);
+        RequireValidation(validation, dataset);
+        string output = pick.Text(v => v.Output, "model.safetensors");
+        OutputCheck.Require(output, "train");
+        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant())
+        {
+            Device = flags.Device, Threads = flags.Threads,
+        };
+    }
+
+    /// <summary>A setting's value: the flag given, else the preset's, else the default.</summary>
+    private readonly record struct FlagsOverPreset(TrainVerb Flags, TrainVerb? Preset)
+    {
+        public string? Text(Func<TrainVerb, string?> get) => get(Flags) ?? (Preset is null ? null : get(Preset));
+        public string Text(Func<TrainVerb, string?> get, string fallback) => Text(get) ?? fallback;
+        public T? Number<T>(Func<TrainVerb, T?> get) where T : struct => get(Flags) ?? (Preset is null ? null : get(Preset));
+        public T Number<T>(Func<TrainVerb, T?> get, T fallback) where T : struct => Number(get) ?? fallback;
+    }
+
+    /// <summary>The preset whose values stand in for flags not given: <c>--preset</c>'s, or <see cref="FineTune"/>
+    /// with <c>--init</c> (which refuses the flags that would change the architecture).</summary>
+    private static TrainVerb? PresetOf(TrainVerb flags)
+    {
         TrainVerb? preset = null;
         if (flags.Preset is { } name && !Presets.TryGetValue(name.ToLowerInvariant(), out preset))
             throw new UsageException($"--preset: unknown preset '{name}'; presets are {string.Join(", ", Presets.Keys)}");
-        T Pick<T>(Func<TrainVerb, T?> get, T fallback) where T : class => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
-        T PickV<T>(Func<TrainVerb, T?> get, T fallback) where T : struct => get(flags) ?? (preset is null ? null : get(preset)) ?? fallback;
+        if (flags.Init is null) return preset;
+        foreach (var (given, flag) in new[] { (flags.Preset, "--preset"), (flags.Layers, "--layers"),
+                     (flags.Activation, "--activation"), (flags.Loss, "--loss") })
+            if (given is not null)
+                throw new UsageException($"{flag} cannot be used with --init: fine-tuning keeps the architecture of " +
+                                         "the model it starts from");
+        return FineTune;
+    }
 
-        DatasetSpec dataset;
-        try
-        {
-            dataset = DatasetSpec.Parse(Pick(v => v.Dataset, "mnist"));
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--dataset: {e.Message}");
-        }
-        int[] hidden = ParseLayers(Pick(v => v.Layers, "256,128"));
-        string activationText = Pick(v => v.Activation, "relu");
-        if (!ActivationNames.TryParseActivation(activationText, out var activation) || activation == Activation.Identity)
-            throw new UsageException($"--activation: unknown activation '{activationText}'; use relu, sigmoid or tanh");
-        string lossText = Pick(v => v.Loss, "cross-entropy");
-        if (!ActivationNames.TryParseLoss(lossText, out var loss))
-            throw new UsageException($"--loss: unknown loss '{lossText}'; use cross-entropy or mse");
-        string optimizerText = Pick(v => v.Optimizer, "adam");
-        var optimizer = optimizerText.ToLowerInvariant() switch
-        {
-            "sgd" => OptimizerKind.Sgd,
-            "momentum" => OptimizerKind.Momentum,
-            "adam" => OptimizerKind.Adam,
-            _ => throw new UsageException($"--optimizer: unknown optimizer '{optimizerText}'; use sgd, momentum or adam"),
-        };
-        string scheduleText = Pick(v => v.Schedule, "cosine");
-        var schedule = scheduleText.ToLowerInvariant() switch
-        {
-            "constant" => ScheduleKind.Constant,
-            "step" => ScheduleKind.Step,
-            "cosine" => ScheduleKind.Cosine,
-            _ => throw new UsageException($"--lr-schedule: unknown schedule '{scheduleText}'; use constant, step or cosine"),
-        };
+    /// <summary>The optimizer, schedule, regularization and augmentation settings, checked.</summary>
+    private static TrainingOptions ResolveTraining(FlagsOverPreset pick, int hiddenLayers)
+    {
+        var optimizer = ParseOptimizer(pick.Text(v => v.Optimizer, "adam"));
+        var schedule = ParseSchedule(pick.Text(v => v.Schedule, "cosine"));
+        var dropout = ParseDropout(pick.Text(v => v.Dropout), hiddenLayers);
         var training = new TrainingOptions
         {
-            Epochs = PickV(v => v.Epochs, 10),
-            BatchSize = PickV(v => v.BatchSize, 128),
+            Epochs = pick.Number(v => v.Epochs, 10),
+            BatchSize = pick.Number(v => v.BatchSize, 128),
             Optimizer = optimizer,
-            LearningRate = PickV(v => v.LearningRate, 1e-3f),
-            Momentum = PickV(v => v.Momentum, 0.9f),
-            WeightDecay = PickV(v => v.WeightDecay, 0f),
+            LearningRate = pick.Number(v => v.LearningRate, 1e-3f),
+            Momentum = pick.Number(v => v.Momentum, 0.9f),
+            WeightDecay = pick.Number(v => v.WeightDecay, 0f),
             Schedule = schedule,
-            StepEpochs = PickV(v => v.StepEpochs, 10),
-            StepGamma = PickV(v => v.StepGamma, 0.1f),
-            Seed = PickV(v => v.Seed, 1UL),
-            InputDropout = PickV(v => v.InputDropout, 0f),
-            MaxNorm = PickV(v => v.MaxNorm, 0f),
-        };
-        string? PickS(Func<TrainVerb, string?> get) => get(flags) ?? (preset is null ? null : get(preset));
-        float? PickF(Func<TrainVerb, float?> get) => get(flags) ?? (preset is null ? null : get(preset));
-        if (PickS(v => v.Dropout) is { } dropoutText)
-        {
-            DropoutRates rates;
-            try
-            {
-                rates = DropoutRates.Parse(dropoutText);
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message);
-            }
-            if (rates.Values.Count != 1 && rates.Values.Count != hidden.Length)
-                throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hidden.Length} hidden layers; give one rate, or one per hidden layer");
-            if (hidden.Length == 0 && rates.Values.Any(r => r > 0))
-                throw new UsageException("--dropout needs hidden layers (--layers); use --input-dropout for the input");
-            if (rates.Values.Any(r => r > 0)) training = training with { Dropout = rates };
-        }
-        training = training with
-        {
-            Augment = AugmentFlags.Build(PickS(v => v.Augment), PickF(v => v.Rotate), PickF(v => v.Scale), PickF(v => v.Shear),
-                PickF(v => v.Translate), PickF(v => v.ElasticSigma), PickF(v => v.ElasticAlpha)),
+            StepEpochs = pick.Number(v => v.StepEpochs, 10),
+            StepGamma = pick.Number(v => v.StepGamma, 0.1f),
+            Seed = pick.Number(v => v.Seed, 1UL),
+            InputDropout = pick.Number(v => v.InputDropout, 0f),
+            MaxNorm = pick.Number(v => v.MaxNorm, 0f),
+            Dropout = dropout,
+            Augment = AugmentFlags.Build(pick.Text(v => v.Augment), pick.Number(v => v.Rotate), pick.Number(v => v.Scale),
+                pick.Number(v => v.Shear), pick.Number(v => v.Translate), pick.Number(v => v.ElasticSigma),
+                pick.Number(v => v.ElasticAlpha)),
         };
         try
         {
@@ -137,14 +143,71 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         {
             throw new UsageException(e.Message);
         }
-        int validation = PickV(v => v.Validation, 0);
+        return training;
+    }
+
+    private static DatasetSpec ParseDataset(string text)
+    {
+        try
+        {
+            return DatasetSpec.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--dataset: {e.Message}");
+        }
+    }
+
+    private static Activation ParseActivation(string text) =>
+        ActivationNames.TryParseActivation(text, out var activation) && activation != Activation.Identity ? activation
+            : throw new UsageException($"--activation: unknown activation '{text}'; use relu, sigmoid or tanh");
+
+    private static LossKind ParseLoss(string text) =>
+        ActivationNames.TryParseLoss(text, out var loss) ? loss
+            : throw new UsageException($"--loss: unknown loss '{text}'; use cross-entropy or mse");
+
+    private static OptimizerKind ParseOptimizer(string text) => text.ToLowerInvariant() switch
+    {
+        "sgd" => OptimizerKind.Sgd,
+        "momentum" => OptimizerKind.Momentum,
+        "adam" => OptimizerKind.Adam,
+        _ => throw new UsageException($"--optimizer: unknown optimizer '{text}'; use sgd, momentum or adam"),
+    };
+
+    private static ScheduleKind ParseSchedule(string text) => text.ToLowerInvariant() switch
+    {
+        "constant" => ScheduleKind.Constant,
+        "step" => ScheduleKind.Step,
+        "cosine" => ScheduleKind.Cosine,
+        _ => throw new UsageException($"--lr-schedule: unknown schedule '{text}'; use constant, step or cosine"),
+    };
+
+    /// <summary>The dropout rates of <c>--dropout</c>: one, or one per hidden layer; null when not given or all 0.</summary>
+    private static DropoutRates? ParseDropout(string? text, int hiddenLayers)
+    {
+        if (text is null) return null;
+        DropoutRates rates;
+        try
+        {
+            rates = DropoutRates.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (rates.Values.Count != 1 && rates.Values.Count != hiddenLayers)
+            throw new UsageException($"--dropout gives {rates.Values.Count} rates for {hiddenLayers} hidden layers; give one rate, or one per hidden layer");
+        if (hiddenLayers == 0 && rates.Values.Any(r => r > 0))
+            throw new UsageException("--dropout needs hidden layers (--layers); use --input-dropout for the input");
+        return rates.Values.Any(r => r > 0) ? rates : null;
+    }
+
+    private static void RequireValidation(int validation, DatasetSpec dataset)
+    {
         if (validation < 0) throw new UsageException($"--validation must be ≥ 0, got {validation}");
         if (dataset is DatasetSpec.Named named && validation >= DatasetCatalog.TrainCount)
             throw new UsageException($"--validation {validation} must be less than the {DatasetCatalog.TrainCount} " +
                                      $"training images of {named.Info.Name}");
-        string output = Pick(v => v.Output, "model.safetensors");
-        CheckOutput(output);
-        return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant());
     }
 
     /// <summary>The flags that decide a run's numbers (everything but where it runs and where output goes).</summary>
@@ -155,7 +218,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         "max-norm", "augment", "rotate", "scale", "shear", "translate", "elastic-sigma", "elastic-alpha",
     ];
 
-    /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>.</summary>
+    /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>: the
+    /// output as a full path (a resumed run started in another folder writes the same file), and the device and
+    /// thread count when set (<see cref="OnDevice"/> sets them to what the run uses).</summary>
     public string ToFlagsJson()
     {
         var o = Training;
@@ -179,8 +244,10 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
             ["input-dropout"] = F(o.InputDropout),
             ["max-norm"] = F(o.MaxNorm),
-            ["output"] = Output,
+            ["output"] = Path.GetFullPath(Output),
         };
+        if (Device is not null) flags["device"] = Device;
+        if (Threads is { } threads) flags["threads"] = threads.ToString(CultureInfo.InvariantCulture);
         if (o.Dropout is not null) flags["dropout"] = o.Dropout.ToString();
         if (o.Augment is { } a)
         {
@@ -196,39 +263,27 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return JsonSerializer.Serialize(flags);
     }
 
+    /// <summary>These settings with the device the run uses: <paramref name="backend"/>'s name, and its thread count
+    /// on the CPU backend (what a resumed run needs to end bit-identical; no other backend takes one).</summary>
+    public TrainSettings OnDevice(IBackend backend) =>
+        this with { Device = backend.Name, Threads = backend is Cpu.CpuBackend cpu ? cpu.Threads : null };
+
     /// <summary>
     /// The settings of a run being resumed: those saved in its checkpoint (<paramref name="savedFlags"/>, from
     /// <see cref="ToFlagsJson"/>), with <paramref name="user"/>'s output flags. A flag given now that would change
-    /// the training (a different --lr, --epochs, …) is refused, naming both values.
+    /// the training (a different --lr, --epochs, …) is refused, naming both values; so are a different --device and
+    /// --threads than the run recorded (on the CPU the thread count decides the bits of the result). A checkpoint
+    /// that recorded neither (before they were recorded) runs where --device and --threads say.
     /// </summary>
     /// <exception cref="UsageException">the saved flags are unreadable, or a flag conflicts with them.</exception>
     public static TrainSettings ForResume(TrainVerb user, string checkpointName, string? savedFlags)
     {
-        Dictionary<string, string>? saved = null;
-        try
-        {
-            if (savedFlags is not null) saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedFlags);
-        }
-        catch (JsonException)
-        {
-        }
-        if (saved is null)
-            throw new UsageException($"--resume: {checkpointName} does not record the run's settings; it was not written by digits train");
         var options = Help.Options(typeof(TrainVerb)).ToDictionary(o => o.Name, o => o.Property);
-        var flags = new TrainVerb();
-        foreach (var (name, text) in saved)
-        {
-            if (!options.TryGetValue(name, out var property))
-                throw new UsageException($"--resume: {checkpointName} records an unknown setting '{name}'");
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            object? value = type == typeof(string) ? text
-                : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
-                : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
-                : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
-                : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
-            property.SetValue(flags, value);
-        }
+        var flags = ReadSavedFlags(checkpointName, savedFlags, options);
         flags.Output = user.Output ?? flags.Output;
+        RequireSameDevice(user, flags);
+        flags.Device ??= user.Device;
+        flags.Threads ??= user.Threads;
         TrainSettings resolved;
         try
         {
@@ -256,6 +311,74 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         return resolved;
 
         static string Text(object v) => v is float f ? f.ToString(CultureInfo.InvariantCulture) : v.ToString()!;
+    }
+
+    /// <summary>The flags a checkpoint recorded (<paramref name="savedFlags"/>, from <see cref="ToFlagsJson"/>), each
+    /// set on a fresh <see cref="TrainVerb"/> through its property in <paramref name="options"/>.</summary>
+    /// <exception cref="UsageException">the flags are missing or unreadable, name an unknown setting or hold an invalid
+    /// value.</exception>
+    private static TrainVerb ReadSavedFlags(string checkpointName, string? savedFlags,
+        Dictionary<string, PropertyInfo> options)
+    {
+        Dictionary<string, string>? saved = null;
+        try
+        {
+            if (savedFlags is not null) saved = JsonSerializer.Deserialize<Dictionary<string, string>>(savedFlags);
+        }
+        catch (JsonException)
+        {
+        }
+        if (saved is null)
+            throw new UsageException($"--resume: {checkpointName} does not record the run's settings; it was not written by digits train");
+        var flags = new TrainVerb();
+        foreach (var (name, text) in saved)
+        {
+            if (!options.TryGetValue(name, out var property))
+                throw new UsageException($"--resume: {checkpointName} records an unknown setting '{name}'");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            object? value = type == typeof(string) ? text
+                : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
+                : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
+                : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
+                : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
+            property.SetValue(flags, value);
+        }
+        return flags;
+    }
+
+    /// <summary>Refuses a <c>--device</c> or <c>--threads</c> given now that differs from what the checkpointed run
+    /// recorded in <paramref name="saved"/>: <c>cuda</c> is <c>cuda:0</c>, <c>--threads 0</c> is one per logical
+    /// processor here.</summary>
+    /// <exception cref="UsageException">a difference, naming both values.</exception>
+    private static void RequireSameDevice(TrainVerb user, TrainVerb saved)
+    {
+        static string Normal(string device) =>
+            DeviceName.Parse(device, allowAuto: true) is var n && n.Kind is "cuda" or "opencl" ? $"{n.Kind}:{n.Index ?? 0}" : n.Kind;
+        static UsageException Differs(string flag, object mine, object theirs) => new(
+            $"--resume: --{flag} {mine} differs from the checkpoint's {theirs}; a resumed run keeps the device and " +
+            $"thread count it ran with, which its results depend on (drop --{flag}, or start a new run without --resume)");
+        if (saved.Device is not { } ran) return;
+        string recorded, mine;
+        try
+        {
+            recorded = Normal(ran);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"--resume: the checkpoint records the device '{ran}', which is not a device name");
+        }
+        try
+        {
+            mine = user.Device is { } device ? Normal(device) : recorded;
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
+        if (mine != recorded) throw Differs("device", user.Device!, ran);
+        if (user.Threads is { } threads && saved.Threads is { } count &&
+            (threads == 0 ? Environment.ProcessorCount : threads) != count)
+            throw Differs("threads", threads, count);
     }
 
     /// <summary>Whether two settings train the same way (output paths aside).</summary>
@@ -286,55 +409,5 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             throw new UsageException($"--layers {text}: {parameters:N0} parameters (for 784 inputs) exceed the " +
                                      $"{int.MaxValue:N0} one parameter buffer can hold");
         return [.. widths];
-    }
-
-    /// <summary>
-    /// Everything about <c>--output</c> that could make the final save fail, checked before training starts so a
-    /// trained model is never lost to it: not a folder, device, pipe or socket (only regular files are written, and
-    /// nothing else is replaced); a name the file system takes; a folder that exists and can be written, where the
-    /// temporary name the save uses is created and removed (so it is legal too). Temporaries that killed runs left
-    /// for this output are removed on the way.
-    /// </summary>
-    private static void CheckOutput(string output)
-    {
-        if (OutputFile.NotARegularFile(output) is { } kind)
-            throw new UsageException(kind == "a folder" ? $"--output: {output} is a folder; give a file name"
-                : $"--output: {output} is {kind}, not a regular file; digits train writes only regular files and " +
-                  "never replaces anything else");
-        string full = Path.GetFullPath(output);
-        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(full));
-        if (nameBytes > OutputFile.MaxNameBytes)
-            throw new UsageException($"--output: the file name is {nameBytes} bytes long; file systems take at most " +
-                                     $"{OutputFile.MaxNameBytes}");
-        string folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder)) throw new UsageException($"--output: folder {folder} does not exist");
-        OutputFile.RemoveStaleTemporaries(full);
-        RemoveStaleWriteProbes(folder);
-        string probe = OutputFile.TemporaryPath(full);
-        try
-        {
-            new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None).Dispose();
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--output: cannot write in {folder} ({OutputFile.Reason(e)})");
-        }
-    }
-
-    /// <summary>Earlier versions probed the folder with <c>.digits-write-test-{pid}</c>; a run killed right then
-    /// left it behind. Those of processes no longer running go.</summary>
-    private static void RemoveStaleWriteProbes(string folder)
-    {
-        try
-        {
-            foreach (string file in Directory.EnumerateFiles(folder, ".digits-write-test-*"))
-                if (int.TryParse(Path.GetFileName(file)[".digits-write-test-".Length..], NumberStyles.None,
-                        CultureInfo.InvariantCulture, out int pid) && !OutputFile.IsRunning(pid))
-                    File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
     }
 }

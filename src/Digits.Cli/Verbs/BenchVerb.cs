@@ -37,7 +37,15 @@ internal sealed class BenchVerb
     [Topic("Output", "off")]
     public bool Profile { get; set; }
 
-    [Option("json", HelpText = "One JSON object per device and configuration.")]
+    [Option("gemm", HelpText = "Instead: the GEMM yardstick. Our three GEMM kernels (16-byte loads on and off) against cuBLAS SGEMM on the same stream, at the large configuration's shapes and S³, after checking every variant against a CPU result; on --devices (default cuda; ilgpu-cpu or opencl:N time ours alone at S³, to prove the path).")]
+    [Topic("GEMM yardstick", "off")]
+    public bool Gemm { get; set; }
+
+    [Option("square", HelpText = "With --gemm: the size S of the S×S×S products.")]
+    [Topic("GEMM yardstick", "4096 on CUDA, 64 elsewhere", Expected = "a whole number from 1 to 16384")]
+    public int? Square { get; set; }
+
+    [Option("json", HelpText = "One JSON object per device and configuration, each written as soon as it is measured.")]
     [Topic("Output", "off")]
     public bool Json { get; set; }
 }

@@ -49,6 +49,7 @@ internal static class ThreadsOption
         DeviceOptions d => d.Threads,
         PredictVerb p => p.Threads,
         BenchVerb b => b.Threads,
+        ServeVerb s => s.Threads,
         _ => null,
     };
 

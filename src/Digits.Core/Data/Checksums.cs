@@ -16,7 +16,7 @@ internal static class Checksums
     /// <exception cref="IOException">the file cannot be read.</exception>
     public static string OfFile(string path, ChecksumKind kind)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = IdxReader.OpenFile(path);
         return Convert.ToHexStringLower(kind == ChecksumKind.Md5 ? MD5.HashData(stream) : SHA256.HashData(stream));
     }
 }

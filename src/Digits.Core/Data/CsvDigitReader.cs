@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Digits.Core.Files;
 
 namespace Digits.Core.Data;
 
@@ -34,7 +35,7 @@ public static class CsvDigitReader
     public static Dataset Read(string path, IReadOnlyList<string>? classNames = null, string? name = null)
     {
         classNames ??= DigitClassNames;
-        var (pixels, labels) = Parse(File.ReadAllBytes(path), path, true, classNames.Count);
+        var (pixels, labels) = Parse(ReadFile(path), path, true, classNames.Count);
         return new Dataset(name ?? $"csv:{Path.GetFileName(path)}", classNames, IdxReader.Side, IdxReader.Side,
             pixels, labels!);
     }
@@ -45,9 +46,16 @@ public static class CsvDigitReader
     /// <exception cref="IOException">the file cannot be read.</exception>
     public static ImageSet ReadUnlabelled(string path)
     {
-        var (pixels, _) = Parse(File.ReadAllBytes(path), path, null, 10);
+        var (pixels, _) = Parse(ReadFile(path), path, null, 10);
         return new ImageSet(pixels, pixels.Length / PixelColumns, IdxReader.Side, IdxReader.Side);
     }
+
+    /// <summary>The largest CSV file read, in bytes: it is read whole into one array. Kaggle's train.csv is 73 MB.
+    /// </summary>
+    public static readonly long MaxFileBytes = Array.MaxLength;
+
+    /// <exception cref="InputFileException">not a regular file, or larger than <see cref="MaxFileBytes"/>.</exception>
+    private static byte[] ReadFile(string path) => InputFile.ReadAllBytes(path, MaxFileBytes, "a CSV dataset");
 
     /// <summary>Parses CSV bytes. <paramref name="labelled"/>: true requires a label column, null accepts either
     /// layout. Returns (N, 784) pixels and, when the file has a label column, (N) labels.</summary>

@@ -1,3 +1,4 @@
+using Digits.Core.Files;
 using Digits.Core.Training;
 using static Digits.Core.Data.DatasetCatalog;
 
@@ -16,7 +17,9 @@ public sealed record DatasetFiles(DatasetInfo Info, string TrainImages, string T
 /// The one entry point the trainer and CLI call to get data: locates (and, if allowed, downloads) a named dataset
 /// or reads a CSV, then makes the splits. Named datasets give "&lt;name&gt;/train" (60000) and "&lt;name&gt;/t10k"
 /// (10000). <c>csv:PATH</c> alone gives a seeded 10 % of PATH's rows as the test set ("csv:train.csv (10 %)") and the
-/// rest as training ("csv:train.csv (90 %)"); <c>csv:PATH,TESTPATH</c> tests on TESTPATH. A validation count N
+/// rest as training ("csv:train.csv (90 %)"); <c>csv:PATH,TESTPATH</c> tests on TESTPATH. <c>folder:DIR</c> reads the
+/// images with <see cref="ImageFolderReader"/>: its test/ part is the test set, and without one a seeded 10 % of each
+/// class (at least one image of every class that has two) is held out ("folder:DIR (10 %)"). A validation count N
 /// holds out N training images, chosen by a seeded shuffle, as "&lt;name&gt;/validation"; the rest stay in Train.
 /// Both hold-outs use <see cref="SeededRandom.ForPurpose"/>, so the same seed gives the same split on every run
 /// and machine, and the two splits never shift each other. Index sets are kept in file order.
@@ -31,6 +34,7 @@ public static class DatasetLoader
 
     internal const string ValidationPurpose = "data: validation split";
     internal const string CsvTestPurpose = "data: csv test holdout";
+    internal const string FolderTestPurpose = "data: folder test holdout";
 
     /// <summary>Loads <paramref name="spec"/> and splits it; see the class summary for the rules.</summary>
     /// <param name="spec">What to load (<see cref="DatasetSpec.Parse"/>).</param>
@@ -42,15 +46,18 @@ public static class DatasetLoader
     /// <param name="seed">Seed of the hold-outs.</param>
     /// <param name="downloader">The downloader to use (a default one is made and disposed if null).</param>
     /// <param name="cancel">Cancels a download in progress.</param>
+    /// <param name="folders">How to read a <see cref="DatasetSpec.Folder"/> (its image preparer); needed only for one.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationCount"/> is negative, or not less
     /// than the training images available.</exception>
+    /// <exception cref="ArgumentException">a folder dataset without <paramref name="folders"/>.</exception>
     /// <exception cref="DataUnavailableException">files are missing and cannot be downloaded; the message lists
     /// every folder tried, what failed and how to fix it.</exception>
     /// <exception cref="DataFormatException">a file is malformed.</exception>
     /// <exception cref="IOException">a file exists but cannot be read.</exception>
     public static DatasetSplits Load(DatasetSpec spec, DataLocation location, bool allowDownload,
         IProgress<DownloadProgress>? progress, int validationCount, ulong seed, Downloader? downloader = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, ImageFolderOptions? folders = null)
     {
         if (validationCount < 0)
             throw new ArgumentOutOfRangeException(null, $"{ValidationSetting} {validationCount} must be 0 or more");
@@ -60,6 +67,8 @@ public static class DatasetLoader
             DatasetSpec.Named named => LoadNamed(named.Info, location, allowDownload, progress, downloader, notes,
                 cancel),
             DatasetSpec.Csv csv => LoadCsv(csv, seed, notes),
+            DatasetSpec.Folder folder => LoadFolder(folder, folders ?? throw new ArgumentException(
+                $"{spec} needs {nameof(ImageFolderOptions)} to read its images", nameof(folders)), seed, notes),
             _ => throw new ArgumentException($"unknown dataset spec {spec}", nameof(spec)),
         };
         if (validationCount >= train.Count)
@@ -161,13 +170,47 @@ public static class DatasetLoader
         return (all.Subset(train, $"csv:{file} (90 %)"), all.Subset(test, $"csv:{file} (10 %)"));
     }
 
+    private static (Dataset, Dataset) LoadFolder(DatasetSpec.Folder folder, ImageFolderOptions options, ulong seed,
+        List<string> notes)
+    {
+        var (all, test) = ImageFolderReader.Read(folder.Path, options, notes);
+        if (test is not null) return (all, test);
+        int[] held = StratifiedHoldout(all.Labels, all.Classes, CsvTestFraction, seed, FolderTestPurpose);
+        if (held.Length == 0)
+            throw new DataFormatException(folder.Path, $"{all.Count} image(s), no class with two, are too few to hold " +
+                $"out a test set; add more, or put test images in {ImageFolderLayout.TestFolder}/<class>/");
+        int[] kept = Enumerable.Range(0, all.Count).Except(held).ToArray();
+        notes.Add($"held out {held.Length} of {all.Count} images of {all.Name} ({CsvTestFraction:P0} of each class, " +
+                  $"seed {seed}) as the test set");
+        return (all.Subset(kept, $"{all.Name} (90 %)"), all.Subset(held, $"{all.Name} (10 %)"));
+    }
+
+    /// <summary>A seeded hold-out of <paramref name="fraction"/> of each class (rounded, at least one of a class with
+    /// two or more, never a class's last image), as sorted indices: a small dataset's test set then has every class.
+    /// </summary>
+    internal static int[] StratifiedHoldout(int[] labels, int classes, double fraction, ulong seed, string purpose)
+    {
+        var counts = new int[classes];
+        foreach (int label in labels) counts[label]++;
+        int[] want = counts.Select(n => n < 2 ? 0 : Math.Clamp((int)Math.Round(n * fraction), 1, n - 1)).ToArray();
+        var held = new List<int>();
+        foreach (int k in SeededRandom.ForPurpose(seed, purpose).Permutation(labels.Length))
+            if (want[labels[k]] > 0)
+            {
+                want[labels[k]]--;
+                held.Add(k);
+            }
+        held.Sort();
+        return [.. held];
+    }
+
     private static string ValidationName(DatasetSpec spec, Dataset train) => spec is DatasetSpec.Named named
-        ? $"{named.Info.Name}/validation" : $"{train.Name.Split(' ')[0]} (validation)";
+        ? $"{named.Info.Name}/validation" : $"{(train.Name.EndsWith(" (90 %)", StringComparison.Ordinal) ? train.Name[..^7] : train.Name)} (validation)";
 
     private static string RequireFile(string path)
     {
         string full = Path.GetFullPath(path);
-        return File.Exists(full) ? full : throw new DataUnavailableException(
+        return FileChecks.KindOf(full) != FileKind.Missing ? full : throw new DataUnavailableException(
             $"{path} not found (looked at {full}; csv: paths are relative to the working directory)");
     }
 

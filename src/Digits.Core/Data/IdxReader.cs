@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Digits.Core.Files;
 
 namespace Digits.Core.Data;
 
@@ -127,6 +128,10 @@ public static class IdxReader
         return new ImageSet(pixels, (int)count, Side, Side);
     }
 
-    private static FileStream OpenFile(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+    /// <summary>The largest IDX file read, in bytes: a raw images file of <see cref="MaxImages"/> images and its
+    /// 16-byte header (a gzip file of them is smaller).</summary>
+    public static readonly long MaxFileBytes = 16 + (long)MaxImages * PixelsPerImage;
+
+    /// <exception cref="InputFileException">not a regular file, or larger than <see cref="MaxFileBytes"/>.</exception>
+    internal static FileStream OpenFile(string path) => InputFile.OpenRead(path, MaxFileBytes, "an IDX file");
 }

@@ -18,7 +18,7 @@ public static class FileChecks
             try
             {
                 // Failing (ENOENT, or a link to nothing, or a folder we may not search): nothing we can open there.
-                return Syscall.stat(path, out var status) == 0 ? Kind(status.st_mode) : FileKind.Missing;
+                return Syscall.stat(path, out var status) == 0 ? KindOfMode(status.st_mode) : FileKind.Missing;
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException
                                            or TypeInitializationException)
@@ -49,7 +49,8 @@ public static class FileChecks
     public static string? NotARegularFile(string path) =>
         KindOf(path) is var kind && kind is FileKind.Missing or FileKind.Regular ? null : Describe(kind);
 
-    private static FileKind Kind(FilePermissions mode) => (mode & FilePermissions.S_IFMT) switch
+    /// <summary>The kind a <c>stat(2)</c> mode gives (its <c>S_IFMT</c> bits).</summary>
+    internal static FileKind KindOfMode(FilePermissions mode) => (mode & FilePermissions.S_IFMT) switch
     {
         FilePermissions.S_IFREG => FileKind.Regular,
         FilePermissions.S_IFDIR => FileKind.Directory,

@@ -53,7 +53,7 @@ public static class ModelFile
     /// <exception cref="FileNotFoundException">no such file.</exception>
     public static MlpModel Load(string path)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
+        var (tensors, metadata) = SafeTensors.Read(path, "a model");
         var format = metadata.GetValueOrDefault("format");
         if ((format is null || format == TorchSequential.Format) && TorchSequential.Looks(tensors))
         {

@@ -132,11 +132,15 @@ public static partial class OutputFile
                              e.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Why a write failed, as words for a sentence: "the disk is full (no space left on device)", or the
-    /// system's message without the path it repeats.</summary>
+    /// system's message without the path it repeats (never the temporary file's name, which the user never
+    /// gave).</summary>
     public static string Reason(Exception e)
     {
         if (IsDiskFull(e)) return "the disk is full (no space left on device)";
         if (e is UnauthorizedAccessException) return "permission denied";
+        // ENOENT on creating a file: the folder is gone, or a file system (/proc, /sys) that makes no new files.
+        if (e is FileNotFoundException or DirectoryNotFoundException)
+            return "no such file or directory: the folder is gone or takes no new files";
         string message = e.Message;
         int quote = message.IndexOf(" : '", StringComparison.Ordinal); // ".NET: "Message : 'path'"
         if (quote > 0) message = message[..quote];

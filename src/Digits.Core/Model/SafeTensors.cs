@@ -4,16 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
+using Digits.Core.Files;
 
 namespace Digits.Core.Model;
-
-/// <summary>A model or checkpoint file that cannot be read; the message names the file and the problem.</summary>
-public sealed class ModelFormatException(string path, string problem)
-    : Exception($"{Path.GetFileName(path)}: {problem}")
-{
-    /// <summary>The file.</summary>
-    public string FilePath { get; } = path;
-}
 
 /// <summary>One float32 tensor: its shape and row-major data.</summary>
 public sealed record NamedTensor(string Name, int[] Shape, float[] Data);
@@ -39,6 +32,16 @@ public static class SafeTensors
 
     /// <summary>Most tensors accepted (a model has two per layer, a checkpoint four).</summary>
     public const int MaxTensors = 10_000;
+
+    /// <summary>Most values one tensor may hold: what one .NET array holds (a model's parameters live in one).</summary>
+    public static readonly long MaxTensorValues = Array.MaxLength;
+
+    /// <summary>The largest file read, in bytes: a checkpoint of the largest model Digits trains (2³¹ − 1
+    /// parameters, each with Adam's two moments: 3 × 8 GiB) fits with room to spare.</summary>
+    public const long MaxFileBytes = 32L << 30;
+
+    /// <summary>Tensor bytes are read and written in pieces of this many, so no span is over 2 GiB.</summary>
+    internal const int ChunkBytes = 1 << 24;
 
     /// <summary>A name given twice (a tensor, or a metadata key) is refused, not silently resolved.</summary>
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
@@ -101,13 +104,40 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>Reads every tensor and the metadata, checking the header against the file before allocating.</summary>
-    /// <exception cref="ModelFormatException">the file is not valid safetensors of F32 tensors.</exception>
+    /// <summary>Reads every tensor and the metadata, checking the header against the file before allocating. The
+    /// file is opened through <see cref="InputFile"/>: a regular file of at most <see cref="MaxFileBytes"/>;
+    /// <paramref name="what"/> names its role in that refusal ("a model").</summary>
+    /// <exception cref="ModelFormatException">the file is not valid safetensors of F32, F16 or BF16 tensors, or a
+    /// tensor holds more than <see cref="MaxTensorValues"/> values.</exception>
     /// <exception cref="FileNotFoundException">no such file.</exception>
-    public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    /// <exception cref="InputFileException">a folder, device, pipe or socket, or larger than
+    /// <see cref="MaxFileBytes"/>.</exception>
+    public static (List<NamedTensor> Tensors, Dictionary<string, string> Metadata) Read(string path,
+        string what = "a safetensors file")
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var stream = InputFile.OpenRead(path, MaxFileBytes, what);
         long fileLength = stream.Length;
+        var headerBytes = ReadHeader(path, stream, fileLength);
+        long dataStart = 8 + (long)headerBytes.Length, dataLength = fileLength - dataStart;
+        var (entries, metadata) = ParseHeader(path, headerBytes, dataLength);
+        RequireContiguous(path, entries, dataLength);
+        var tensors = new List<NamedTensor>(entries.Count);
+        foreach (var e in entries)
+        {
+            stream.Position = dataStart + e.Begin;
+            tensors.Add(new NamedTensor(e.Name, e.Shape, ReadValues(stream, (e.End - e.Begin) / e.Width, e.DType)));
+        }
+        return (tensors, metadata);
+    }
+
+    /// <summary>One tensor as the header describes it: its bytes [Begin, End) after the header, Width bytes a value.</summary>
+    private readonly record struct Entry(string Name, int[] Shape, long Begin, long End, int Width, string DType);
+
+    /// <summary>Reads the 8-byte header length and the header's bytes (valid UTF-8) of a file of
+    /// <paramref name="fileLength"/> bytes, leaving <paramref name="stream"/> at the first tensor byte. A file whose ninth byte is not '{' is called not a
+    /// safetensors file, naming its first bytes.</summary>
+    private static byte[] ReadHeader(string path, Stream stream, long fileLength)
+    {
         Span<byte> lengthBytes = stackalloc byte[8];
         if (fileLength < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new ModelFormatException(path, $"file is {fileLength} bytes, too short for a safetensors header");
@@ -131,10 +161,16 @@ public static class SafeTensors
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
         if (!Utf8.IsValid(headerBytes)) throw new ModelFormatException(path, "header is not valid UTF-8 text");
-        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
+        return headerBytes;
+    }
+
+    /// <summary>The header's tensor entries (each checked against the <paramref name="dataLength"/> data bytes) and
+    /// its "__metadata__" strings, after <see cref="CheckCounts"/>.</summary>
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] headerBytes,
+        long dataLength)
+    {
         var metadata = new Dictionary<string, string>();
-        var dtypes = new Dictionary<string, string>();
-        var entries = new List<(string Name, int[] Shape, long Begin, long End, int Width)>();
+        var entries = new List<Entry>();
         try
         {
             CheckCounts(path, headerBytes);
@@ -143,17 +179,14 @@ public static class SafeTensors
                          ?? throw new ModelFormatException(path, "header is not a JSON object");
             foreach (var (name, node) in header)
             {
-                if (name == "__metadata__")
-                {
-                    if (node is not JsonObject meta) throw new ModelFormatException(path, "__metadata__ is not an object");
+                if (name != "__metadata__")
+                    entries.Add(ParseEntry(path, name, node, dataLength));
+                else if (node is not JsonObject meta)
+                    throw new ModelFormatException(path, "__metadata__ is not an object");
+                else
                     foreach (var (key, value) in meta)
                         metadata[key] = value is JsonValue v && v.TryGetValue(out string? s)
                             ? s : throw new ModelFormatException(path, $"metadata '{key}' is not a string");
-                    continue;
-                }
-                var entry = ParseEntry(path, name, node, dataLength);
-                dtypes[name] = entry.DType;
-                entries.Add((entry.Name, entry.Shape, entry.Begin, entry.End, entry.Width));
             }
         }
         catch (JsonException e)
@@ -164,6 +197,13 @@ public static class SafeTensors
         {
             throw new ModelFormatException(path, $"header has a string that is not valid text ({e.Message})");
         }
+        return (entries, metadata);
+    }
+
+    /// <summary>Sorts <paramref name="entries"/> by offset and refuses a gap or an overlap between them, or data
+    /// they leave uncovered.</summary>
+    private static void RequireContiguous(string path, List<Entry> entries, long dataLength)
+    {
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         long expected = 0;
         foreach (var e in entries)
@@ -174,32 +214,32 @@ public static class SafeTensors
         }
         if (expected != dataLength)
             throw new ModelFormatException(path, $"tensors cover {expected} bytes but the file holds {dataLength} after the header");
-        var tensors = new List<NamedTensor>(entries.Count);
-        foreach (var e in entries)
+    }
+
+    /// <summary>Reads <paramref name="count"/> little-endian values of <paramref name="dtype"/> (F32, F16 or BF16,
+    /// the last two widened exactly) in pieces of <see cref="ChunkBytes"/>.</summary>
+    private static float[] ReadValues(Stream stream, long count, string dtype)
+    {
+        var data = new float[count];
+        int width = dtype == "F32" ? 4 : 2;
+        var chunk = new byte[(int)Math.Min(ChunkBytes, count * width)];
+        for (long at = 0; at < count;)
         {
-            var data = new float[(e.End - e.Begin) / e.Width];
-            stream.Position = dataStart + e.Begin;
-            if (e.Width == 2)
-            {
-                var halves = new byte[e.End - e.Begin];
-                stream.ReadExactly(halves);
-                bool brain = dtypes[e.Name] == "BF16";
-                for (int k = 0; k < data.Length; k++)
-                {
-                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(halves.AsSpan(2 * k));
-                    data[k] = brain ? BitConverter.Int32BitsToSingle(bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
-                }
-                tensors.Add(new NamedTensor(e.Name, e.Shape, data));
-                continue;
-            }
-            var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+            int n = (int)Math.Min(chunk.Length / width, count - at);
+            var bytes = chunk.AsSpan(0, n * width);
             stream.ReadExactly(bytes);
-            if (!BitConverter.IsLittleEndian)
-                for (int k = 0; k < data.Length; k++)
-                    data[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReverseEndianness(BitConverter.SingleToInt32Bits(data[k])));
-            tensors.Add(new NamedTensor(e.Name, e.Shape, data));
+            var into = data.AsSpan((int)at, n);
+            if (dtype == "F32" && BitConverter.IsLittleEndian) bytes.CopyTo(MemoryMarshal.AsBytes(into));
+            else if (dtype == "F32")
+                for (int k = 0; k < n; k++) into[k] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * k)..]);
+            else if (dtype == "BF16")
+                for (int k = 0; k < n; k++)
+                    into[k] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * k)..]) << 16);
+            else
+                for (int k = 0; k < n; k++) into[k] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * k)..]);
+            at += n;
         }
-        return (tensors, metadata);
+        return data;
     }
 
     /// <summary>
@@ -256,8 +296,7 @@ public static class SafeTensors
                                                  $"(of {tensor.Data.Length:N0}); the file is damaged");
     }
 
-    private static (string Name, int[] Shape, long Begin, long End, int Width, string DType) ParseEntry(string path,
-        string name, JsonNode? node, long dataLength)
+    private static Entry ParseEntry(string path, string name, JsonNode? node, long dataLength)
     {
         if (node is not JsonObject entry) throw new ModelFormatException(path, $"tensor '{name}' is not an object");
         string? dtype = entry["dtype"] is JsonValue d && d.TryGetValue(out string? s) ? s : null;
@@ -277,27 +316,33 @@ public static class SafeTensors
             elements = checked(elements * Math.Max(dim, 1)) * (dim == 0 ? 0 : 1);
             if (elements > dataLength) throw new ModelFormatException(path, $"tensor '{name}' shape is larger than the file");
         }
+        if (elements > MaxTensorValues)
+            throw new ModelFormatException(path, $"tensor '{name}' (shape [{string.Join(',', shape)}]) holds {elements:N0} " +
+                                                 $"values, more than the {MaxTensorValues:N0} one tensor may hold");
         if (offsets[0] is not JsonValue bv || !bv.TryGetValue(out long begin) ||
             offsets[1] is not JsonValue ev || !ev.TryGetValue(out long end) || begin < 0 || end < begin || end > dataLength)
             throw new ModelFormatException(path, $"tensor '{name}' has data_offsets outside the {dataLength} data bytes");
         if (end - begin != elements * width)
             throw new ModelFormatException(path,
                 $"tensor '{name}' (dtype {dtype}, shape [{string.Join(',', shape)}]) needs {elements * width} bytes, its offsets span {end - begin}");
-        return (name, shape, begin, end, width, dtype!);
+        return new Entry(name, shape, begin, end, width, dtype!);
     }
 
+    /// <summary>Writes <paramref name="data"/> as little-endian F32 in pieces of <see cref="ChunkBytes"/>.</summary>
     private static void WriteFloats(Stream stream, float[] data)
     {
-        if (BitConverter.IsLittleEndian)
+        var chunk = new byte[Math.Min(ChunkBytes, 4L * data.Length)];
+        for (long at = 0; at < data.Length;)
         {
-            stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
-        Span<byte> four = stackalloc byte[4];
-        foreach (float f in data)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(four, f);
-            stream.Write(four);
+            int n = (int)Math.Min(chunk.Length / 4, data.Length - at);
+            var from = data.AsSpan((int)at, n);
+            if (BitConverter.IsLittleEndian) stream.Write(MemoryMarshal.AsBytes(from));
+            else
+            {
+                for (int k = 0; k < n; k++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * k), from[k]);
+                stream.Write(chunk, 0, 4 * n);
+            }
+            at += n;
         }
     }
 

@@ -68,7 +68,44 @@ public static partial class TorchSequential
     public static MlpModel FromTensors(string path, IReadOnlyList<NamedTensor> tensors,
         IReadOnlyDictionary<string, string> metadata, Activation? activation = null, LossKind? loss = null)
     {
-        var layers = new SortedDictionary<int, (NamedTensor? Weight, NamedTensor? Bias)>();
+        var (linears, widths) = Chain(path, ByModule(path, tensors));
+        var hidden = activation ?? HiddenActivation(path, metadata, widths.Count);
+        var kind = loss ?? LossOf(path, metadata);
+        MlpSpec spec;
+        ParameterLayout layout;
+        try
+        {
+            spec = new MlpSpec(widths, hidden, kind);
+            layout = new ParameterLayout(spec);
+        }
+        catch (OverflowException)
+        {
+            throw new ModelFormatException(path, $"architecture {string.Join(',', widths)} has more parameters than one buffer holds");
+        }
+        var parameters = new float[layout.Count];
+        for (int k = 0; k < linears.Count; k++)
+        {
+            var (weight, bias) = linears[k];
+            SafeTensors.RequireFinite(path, weight);
+            SafeTensors.RequireFinite(path, bias);
+            weight.Data.CopyTo(parameters, layout.WeightOffset(k));
+            bias.Data.CopyTo(parameters, layout.BiasOffset(k));
+        }
+        var kept = new Dictionary<string, string>(metadata);
+        kept.Remove("format");
+        kept.Remove("torch_modules");
+        kept["architecture"] = string.Join(',', widths);
+        kept["activation"] = hidden.Name();
+        kept["loss"] = kind.Name();
+        return new MlpModel(spec, parameters, kept);
+    }
+
+    /// <summary>The tensors by Sequential index, each module's weight and bias (either may be missing).</summary>
+    /// <exception cref="ModelFormatException">a tensor not named <c>N.weight</c> or <c>N.bias</c>, or no tensor.</exception>
+    private static SortedDictionary<int, (NamedTensor? Weight, NamedTensor? Bias)> ByModule(string path,
+        IReadOnlyList<NamedTensor> tensors)
+    {
+        var modules = new SortedDictionary<int, (NamedTensor? Weight, NamedTensor? Bias)>();
         foreach (var t in tensors)
         {
             var match = TensorName().Match(t.Name);
@@ -76,13 +113,22 @@ public static partial class TorchSequential
                 throw new ModelFormatException(path, $"tensor '{t.Name}' is not a Linear layer's 'N.weight' or 'N.bias'; " +
                                                      "Digits reads an nn.Sequential of nn.Linear layers and activations only");
             int index = int.Parse(match.Groups["index"].Value, CultureInfo.InvariantCulture);
-            var entry = layers.GetValueOrDefault(index);
-            layers[index] = match.Groups["kind"].Value == "weight" ? (t, entry.Bias) : (entry.Weight, t);
+            var entry = modules.GetValueOrDefault(index);
+            modules[index] = match.Groups["kind"].Value == "weight" ? (t, entry.Bias) : (entry.Weight, t);
         }
-        if (layers.Count == 0) throw new ModelFormatException(path, "file holds no tensors");
+        if (modules.Count == 0) throw new ModelFormatException(path, "file holds no tensors");
+        return modules;
+    }
+
+    /// <summary>The Linear layers in index order and the widths they chain (I, H…, O), each module checked in turn.</summary>
+    /// <exception cref="ModelFormatException">a weight or bias missing, shapes that are not a Linear's, or a layer whose
+    /// inputs are not the previous one's outputs.</exception>
+    private static (List<(NamedTensor Weight, NamedTensor Bias)> Linears, List<int> Widths) Chain(string path,
+        SortedDictionary<int, (NamedTensor? Weight, NamedTensor? Bias)> modules)
+    {
+        var linears = new List<(NamedTensor, NamedTensor)>();
         var widths = new List<int>();
-        var ordered = layers.ToList();
-        foreach (var (index, (weight, bias)) in ordered)
+        foreach (var (index, (weight, bias)) in modules)
         {
             if (weight is null)
                 throw new ModelFormatException(path, $"module {index} has a bias but no '{index}.weight'");
@@ -98,46 +144,30 @@ public static partial class TorchSequential
                 throw new ModelFormatException(path, $"module {index} takes {weight.Shape[1]} inputs but the layer before it " +
                                                      $"gives {widths[^1]}; not a chain of Linear layers");
             widths.Add(weight.Shape[0]);
+            linears.Add((weight, bias));
         }
+        return (linears, widths);
+    }
+
+    /// <summary>The hidden activation the metadata names; ReLU for a single Linear (<paramref name="widths"/> = 2:
+    /// no hidden layer, the choice is moot).</summary>
+    /// <exception cref="ModelFormatException">no <c>activation</c> metadata, or not relu, sigmoid or tanh.</exception>
+    private static Activation HiddenActivation(string path, IReadOnlyDictionary<string, string> metadata, int widths)
+    {
+        if (widths == 2) return Activation.Relu;
         string? activationText = metadata.GetValueOrDefault("activation");
-        Activation hidden;
-        if (activation is { } a) hidden = a;
-        else if (widths.Count == 2) hidden = Activation.Relu; // one Linear: no hidden layer, the choice is moot
-        else if (activationText is null)
+        if (activationText is null)
             throw new ModelFormatException(path, "the file does not say which activation sits between its Linear layers " +
                                                  $"(no 'activation' metadata); name it: {nameof(TorchSequential)}.{nameof(FromTensors)}(activation) relu|sigmoid|tanh");
-        else if (!ActivationNames.TryParseActivation(activationText, out hidden) || hidden == Activation.Identity)
+        if (!ActivationNames.TryParseActivation(activationText, out var hidden) || hidden == Activation.Identity)
             throw new ModelFormatException(path, $"metadata activation '{activationText}' is not relu, sigmoid or tanh");
-        LossKind kind = LossKind.CrossEntropy;
-        if (loss is { } l) kind = l;
-        else if (metadata.TryGetValue("loss", out var lossText) && !ActivationNames.TryParseLoss(lossText, out kind))
-            throw new ModelFormatException(path, $"metadata loss '{lossText}' is not a loss Digits knows");
-        MlpSpec spec;
-        ParameterLayout layout;
-        try
-        {
-            spec = new MlpSpec(widths, hidden, kind);
-            layout = new ParameterLayout(spec);
-        }
-        catch (OverflowException)
-        {
-            throw new ModelFormatException(path, $"architecture {string.Join(',', widths)} has more parameters than one buffer holds");
-        }
-        var parameters = new float[layout.Count];
-        for (int k = 0; k < ordered.Count; k++)
-        {
-            var (weight, bias) = ordered[k].Value;
-            SafeTensors.RequireFinite(path, weight!);
-            SafeTensors.RequireFinite(path, bias!);
-            weight!.Data.CopyTo(parameters, layout.WeightOffset(k));
-            bias!.Data.CopyTo(parameters, layout.BiasOffset(k));
-        }
-        var kept = new Dictionary<string, string>(metadata);
-        kept.Remove("format");
-        kept.Remove("torch_modules");
-        kept["architecture"] = string.Join(',', widths);
-        kept["activation"] = hidden.Name();
-        kept["loss"] = kind.Name();
-        return new MlpModel(spec, parameters, kept);
+        return hidden;
     }
+
+    /// <summary>The loss the metadata names, else cross-entropy (a Sequential ending in a Linear gives logits).</summary>
+    /// <exception cref="ModelFormatException">a <c>loss</c> Digits does not know.</exception>
+    private static LossKind LossOf(string path, IReadOnlyDictionary<string, string> metadata) =>
+        !metadata.TryGetValue("loss", out var lossText) ? LossKind.CrossEntropy
+        : ActivationNames.TryParseLoss(lossText, out var kind) ? kind
+        : throw new ModelFormatException(path, $"metadata loss '{lossText}' is not a loss Digits knows");
 }

@@ -130,17 +130,58 @@ public static class Checkpoint
     /// <exception cref="FileNotFoundException">no such file.</exception>
     public static LoadedCheckpoint Load(string path)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
-        ModelFormatException Bad(string problem) => new(path, problem);
-        string Need(string key) => metadata.TryGetValue(key, out var v) ? v
+        var (tensors, metadata) = SafeTensors.Read(path, "a checkpoint");
+        var fields = new Fields(path, metadata);
+        fields.RequireFormat();
+        var spec = ModelFile.SpecFrom(path, metadata);
+        var options = fields.Options();
+        var at = Position.Read(fields, options);
+        var shuffle = fields.ShuffleState();
+        int correct = (int)fields.Number("epoch_correct", 0, (long)at.StepInEpoch * at.Batch);
+        var history = fields.Deserialize<List<EpochReport>>("history");
+        if (history.Count != at.Epoch)
+            throw fields.Bad($"history holds {history.Count} epochs; the checkpoint is after {at.Epoch}");
+        var (parameters, state1, state2, lossSum) = ReadTensors(fields, tensors, new ParameterLayout(spec).Count, options.Optimizer);
+
+        var modelMetadata = new Dictionary<string, string>();
+        var state = new TrainingState
+        {
+            Model = new MlpModel(spec, parameters, modelMetadata),
+            Options = options,
+            OptimizerState1 = state1,
+            OptimizerState2 = state2,
+            TrainImages = at.TrainImages,
+            StepsPerEpoch = at.StepsPerEpoch,
+            Epoch = at.Epoch,
+            StepInEpoch = at.StepInEpoch,
+            ShuffleState = shuffle,
+            EpochLossSum = lossSum,
+            EpochCorrect = correct,
+            EpochSeconds = fields.Seconds("epoch_seconds"),
+            TrainingSeconds = fields.Seconds("training_seconds"),
+            History = history,
+        };
+        return new LoadedCheckpoint(state, metadata, path);
+    }
+
+    /// <summary>A checkpoint's metadata read field by field; each problem is a <see cref="ModelFormatException"/>
+    /// naming the file.</summary>
+    private readonly record struct Fields(string Path, Dictionary<string, string> Metadata)
+    {
+        public ModelFormatException Bad(string problem) => new(Path, problem);
+
+        public string Need(string key) => Metadata.TryGetValue(key, out var v) ? v
             : throw Bad($"metadata has no '{key}'; not a checkpoint written by {nameof(Checkpoint)}.{nameof(Save)}");
-        long Number(string key, long min, long max) =>
+
+        public long Number(string key, long min, long max) =>
             long.TryParse(Need(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && n >= min && n <= max
-                ? n : throw Bad($"'{key}' is '{metadata[key]}', not a whole number from {min} to {max}");
-        double Seconds(string key) =>
+                ? n : throw Bad($"'{key}' is '{Metadata[key]}', not a whole number from {min} to {max}");
+
+        public double Seconds(string key) =>
             double.TryParse(Need(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s >= 0 && double.IsFinite(s)
-                ? s : throw Bad($"'{key}' is '{metadata[key]}', not a number of seconds");
-        T Deserialize<T>(string key)
+                ? s : throw Bad($"'{key}' is '{Metadata[key]}', not a number of seconds");
+
+        public T Deserialize<T>(string key)
         {
             try
             {
@@ -153,86 +194,94 @@ public static class Checkpoint
             }
         }
 
-        if (Need("format") != Format)
-            throw Bad($"format is '{metadata["format"]}'; a checkpoint is '{Format}'" +
-                      (metadata["format"] == ModelFile.Format ? $" (this is a model file: use it with {nameof(ModelFile)}.{nameof(ModelFile.Load)})" : ""));
-        var spec = ModelFile.SpecFrom(path, metadata);
-        var options = Deserialize<TrainingOptions>("options");
-        try
+        /// <summary>Refuses a file whose <c>format</c> is not <see cref="Format"/> (pointing a model file to
+        /// <see cref="ModelFile.Load"/>).</summary>
+        public void RequireFormat()
         {
-            options.Validate();
+            if (Need("format") != Format)
+                throw Bad($"format is '{Metadata["format"]}'; a checkpoint is '{Format}'" +
+                          (Metadata["format"] == ModelFile.Format ? $" (this is a model file: use it with {nameof(ModelFile)}.{nameof(ModelFile.Load)})" : ""));
         }
-        catch (ArgumentException e)
-        {
-            throw Bad($"its options are out of range: {e.Message}");
-        }
-        int trainImages = (int)Number("train_images", 1, int.MaxValue);
-        int stepsPerEpoch = (int)Number("steps_per_epoch", 1, int.MaxValue);
-        int batch = Math.Min(options.BatchSize, trainImages);
-        if (stepsPerEpoch != (trainImages + batch - 1) / batch)
-            throw Bad($"steps_per_epoch {stepsPerEpoch} does not fit {trainImages} images in mini-batches of {batch}");
-        int epoch = (int)Number("epoch", 0, options.Epochs);
-        int stepInEpoch = (int)Number("step_in_epoch", 0, epoch == options.Epochs ? 0 : stepsPerEpoch - 1);
-        long steps = Number("steps_taken", 0, long.MaxValue);
-        if (steps != (long)epoch * stepsPerEpoch + stepInEpoch)
-            throw Bad($"steps_taken {steps} disagrees with epoch {epoch} and step {stepInEpoch} of {stepsPerEpoch}");
-        var words = Need("shuffle_state").Split(',');
-        var shuffle = new ulong[words.Length];
-        for (int k = 0; k < words.Length; k++)
-            if (words[k].Length != 16 || !ulong.TryParse(words[k], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out shuffle[k]))
-                throw Bad("shuffle_state is not four 16-digit hex words");
-        try
-        {
-            SeededRandom.FromState(shuffle);
-        }
-        catch (ArgumentException e)
-        {
-            throw Bad($"shuffle_state is invalid: {e.Message}");
-        }
-        int correct = (int)Number("epoch_correct", 0, (long)stepInEpoch * batch);
-        var history = Deserialize<List<EpochReport>>("history");
-        if (history.Count != epoch)
-            throw Bad($"history holds {history.Count} epochs; the checkpoint is after {epoch}");
 
-        int count = new ParameterLayout(spec).Count;
+        /// <summary>The run's <see cref="TrainingOptions"/>, validated.</summary>
+        public TrainingOptions Options()
+        {
+            var options = Deserialize<TrainingOptions>("options");
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw Bad($"its options are out of range: {e.Message}");
+            }
+            return options;
+        }
+
+        /// <summary>The shuffle generator's state: four 16-digit hex words that <see cref="SeededRandom"/> accepts.</summary>
+        public ulong[] ShuffleState()
+        {
+            var words = Need("shuffle_state").Split(',');
+            var shuffle = new ulong[words.Length];
+            for (int k = 0; k < words.Length; k++)
+                if (words[k].Length != 16 || !ulong.TryParse(words[k], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out shuffle[k]))
+                    throw Bad("shuffle_state is not four 16-digit hex words");
+            try
+            {
+                SeededRandom.FromState(shuffle);
+            }
+            catch (ArgumentException e)
+            {
+                throw Bad($"shuffle_state is invalid: {e.Message}");
+            }
+            return shuffle;
+        }
+    }
+
+    /// <summary>Where a checkpointed run stands: its training set and mini-batch (<see cref="Batch"/>, the last
+    /// being shorter), and the epoch and step it is at, each checked against the others.</summary>
+    private readonly record struct Position(int TrainImages, int StepsPerEpoch, int Batch, int Epoch, int StepInEpoch)
+    {
+        public static Position Read(Fields fields, TrainingOptions options)
+        {
+            int trainImages = (int)fields.Number("train_images", 1, int.MaxValue);
+            int stepsPerEpoch = (int)fields.Number("steps_per_epoch", 1, int.MaxValue);
+            int batch = Math.Min(options.BatchSize, trainImages);
+            if (stepsPerEpoch != (trainImages + batch - 1) / batch)
+                throw fields.Bad($"steps_per_epoch {stepsPerEpoch} does not fit {trainImages} images in mini-batches of {batch}");
+            int epoch = (int)fields.Number("epoch", 0, options.Epochs);
+            int stepInEpoch = (int)fields.Number("step_in_epoch", 0, epoch == options.Epochs ? 0 : stepsPerEpoch - 1);
+            long steps = fields.Number("steps_taken", 0, long.MaxValue);
+            if (steps != (long)epoch * stepsPerEpoch + stepInEpoch)
+                throw fields.Bad($"steps_taken {steps} disagrees with epoch {epoch} and step {stepInEpoch} of {stepsPerEpoch}");
+            return new Position(trainImages, stepsPerEpoch, batch, epoch, stepInEpoch);
+        }
+    }
+
+    /// <summary>The parameters (P = <paramref name="count"/>), the optimizer's state as <paramref name="optimizer"/>
+    /// needs it and the epoch's loss sum: each of its shape, finite, and no other tensor.</summary>
+    private static (float[] Parameters, float[]? State1, float[]? State2, float LossSum) ReadTensors(Fields fields,
+        List<NamedTensor> tensors, int count, OptimizerKind optimizer)
+    {
         var byName = new Dictionary<string, NamedTensor>();
         foreach (var t in tensors) byName[t.Name] = t;
         float[] Tensor(string name, int length) =>
-            !byName.Remove(name, out var t) ? throw Bad($"tensor '{name}' is missing")
-            : t.Data.Length != length || t.Shape.Length != 1 ? throw Bad($"tensor '{name}' has shape [{string.Join(',', t.Shape)}], expected [{length}]")
+            !byName.Remove(name, out var t) ? throw fields.Bad($"tensor '{name}' is missing")
+            : t.Data.Length != length || t.Shape.Length != 1 ? throw fields.Bad($"tensor '{name}' has shape [{string.Join(',', t.Shape)}], expected [{length}]")
             : Finite(t);
         float[] Finite(NamedTensor t)
         {
-            SafeTensors.RequireFinite(path, t);
+            SafeTensors.RequireFinite(fields.Path, t);
             return t.Data;
         }
         var parameters = Tensor("parameters", count);
-        var state1 = options.Optimizer == OptimizerKind.Sgd ? null : Tensor("optimizer.state1", count);
-        var state2 = options.Optimizer == OptimizerKind.Adam ? Tensor("optimizer.state2", count) : null;
+        var state1 = optimizer == OptimizerKind.Sgd ? null : Tensor("optimizer.state1", count);
+        var state2 = optimizer == OptimizerKind.Adam ? Tensor("optimizer.state2", count) : null;
         float lossSum = Tensor("epoch.loss_sum", 1)[0];
         if (byName.Count > 0)
-            throw Bad($"unexpected tensor '{byName.Keys.First()}' for a {options.Optimizer} checkpoint");
-        if (!float.IsFinite(lossSum) || lossSum < 0) throw Bad($"epoch.loss_sum is {lossSum}");
-
-        var modelMetadata = new Dictionary<string, string>();
-        var state = new TrainingState
-        {
-            Model = new MlpModel(spec, parameters, modelMetadata),
-            Options = options,
-            OptimizerState1 = state1,
-            OptimizerState2 = state2,
-            TrainImages = trainImages,
-            StepsPerEpoch = stepsPerEpoch,
-            Epoch = epoch,
-            StepInEpoch = stepInEpoch,
-            ShuffleState = shuffle,
-            EpochLossSum = lossSum,
-            EpochCorrect = correct,
-            EpochSeconds = Seconds("epoch_seconds"),
-            TrainingSeconds = Seconds("training_seconds"),
-            History = history,
-        };
-        return new LoadedCheckpoint(state, metadata, path);
+            throw fields.Bad($"unexpected tensor '{byName.Keys.First()}' for a {optimizer} checkpoint");
+        if (!float.IsFinite(lossSum) || lossSum < 0) throw fields.Bad($"epoch.loss_sum is {lossSum}");
+        return (parameters, state1, state2, lossSum);
     }
 
     private static string Text(long n) => n.ToString(CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ namespace Digits.Cpu.Gemm;
 /// <summary>
 /// The blocked, packed GEMM (the BLIS loop nest) and how it is split between threads.
 /// <para>Loops, outermost first: NC columns of C (jc) → KC of the k range (kb; pack that KC×NC block of B) →
-/// MC rows (ic; pack that MC×KC block of A) → NR-column panels → MR-row panels → micro-kernel. The k range is
+/// MC rows (ic; pack that MC×KC block of A, except where the AVX2 kernels read a row-major A in place, see
+/// <see cref="ReadsRowsOfA"/>) → NR-column panels → MR-row panels → micro-kernel. The k range is
 /// cut into equal blocks that depend on K alone, and each k block's partial sums are added to C in order, so
 /// every element of C is computed by the same operations in the same order whatever the thread count.</para>
 /// <para>Threads: C is cut into a tm × tn grid of chunks of whole panels, <see cref="ChunksPerThread"/> per
@@ -69,8 +70,8 @@ internal sealed unsafe class GemmDriver : ParallelWork
     /// <summary>The AVX-512 kernels (and packs) run; else the 256-bit ones.</summary>
     private bool Wide => Simd == SimdLevel.Avx512;
 
-    /// <summary>Whether short-k products take <see cref="SmallK512"/> (on by default; the tests turn it off to
-    /// compare it with the packed path bit for bit).</summary>
+    /// <summary>Whether short-k products take <see cref="SmallK512"/> or <see cref="SmallK256"/> (on by default; the
+    /// tests turn it off to compare them with the packed path bit for bit).</summary>
     internal bool SmallKEnabled { get; set; } = true;
 
     /// <summary>Bytes held by the pack buffers of every thread.</summary>
@@ -89,12 +90,12 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int panelsM = (p.M + Mr - 1) / Mr, panelsN = (p.N + Nr - 1) / Nr;
         int threads = (int)Math.Clamp(p.Flops / MinFlopsPerPart, 1, Math.Min(pool.Threads, _workspaces.Length));
         int chunks = threads == 1 ? 1 : Math.Min(threads * ChunksPerThread, (int)(p.Flops / MinFlopsPerPart));
-        if (SmallKEnabled && Simd == SimdLevel.Avx512 && SmallK512.Applies(p))
+        if (SmallKEnabled && (Wide ? SmallK512.Applies(p) : SmallK256.Applies(p)))
         {
             // Short k, B k-major: no packing (bit-identical to the packed path). Chunks are bands of whole
-            // 4-row tiles, or of 64-column tiles when there are too few rows to go round.
+            // tiles' rows, or of tiles' columns when there are too few rows to go round.
             _p = p;
-            if (chunks == 1) SmallK512.Compute(p, 0, p.M, 0, p.N);
+            if (chunks == 1) SmallK(p, 0, p.M, 0, p.N);
             else
             {
                 _mode = Mode.SmallK;
@@ -111,12 +112,13 @@ internal sealed unsafe class GemmDriver : ParallelWork
         // now, on the caller: they grow on a shape's first call and never inside a worker.
         var (blocksK, kcEach) = KBlock(p.K);
         int rows = (panelsM + _tm - 1) / _tm * Mr, cols = (panelsN + _tn - 1) / _tn * Nr;
-        long aFloats = chunks > 1 ? 0 : (long)Math.Min(Blocking.Mc, rows) * kcEach; // split: A is packed shared
+        bool packA = !ReadsRowsOfA(p);
+        long aFloats = chunks > 1 || !packA ? 0 : (long)Math.Min(Blocking.Mc, rows) * kcEach; // split: A packed shared
         long bFloats = (long)Math.Min(Blocking.Nc, cols) * kcEach;
         for (int t = 0; t < (chunks > 1 ? _workspaces.Length : 1); t++)
             _workspaces[t].Ensure(aFloats, bFloats, Mr * Nr);
         _p = p;
-        if (chunks > 1)
+        if (chunks > 1 && packA)
         {
             // Split: all threads pack A once into the shared buffer, then compute; chunks read A from there.
             _sharedStride = (long)panelsM * Mr * kcEach;
@@ -133,6 +135,16 @@ internal sealed unsafe class GemmDriver : ParallelWork
         pool.Run(this, chunks);
         _p = default;
     }
+
+    /// <summary>Whether the micro-kernels read A in place from its rows instead of a pack: the AVX2 kernels with a
+    /// row-major A (the forward's x, the backward-input's dz). The transposing pack of A cost as much as 10 % of
+    /// the small configuration's forward (26 µs of ~370 on one thread), and the same FMA chains read the same
+    /// values either way, so the results are the same bits.</summary>
+    private bool ReadsRowsOfA(in GemmProblem p) => !Wide && !p.TransA && RowsOfAEnabled;
+
+    /// <summary>Whether the AVX2 kernels may read a row-major A in place (on by default; the tests turn it off to
+    /// compare with the packed path bit for bit).</summary>
+    internal bool RowsOfAEnabled { get; set; } = true;
 
     /// <summary>The k blocking, a function of K alone: equal blocks of at most KC, rounded up to a multiple of
     /// 16 so the transposing pack never takes its scalar tail (K = 784 → 208, 208, 208, 160).</summary>
@@ -153,17 +165,17 @@ internal sealed unsafe class GemmDriver : ParallelWork
         }
         if (_mode == Mode.SmallK)
         {
-            if (_p.M >= 4 * chunks) // enough 4-row tiles to go round, else bands of 64-column tiles
+            var (rows, cols) = Wide ? (SmallK512.Rows, SmallK512.Cols) : (SmallK256.Rows, SmallK256.Cols);
+            if (_p.M >= rows * chunks) // enough row tiles to go round, else bands of column tiles
             {
-                int tiles = (_p.M + 3) / 4;
-                SmallK512.Compute(_p, tiles * chunk / chunks * 4, Math.Min(_p.M, tiles * (chunk + 1) / chunks * 4), 0,
+                int tiles = (_p.M + rows - 1) / rows;
+                SmallK(_p, tiles * chunk / chunks * rows, Math.Min(_p.M, tiles * (chunk + 1) / chunks * rows), 0,
                     _p.N);
             }
             else
             {
-                int tiles = (_p.N + 63) / 64;
-                SmallK512.Compute(_p, 0, _p.M, tiles * chunk / chunks * 64,
-                    Math.Min(_p.N, tiles * (chunk + 1) / chunks * 64));
+                int tiles = (_p.N + cols - 1) / cols;
+                SmallK(_p, 0, _p.M, tiles * chunk / chunks * cols, Math.Min(_p.N, tiles * (chunk + 1) / chunks * cols));
             }
             return;
         }
@@ -172,6 +184,15 @@ internal sealed unsafe class GemmDriver : ParallelWork
         int m0 = panelsM * im / _tm * Mr, m1 = Math.Min(_p.M, panelsM * (im + 1) / _tm * Mr);
         int n0 = panelsN * jn / _tn * Nr, n1 = Math.Min(_p.N, panelsN * (jn + 1) / _tn * Nr);
         if (m0 < m1 && n0 < n1) Blocked(_p, m0, m1, n0, n1, _workspaces[thread]);
+    }
+
+    /// <summary>C[m0..m1, n0..n1) by <see cref="SmallK512"/> or <see cref="SmallK256"/>, whichever width runs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SmallK(in GemmProblem p, int m0, int m1, int n0, int n1)
+    {
+        if (Wide) SmallK512.Compute(p, m0, m1, n0, n1);
+        else SmallK256.Compute(p, m0, m1, n0, n1);
     }
 
     /// <summary>Packs part <paramref name="chunk"/> of <paramref name="chunks"/> of the (k block, MR-row panel)
@@ -229,7 +250,11 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 {
                     int mc = Math.Min(Blocking.Mc, m1 - ic);
                     float* a;
-                    if (_sharedStride != 0)
+                    if (ReadsRowsOfA(p))
+                    {
+                        a = null; // the kernels read A(ic.., k0..) in place
+                    }
+                    else if (_sharedStride != 0)
                     {
                         a = _shared + kb * _sharedStride + (nint)ic * kc;
                     }
@@ -238,16 +263,17 @@ internal sealed unsafe class GemmDriver : ParallelWork
                         Packing.PackA(p.A, p.Lda, p.TransA, ic, mc, k0, kc, Mr, ws.A, Wide);
                         a = ws.A;
                     }
-                    MacroKernel(p, ws, a, ic, mc, jc, nc, kc, epilogue);
+                    MacroKernel(p, ws, a, ic, mc, jc, nc, k0, kc, epilogue);
                 }
             }
         }
     }
 
-    /// <summary>All MR×NR tiles of one packed MC×KC block of A times one packed KC×NC block of B.</summary>
+    /// <summary>All MR×NR tiles of one packed MC×KC block of A (or, with <paramref name="packedA"/> null, A's rows
+    /// ic.. from column k0 in place) times one packed KC×NC block of B.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, float* packedA, int ic, int mc, int jc, int nc, int kc,
-        in TileEpilogue epilogue)
+    private void MacroKernel(in GemmProblem p, GemmWorkspace ws, float* packedA, int ic, int mc, int jc, int nc, int k0,
+        int kc, in TileEpilogue epilogue)
     {
         for (int q = 0; q * Nr < nc; q++)
         {
@@ -262,6 +288,12 @@ internal sealed unsafe class GemmDriver : ParallelWork
                 {
                     if (w == Nr) MicroKernel512.Kernel12x32(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
                     else MicroKernel512.Kernel12x16(kc, a, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                }
+                else if (packedA == null)
+                {
+                    a = p.A + (nint)(ic + r * Mr) * p.Lda + k0;
+                    if (w == Nr) MicroKernel256.Kernel6x16RowsOfA(kc, a, p.Lda, b, c, p.Ldc, e, mr, nr, ws.Tile);
+                    else MicroKernel256.Kernel6x8RowsOfA(kc, a, p.Lda, b, c, p.Ldc, e, mr, nr, ws.Tile);
                 }
                 else
                 {

@@ -9,9 +9,12 @@ namespace Digits.Cpu.Gemm;
 
 /// <summary>
 /// 256-bit (AVX2 + FMA) micro-kernels: a 6×16 register tile (12 ymm accumulators, 2 vectors of B, one
-/// broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel.
+/// broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel; and both again
+/// reading A in place from its rows (<c>RowsOfA</c>), so a row-major A (x in the forward, dz in the
+/// backward-input GEMM) needs no transposing pack.
 /// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) =
-/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels.
+/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels (a[r·lda + k]
+/// for the kernels that read A in place).
 /// Tiles are stored from registers (partial ones with masked stores); only without x86 masked stores
 /// do partial tiles go through <c>tile</c> (MR×NR floats of scratch) and
 /// <see cref="TileEpilogue.StoreEdge"/>. Each element of C is one FMA chain in k order wherever its
@@ -122,6 +125,152 @@ internal static unsafe class MicroKernel256
             var a5 = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
             a += 6;
+            b += 8;
+        }
+        var bias = e.Bias;
+        bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+        if (mr == 6 && nr == 8)
+        {
+            var z0 = hasBias ? Vector256.Load(bias + 0) : default;
+            Row(c, c00, z0, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, z0, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, z0, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, z0, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, z0, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, z0, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 6, 8);
+            return;
+        }
+        if (Avx.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never
+            // fault, so the tile may end at the end of an array).
+            var iota = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+            var m0 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 0)));
+            var z0 = hasBias ? Avx.MaskLoad(bias + 0, m0) : default;
+            if (mr > 0) RowMasked(c, c00, z0, m0, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, z0, m0, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, z0, m0, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, z0, m0, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, z0, m0, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, z0, m0, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
+            return;
+        }
+        c00.Store(tile + 0);
+        c10.Store(tile + 8);
+        c20.Store(tile + 16);
+        c30.Store(tile + 24);
+        c40.Store(tile + 32);
+        c50.Store(tile + 40);
+        e.StoreEdge(tile, 8, c, ldc, mr, nr);
+    }
+
+    /// <summary><see cref="Kernel6x16"/> reading A in place: A(r, k) = a[r·lda + k], r &lt; mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x16RowsOfA(int kc, float* a, nint lda, float* b, float* c, int ldc,
+        in TileEpilogue e, int mr, int nr, float* tile)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = mr > 1 ? a + 1 * lda : a, a2 = mr > 2 ? a + 2 * lda : a, a3 = mr > 3 ? a + 3 * lda : a,
+            a4 = mr > 4 ? a + 4 * lda : a, a5 = mr > 5 ? a + 5 * lda : a;
+        // C's rows are fetched ~32 iterations (≈ 800 cycles) before the epilogue needs them, so an
+        // epilogue that adds to C (every k block after the first) does not wait on L2/L3.
+        int prefetchAt = Math.Max(0, kc - 32);
+        for (int k = 0; k < kc; k++)
+        {
+            if (k == prefetchAt) Prefetch(c, ldc, mr);
+            var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
+            var x0 = Vector256.Create(a0[k]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector256.Create(a1[k]);
+            c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector256.Create(a2[k]);
+            c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector256.Create(a3[k]);
+            c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector256.Create(a4[k]);
+            c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector256.Create(a5[k]);
+            c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+            b += 16;
+        }
+        var bias = e.Bias;
+        bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;
+        if (mr == 6 && nr == 16)
+        {
+            var z0 = hasBias ? Vector256.Load(bias + 0) : default;
+            var z1 = hasBias ? Vector256.Load(bias + 8) : default;
+            Row(c, c00, c01, z0, z1, add, hasBias, relu);
+            Row(c + 1 * (nint)ldc, c10, c11, z0, z1, add, hasBias, relu);
+            Row(c + 2 * (nint)ldc, c20, c21, z0, z1, add, hasBias, relu);
+            Row(c + 3 * (nint)ldc, c30, c31, z0, z1, add, hasBias, relu);
+            Row(c + 4 * (nint)ldc, c40, c41, z0, z1, add, hasBias, relu);
+            Row(c + 5 * (nint)ldc, c50, c51, z0, z1, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, 6, 16);
+            return;
+        }
+        if (Avx.IsSupported)
+        {
+            // A partial tile: rows past mr are skipped, columns past nr masked (masked-off lanes never
+            // fault, so the tile may end at the end of an array).
+            var iota = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+            var m0 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 0)));
+            var m1 = Vector256.LessThan(iota, Vector256.Create((float)(nr - 8)));
+            var z0 = hasBias ? Avx.MaskLoad(bias + 0, m0) : default;
+            var z1 = hasBias ? Avx.MaskLoad(bias + 8, m1) : default;
+            if (mr > 0) RowMasked(c, c00, c01, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 1) RowMasked(c + 1 * (nint)ldc, c10, c11, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 2) RowMasked(c + 2 * (nint)ldc, c20, c21, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 3) RowMasked(c + 3 * (nint)ldc, c30, c31, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 4) RowMasked(c + 4 * (nint)ldc, c40, c41, z0, z1, m0, m1, add, hasBias, relu);
+            if (mr > 5) RowMasked(c + 5 * (nint)ldc, c50, c51, z0, z1, m0, m1, add, hasBias, relu);
+            if (e.NeedsRowPass) e.ApplyRowPass(c, ldc, mr, nr);
+            return;
+        }
+        c00.Store(tile + 0); c01.Store(tile + 8);
+        c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40);
+        c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72);
+        c50.Store(tile + 80); c51.Store(tile + 88);
+        e.StoreEdge(tile, 16, c, ldc, mr, nr);
+    }
+
+    /// <summary><see cref="Kernel6x8"/> reading A in place (see <see cref="Kernel6x16RowsOfA"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x8RowsOfA(int kc, float* a, nint lda, float* b, float* c, int ldc,
+        in TileEpilogue e, int mr, int nr, float* tile)
+    {
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default;
+        float* a0 = a, a1 = mr > 1 ? a + 1 * lda : a, a2 = mr > 2 ? a + 2 * lda : a, a3 = mr > 3 ? a + 3 * lda : a,
+            a4 = mr > 4 ? a + 4 * lda : a, a5 = mr > 5 ? a + 5 * lda : a;
+        // C's rows are fetched ~32 iterations (≈ 800 cycles) before the epilogue needs them, so an
+        // epilogue that adds to C (every k block after the first) does not wait on L2/L3.
+        int prefetchAt = Math.Max(0, kc - 32);
+        for (int k = 0; k < kc; k++)
+        {
+            if (k == prefetchAt) Prefetch(c, ldc, mr);
+            var b0 = Vector256.Load(b + 0);
+            var x0 = Vector256.Create(a0[k]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[k]);
+            c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[k]);
+            c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[k]);
+            c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[k]);
+            c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a5[k]);
+            c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
             b += 8;
         }
         var bias = e.Bias;

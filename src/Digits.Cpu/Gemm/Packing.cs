@@ -68,7 +68,7 @@ internal static unsafe class Packing
         }
     }
 
-    /// <summary>d[0..h) = s[0..h), d[h..w) = 0, in 256-bit pieces where they fit.</summary>
+    /// <summary>d[0..h) = s[0..h), d[h..w) = 0, in 256-, 128- and 64-bit pieces where they fit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyPadded(float* s, float* d, int h, int w)
     {
@@ -78,6 +78,11 @@ internal static unsafe class Packing
         {
             Vector128.Load(s + j).Store(d + j);
             j += 4;
+        }
+        if (j + 2 <= h) // the AVX2 kernels' 6-row A panels: 4 + 2 floats
+        {
+            *(long*)(d + j) = *(long*)(s + j);
+            j += 2;
         }
         for (; j < h; j++) d[j] = s[j];
         for (; j < w; j++) d[j] = 0;

@@ -22,7 +22,8 @@ internal static unsafe class SmallK512
     /// <summary>Longest inner dimension sent here.</summary>
     public const int MaxK = 16;
 
-    private const int Rows = 4, Cols = 64;
+    /// <summary>Rows and columns of a tile.</summary>
+    public const int Rows = 4, Cols = 64;
 
     /// <summary>Whether <paramref name="p"/> takes this path on this CPU.</summary>
     public static bool Applies(in GemmProblem p) => p.K <= MaxK && !p.TransB && Avx512F.IsSupported;

@@ -8,8 +8,10 @@ namespace Digits.Cpu.Gemm;
 /// The transposing copy behind packing a k-contiguous operand (A of the forward and backward-input GEMMs, W in
 /// the forward). With AVX-512 it moves 16×16 blocks through registers (4 rounds of 16 shuffles, ≈ 0.3 cycles
 /// per element against ≈ 2.5 for the scalar loop, whose strided stores miss L1); with AVX2 (and for the AVX2
-/// kernels' 6- and 8-wide panels) 8×8 blocks (3 rounds of 8 shuffles). Panels narrower than a block are written
-/// with masked stores.
+/// kernels' 6- and 8-wide panels) 8×8 blocks (3 rounds of 8 shuffles). The 6-wide panels are written as 4 + 2
+/// floats (a 256-bit masked store, <c>vmaskmovps</c>, is microcoded on AMD Zen 1–3 — LLVM avoids it there, pull
+/// request 214187 — and these were 8 per block of every A pack); other panels narrower than a block with masked
+/// stores.
 /// </summary>
 internal static unsafe class Transpose
 {
@@ -133,8 +135,19 @@ internal static unsafe class Transpose
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store8(float* d, Vector256<float> v, int width, Vector256<float> mask)
     {
-        if (width == 8) v.Store(d);
-        else Avx.MaskStore(d, mask, v);
+        if (width == 8)
+        {
+            v.Store(d);
+        }
+        else if (width == 6) // the 6-row A panels of the AVX2 kernels: 4 + 2 floats, not a masked store
+        {
+            v.GetLower().Store(d);
+            Sse.StoreLow(d + 4, v.GetUpper());
+        }
+        else
+        {
+            Avx.MaskStore(d, mask, v);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,17 +37,23 @@ def wrap(items, first_prefix, indent, width=120, last=";"):
     return lines
 
 
-def kernel(isa, name, mr, vectors, summary):
+def kernel(isa, name, mr, vectors, summary, rows_of_a=False):
+    """rows_of_a: A is read in place from a row-major operand (A(m,k) = a[m·lda + k]) instead of a packed panel;
+    rows past mr read row 0 again (a valid address) and are never stored."""
     v_t, lanes, nr = isa.vector, isa.lanes, isa.lanes * vectors
     acc = [[f"c{r:x}{v}" for v in range(vectors)] for r in range(mr)]
     zs = ", ".join(f"z{v}" for v in range(vectors))
     ms = ", ".join(f"m{v}" for v in range(vectors))
+    signature = ([f"    public static void {name}(int kc, float* a, nint lda, float* b, float* c, int ldc,",
+                  "        in TileEpilogue e, int mr, int nr, float* tile)"] if rows_of_a else
+                 [f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, "
+                  "int mr,", "        int nr, float* tile)"])
     out = [f"    /// <summary>{summary}</summary>",
-           "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]",
-           f"    public static void {name}(int kc, float* a, float* b, float* c, int ldc, in TileEpilogue e, int mr,",
-           "        int nr, float* tile)",
-           "    {"]
+           "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]"] + signature + ["    {"]
     out += wrap([f"{x} = default" for row in acc for x in row], f"        {v_t}<float> ", 12)
+    if rows_of_a:
+        out += wrap(["a0 = a"] + [f"a{r:x} = mr > {r} ? a + {r} * lda : a" for r in range(1, mr)],
+                    "        float* ", 12)
     out += ["        // C's rows are fetched ~32 iterations (≈ 800 cycles) before the epilogue needs them, so an",
             "        // epilogue that adds to C (every k block after the first) does not wait on L2/L3.",
             "        int prefetchAt = Math.Max(0, kc - 32);",
@@ -56,9 +62,10 @@ def kernel(isa, name, mr, vectors, summary):
             "            if (k == prefetchAt) Prefetch(c, ldc, mr);",
             "            " + " ".join(f"var b{v} = {v_t}.Load(b + {v * lanes});" for v in range(vectors))]
     for r in range(mr):
-        out.append(f"            var a{r:x} = {v_t}.Create(a[{r}]);")
-        out += [f"            {acc[r][v]} = {v_t}.FusedMultiplyAdd(a{r:x}, b{v}, {acc[r][v]});" for v in range(vectors)]
-    out += [f"            a += {mr};", f"            b += {nr};", "        }",
+        x = f"x{r:x}" if rows_of_a else f"a{r:x}"  # rows_of_a: a0… are the row pointers
+        out.append(f"            var {x} = {v_t}.Create({f'a{r:x}[k]' if rows_of_a else f'a[{r}]'});")
+        out += [f"            {acc[r][v]} = {v_t}.FusedMultiplyAdd({x}, b{v}, {acc[r][v]});" for v in range(vectors)]
+    out += ([] if rows_of_a else [f"            a += {mr};"]) + [f"            b += {nr};", "        }",
             "        var bias = e.Bias;",
             "        bool hasBias = bias != null, relu = e.Activation == Activation.Relu, add = e.Accumulate;",
             f"        if (mr == {mr} && nr == {nr})",
@@ -136,8 +143,13 @@ FILES = {
         "FMA pipes full (measured: ~115 GFLOP/s per core from L1, the core's peak)."]),
     "MicroKernel256": (AVX2, 6, [
         "256-bit (AVX2 + FMA) micro-kernels: a 6×16 register tile (12 ymm accumulators, 2 vectors of B, one",
-        "broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel."]),
+        "broadcast, within the 16 registers AVX2 has) and a 6×8 tile for a narrow last panel; and both again",
+        "reading A in place from its rows (<c>RowsOfA</c>), so a row-major A (x in the forward, dz in the",
+        "backward-input GEMM) needs no transposing pack."]),
 }
+
+# Classes that also get the RowsOfA kernels (A read in place from a row-major operand).
+ROWS_OF_A = {"MicroKernel256"}
 
 
 def emit(cls):
@@ -155,7 +167,9 @@ def emit(cls):
            "/// <summary>"]
     out += ["/// " + line for line in description]
     out += ["/// <para>Contract (every kernel): C[0..mr, 0..nr) (row stride ldc) =",
-            "/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels.",
+            "/// epilogue(Σₖ a[k·MR + r]·b[k·NR + j]) for k in [0, kc), with a and b packed, zero-padded panels" +
+            (" (a[r·lda + k]" if cls in ROWS_OF_A else "."),
+            *(["/// for the kernels that read A in place)."] if cls in ROWS_OF_A else []),
             "/// Tiles are stored from registers (partial ones with masked stores); only without x86 masked stores",
             "/// do partial tiles go through <c>tile</c> (MR×NR floats of scratch) and",
             "/// <see cref=\"TileEpilogue.StoreEdge\"/>. Each element of C is one FMA chain in k order wherever its",
@@ -168,6 +182,15 @@ def emit(cls):
     out.append("")
     out += kernel(isa, f"Kernel{mr}x{narrow}", mr, 1,
                   f"C tile ({mr}×{narrow}), for the last panel of B when at most {narrow} columns remain.")
+    if cls in ROWS_OF_A:
+        out.append("")
+        out += kernel(isa, f"Kernel{mr}x{wide}RowsOfA", mr, 2,
+                      f"<see cref=\"Kernel{mr}x{wide}\"/> reading A in place: A(r, k) = a[r·lda + k], r &lt; mr.",
+                      rows_of_a=True)
+        out.append("")
+        out += kernel(isa, f"Kernel{mr}x{narrow}RowsOfA", mr, 1,
+                      f"<see cref=\"Kernel{mr}x{narrow}\"/> reading A in place (see "
+                      f"<see cref=\"Kernel{mr}x{wide}RowsOfA\"/>).", rows_of_a=True)
     for vectors, masked in ((2, False), (1, False), (2, True), (1, True)):
         out.append("")
         out += row(isa, vectors, masked)

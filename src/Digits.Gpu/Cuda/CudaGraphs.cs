@@ -4,7 +4,7 @@ namespace Digits.Gpu.Cuda;
 
 /// <summary>
 /// The CUDA driver entry points ILGPU 1.5.3 does not wrap: stream capture into a CUDA graph and its replay. The only
-/// P/Invoke in Digits.Gpu. Called with ILGPU's CUDA context current (the backend binds its accelerator first) on the
+/// P/Invoke in Digits.Gpu besides the diagnostic calls of <see cref="CudaDriver"/>. Called with ILGPU's CUDA context current (the backend binds its accelerator first) on the
 /// stream ILGPU created (<c>CudaStream.StreamPtr</c>). Every function returns a CUresult (0 = CUDA_SUCCESS).
 /// </summary>
 internal static partial class CudaGraphs
@@ -32,21 +32,7 @@ internal static partial class CudaGraphs
     [LibraryImport(Driver)]
     public static partial int cuGraphDestroy(nint graph);
 
-    [LibraryImport(Driver)]
-    public static partial int cuGetErrorName(int error, out nint name);
-
-    /// <summary>The driver's name for a CUresult, e.g. CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.</summary>
-    public static string Name(int result)
-    {
-        try
-        {
-            return cuGetErrorName(result, out nint text) == 0 && text != 0
-                ? Marshal.PtrToStringAnsi(text) ?? $"CUresult {result}"
-                : $"CUresult {result}";
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return $"CUresult {result}";
-        }
-    }
+    /// <summary>The driver's name for a CUresult, e.g. CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+    /// (<see cref="CudaDriver.ErrorName"/>).</summary>
+    public static string Name(int result) => CudaDriver.ErrorName(result);
 }

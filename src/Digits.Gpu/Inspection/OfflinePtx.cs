@@ -2,6 +2,7 @@ using Digits.Gpu.Kernels;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
+using System.Text.RegularExpressions;
 using ILGPU.Runtime.Cuda;
 
 namespace Digits.Gpu.Inspection;
@@ -43,6 +44,12 @@ public static class OfflinePtx
     /// for the device itself, as ptxas does here with <c>-arch=sm_90</c>.</summary>
     public static string TargetFor(string architecture) =>
         new CudaCapabilityContext(ParseArchitecture(architecture)).TargetArchitecture.ToString().ToLowerInvariant();
+
+    /// <summary>The approximate instructions in <paramref name="ptx"/> (<c>ex2.approx.f32</c>, <c>tanh.approx.f32</c>,
+    /// <c>rcp.approx.ftz.f64</c>…), each once, in ordinal order.</summary>
+    public static IReadOnlyList<string> Approximations(string ptx) => Regex
+        .Matches(ptx, @"(?<![\w.])[a-z][a-z0-9]*(?:\.[a-z0-9]+)*\.approx(?:\.[a-z0-9]+)*")
+        .Select(m => m.Value).Distinct().Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Compiles every kernel for <paramref name="architecture"/> (e.g. <c>sm_90</c>). A kernel ILGPU cannot
     /// compile is listed in <paramref name="failures"/> as "Family.Name: reason" instead of stopping the rest.</summary>

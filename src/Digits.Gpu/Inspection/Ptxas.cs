@@ -63,11 +63,18 @@ public sealed class Ptxas
         string cubin = Path.Combine(folder, $"{kernel.Name}.{architecture}.cubin");
         File.WriteAllText(ptxPath, kernel.Ptx);
         string log = Run(PtxasPath, [$"-arch={architecture}", "-v", "-O3", ptxPath, "-o", cubin]);
+        return Read(kernel, architecture, log, cubin);
+    }
+
+    /// <summary>Reads a <c>ptxas -v</c> report (or the CUDA driver's verbose JIT log, which prints the same lines) of
+    /// <paramref name="kernel"/>; numbers the log lacks are 0.</summary>
+    public static PtxasReport Read(KernelPtx kernel, string architecture, string log, string cubinPath)
+    {
         var target = Regex.Match(kernel.Ptx, @"^\.target\s+(\S+)", RegexOptions.Multiline);
         return new PtxasReport(kernel.Name, architecture, target.Success ? target.Groups[1].Value.TrimEnd(',') : "",
             Number(log, @"Used (\d+) registers"), Number(log, @"(\d+) bytes smem"),
             Number(log, @"(\d+) bytes spill stores"), Number(log, @"(\d+) bytes spill loads"),
-            Number(log, @"(\d+) bytes stack frame"), cubin, log);
+            Number(log, @"(\d+) bytes stack frame"), cubinPath, log);
     }
 
     /// <summary>The SASS of an assembled kernel, as <c>cuobjdump -sass</c> prints it.</summary>

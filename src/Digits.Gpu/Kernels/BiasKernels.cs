@@ -9,6 +9,7 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+[KernelBudget(nameof(BiasBackward), registers: 24, sharedBytes: 4 * KernelSet.GroupSize, Threads = KernelSet.GroupSize)]
 internal static class BiasKernels
 {
     internal const int Columns = 32, Rows = KernelSet.GroupSize / Columns;

@@ -7,6 +7,7 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+[KernelBudget(nameof(Fill), registers: 16, sharedBytes: 0)]
 internal static class FillKernels
 {
     [Kernel(grouped: false)]

@@ -19,6 +19,7 @@ public struct GatherShape
     public int Stride, Batch, Features, Rows;
 }
 
+[KernelBudget(nameof(GatherBatch), registers: 24, sharedBytes: 0)]
 internal static class GatherKernels
 {
     [Kernel(grouped: false)]

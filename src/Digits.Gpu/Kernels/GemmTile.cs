@@ -23,6 +23,9 @@
 // one base register plus a constant, so a wide pass is 512 FFMA, 32 LDS.128 and a handful of other instructions in
 // the SASS (sm_90: 92 % FFMA; `digits kernels` prints it, GemmSassTests holds it above 75 %).
 //
+// The block's outputs leave through a second type argument, the epilogue (GemmEpilogue: PlainStore for the backward
+// GEMMs, BiasActivationStore for the forward), so each kernel compiles only its own store.
+//
 // CPU twin: ReferenceBackend.LinearForwardCore / LinearBackwardInputCore / LinearBackwardWeightCore.
 using System.Runtime.CompilerServices;
 using ILGPU;
@@ -61,8 +64,8 @@ internal readonly struct Tile64 : IGemmTile
 
 /// <summary>A GEMM's sizes and flags: C(M,N) = A(M,K)·B(K,N) over k chunks of <see cref="Chunk"/> (split-K: the
 /// grid's z is the chunk); <see cref="Act"/> the forward's activation, applied with the bias when
-/// <see cref="Fused"/> is 1 (a single split); <see cref="AVec"/>/<see cref="BVec"/> 1 where that input is read
-/// through its Float4 view.</summary>
+/// <see cref="Fused"/> is 1 (a single split), both read only by the forward's epilogue (BiasActivationStore);
+/// <see cref="AVec"/>/<see cref="BVec"/> 1 where that input is read through its Float4 view.</summary>
 public struct GemmShape
 {
     public int M, N, K, Chunk, Act, Fused, AVec, BVec;
@@ -203,13 +206,14 @@ internal static class GemmTile
 
     /// <summary>
     /// The whole GEMM of one block (see the file's header): A from <paramref name="a"/>/<paramref name="a4"/>
-    /// (k-contiguous when <paramref name="aK"/>, rows <paramref name="lda"/> apart), B likewise; the result, plus
-    /// bias and activation when <c>s.Fused</c>, into <paramref name="c"/> at split z's M·N slice.
+    /// (k-contiguous when <paramref name="aK"/>, rows <paramref name="lda"/> apart), B likewise; the result into
+    /// <paramref name="c"/> at split z's M·N slice as <typeparamref name="TEpilogue"/> stores it (PlainStore, or
+    /// BiasActivationStore: bias and activation from <paramref name="bias"/> and <c>s.Act</c> when <c>s.Fused</c>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Gemm<TTile>(ArrayView<float> a, ArrayView<Float4> a4, bool aK, int lda, ArrayView<float> b,
-        ArrayView<Float4> b4, bool bK, int ldb, ArrayView<float> bias, ArrayView<float> c, in GemmShape s)
-        where TTile : struct, IGemmTile
+    internal static void Gemm<TTile, TEpilogue>(ArrayView<float> a, ArrayView<Float4> a4, bool aK, int lda,
+        ArrayView<float> b, ArrayView<Float4> b4, bool bK, int ldb, ArrayView<float> bias, ArrayView<float> c,
+        in GemmShape s) where TTile : struct, IGemmTile where TEpilogue : struct, IGemmEpilogue
     {
         int tx = default(TTile).ThreadsX, ty = default(TTile).ThreadsY, depth = default(TTile).Depth;
         bool wide = default(TTile).Wide;
@@ -240,7 +244,7 @@ internal static class GemmTile
                     bn / 8, wide);
             Group.Barrier();
         }
-        GemmEpilogue.Store(acc, c, bias, s, m0 + 4 * Group.IdxY, n0 + 4 * Group.IdxX, bm / 2, bn / 2, wide);
+        default(TEpilogue).Store(acc, c, bias, s, m0 + 4 * Group.IdxY, n0 + 4 * Group.IdxX, bm / 2, bn / 2, wide);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -5,15 +5,6 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
-/// <summary>Marks a static method of this folder as a kernel ILGPU compiles: <see cref="Grouped"/> says whether it
-/// is explicitly grouped (launched with a <see cref="KernelConfig"/>: shared memory and barriers) or implicitly
-/// grouped (its first parameter an <see cref="Index1D"/>, one thread per element).</summary>
-[AttributeUsage(AttributeTargets.Method)]
-internal sealed class KernelAttribute(bool grouped) : Attribute
-{
-    public bool Grouped { get; } = grouped;
-}
-
 /// <summary>
 /// Every kernel of <c>Kernels/*.cs</c>, loaded once for one accelerator when the backend starts (ILGPU compiles
 /// each to PTX, OpenCL C or its CPU form then, so no launch compiles anything and a CUDA graph can record any of
@@ -25,18 +16,21 @@ internal sealed class KernelSet
     /// <summary>Threads per group of the 1-D and reduction kernels.</summary>
     public const int GroupSize = 256;
 
+    /// <summary>Loads every family; a kernel that fails is named, with the driver's JIT log
+    /// (<see cref="KernelLoading"/>).</summary>
+    /// <exception cref="KernelLoadException">a kernel did not compile or load.</exception>
     public KernelSet(Accelerator accelerator)
     {
         Accelerator = accelerator;
-        FillKernels.Load(this);
-        LinearKernels.Load(this);
-        ActivationKernels.Load(this);
-        BiasKernels.Load(this);
-        LossKernels.Load(this);
-        MetricsKernels.Load(this);
-        GatherKernels.Load(this);
-        OptimizerKernels.Load(this);
-        RegularizationKernels.Load(this);
+        KernelLoading.Load(this, typeof(FillKernels), FillKernels.Load);
+        KernelLoading.Load(this, typeof(LinearKernels), LinearKernels.Load);
+        KernelLoading.Load(this, typeof(ActivationKernels), ActivationKernels.Load);
+        KernelLoading.Load(this, typeof(BiasKernels), BiasKernels.Load);
+        KernelLoading.Load(this, typeof(LossKernels), LossKernels.Load);
+        KernelLoading.Load(this, typeof(MetricsKernels), MetricsKernels.Load);
+        KernelLoading.Load(this, typeof(GatherKernels), GatherKernels.Load);
+        KernelLoading.Load(this, typeof(OptimizerKernels), OptimizerKernels.Load);
+        KernelLoading.Load(this, typeof(RegularizationKernels), RegularizationKernels.Load);
     }
 
     public Accelerator Accelerator { get; }
@@ -79,12 +73,4 @@ internal sealed class KernelSet
 
     /// <summary>A 1-D launch of <paramref name="count"/> threads (implicitly grouped kernels).</summary>
     public static Index1D Threads(long count) => new((int)count);
-}
-
-/// <summary>A 16-byte vector of four floats: a view cast to it is read with one 16-byte load
-/// (<c>ld.global.v4.f32</c> on PTX). Not <c>System.Numerics.Vector4</c>, which ILGPU mis-handles (its issue
-/// #1326).</summary>
-public struct Float4
-{
-    public float X, Y, Z, W;
 }

@@ -5,11 +5,13 @@
 //   LinearBackwardWeight  dW(O,I) = dz(B,O)ᵀ·x(B,I)                 GEMM "TN", overwrites dW
 //
 // All three are C(M,N) = Σ_k A(m,k)·B(k,n), computed by GemmTile.Gemm: LinearForward etc. with 128×128 blocks of
-// 16×16 threads (Tile128), LinearForwardSmall etc. with 64×64 blocks of 8×8 threads (Tile64), each thread an 8×8
-// register tile. Launch geometry: ⌈N/BN⌉ × ⌈M/BM⌉ × S groups, where the plan (GemmPlanner, from M, N, K and the
-// device's SM count) picks the tile and the split-K S: with S > 1, split z sums k in [z·chunk, (z+1)·chunk) into
-// slice z of the backend's split-K workspace, and LinearSplitSum (GemmEpilogue) adds the slices in the order
-// z = 0…S−1 into C (with bias and activation for the forward GEMM): no atomics, the same bits on every run.
+// 16×16 threads (Tile128), LinearForwardSmall etc. with 64×64 blocks of 16×8 threads (Tile64), each thread an 8×8
+// (small: 8×4) register tile. The forward stores through GemmEpilogue's BiasActivationStore, the backward GEMMs
+// through PlainStore, so their kernels hold no activation. Launch geometry: ⌈N/BN⌉ × ⌈M/BM⌉ × S groups, where the
+// plan (GemmPlanner, from M, N, K and the device's SM count) picks the tile and the split-K S: with S > 1, split z
+// sums k in [z·chunk, (z+1)·chunk) into slice z of the backend's split-K workspace, and LinearSplitSum
+// (GemmEpilogue) adds the slices in the order z = 0…S−1 into C (with bias and activation for the forward GEMM): no
+// atomics, the same bits on every run.
 //
 // 16-byte loads: each input comes as a float view and a Float4 view of the same memory. The host passes a real
 // Float4 view only where the matrix's leading dimension and the view's element offset are multiples of 4 (buffers
@@ -23,43 +25,43 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
-internal static class LinearKernels
+internal static partial class LinearKernels
 {
     /// <summary>y = act(x·Wᵀ + bias): M = B, N = O, K = I; A = x and B(k,n) = W[n,k], both k-contiguous.</summary>
     [Kernel(grouped: true)]
     internal static void LinearForward(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> w,
         ArrayView<Float4> w4, ArrayView<float> bias, ArrayView<float> y, GemmShape s) =>
-        GemmTile.Gemm<Tile128>(x, x4, true, s.K, w, w4, true, s.K, bias, y, s);
+        GemmTile.Gemm<Tile128, BiasActivationStore>(x, x4, true, s.K, w, w4, true, s.K, bias, y, s);
 
     /// <summary>dx = dz·W: M = B, N = I, K = O; A = dz (k-contiguous), B = W (n-contiguous).</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardInput(ArrayView<float> dz, ArrayView<Float4> dz4, ArrayView<float> w,
         ArrayView<Float4> w4, ArrayView<float> dx, GemmShape s) =>
-        GemmTile.Gemm<Tile128>(dz, dz4, true, s.K, w, w4, false, s.N, dx, dx, s);
+        GemmTile.Gemm<Tile128, PlainStore>(dz, dz4, true, s.K, w, w4, false, s.N, dx, dx, s);
 
     /// <summary>dW = dzᵀ·x: M = O, N = I, K = B; A(m,k) = dz[k,m] (m-contiguous), B = x (n-contiguous).</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardWeight(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> dz,
         ArrayView<Float4> dz4, ArrayView<float> dw, GemmShape s) =>
-        GemmTile.Gemm<Tile128>(dz, dz4, false, s.M, x, x4, false, s.N, dw, dw, s);
+        GemmTile.Gemm<Tile128, PlainStore>(dz, dz4, false, s.M, x, x4, false, s.N, dw, dw, s);
 
     /// <summary><see cref="LinearForward"/> with 64×64 blocks.</summary>
     [Kernel(grouped: true)]
     internal static void LinearForwardSmall(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> w,
         ArrayView<Float4> w4, ArrayView<float> bias, ArrayView<float> y, GemmShape s) =>
-        GemmTile.Gemm<Tile64>(x, x4, true, s.K, w, w4, true, s.K, bias, y, s);
+        GemmTile.Gemm<Tile64, BiasActivationStore>(x, x4, true, s.K, w, w4, true, s.K, bias, y, s);
 
     /// <summary><see cref="LinearBackwardInput"/> with 64×64 blocks.</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardInputSmall(ArrayView<float> dz, ArrayView<Float4> dz4, ArrayView<float> w,
         ArrayView<Float4> w4, ArrayView<float> dx, GemmShape s) =>
-        GemmTile.Gemm<Tile64>(dz, dz4, true, s.K, w, w4, false, s.N, dx, dx, s);
+        GemmTile.Gemm<Tile64, PlainStore>(dz, dz4, true, s.K, w, w4, false, s.N, dx, dx, s);
 
     /// <summary><see cref="LinearBackwardWeight"/> with 64×64 blocks.</summary>
     [Kernel(grouped: true)]
     internal static void LinearBackwardWeightSmall(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<float> dz,
         ArrayView<Float4> dz4, ArrayView<float> dw, GemmShape s) =>
-        GemmTile.Gemm<Tile64>(dz, dz4, false, s.M, x, x4, false, s.N, dw, dw, s);
+        GemmTile.Gemm<Tile64, PlainStore>(dz, dz4, false, s.M, x, x4, false, s.N, dw, dw, s);
 
     internal static void Load(KernelSet k)
     {

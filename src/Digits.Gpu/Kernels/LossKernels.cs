@@ -18,6 +18,9 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+[KernelBudget(nameof(SoftmaxCrossEntropy), registers: 32, sharedBytes: 4 * KernelSet.GroupSize,
+    Threads = KernelSet.GroupSize, Approximations = "ex2.approx.f32, lg2.approx.f32")]
+[KernelBudget(nameof(QuadraticCost), registers: 32, sharedBytes: 4 * KernelSet.GroupSize, Threads = KernelSet.GroupSize)]
 internal static class LossKernels
 {
     /// <summary>Sums partial[0..256) into partial[0] by a fixed tree (the caller's group, all threads).</summary>

@@ -12,6 +12,8 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+[KernelBudget(nameof(Argmax), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(CountCorrect), registers: 24, sharedBytes: 4 * KernelSet.GroupSize, Threads = KernelSet.GroupSize)]
 internal static class MetricsKernels
 {
     internal static int ArgmaxRow(ArrayView<float> scores, int row, int classes)

@@ -26,6 +26,10 @@ public struct OptimizerShape
     public float WeightDecay, Momentum, Beta1, Beta2, Epsilon;
 }
 
+[KernelBudget(nameof(SgdStep), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(MomentumStep), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(AdamStep), registers: 32, sharedBytes: 0)]
+[KernelBudget(nameof(AdvanceStep), registers: 16, sharedBytes: 0)]
 internal static class OptimizerKernels
 {
     /// <summary>The schedule row of this step (counter[0]), or −1 outside the schedule.</summary>

@@ -27,6 +27,12 @@ using ILGPU.Runtime;
 
 namespace Digits.Gpu.Kernels;
 
+[KernelBudget(nameof(Dropout), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(MaxNorm), registers: 32, sharedBytes: 0)]
+[KernelBudget(nameof(AugmentRawField), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(AugmentSmoothX), registers: 24, sharedBytes: 0)]
+[KernelBudget(nameof(AugmentSmoothY), registers: 32, sharedBytes: 0)]
+[KernelBudget(nameof(AugmentWarp), registers: 40, sharedBytes: 0)]
 internal static class RegularizationKernels
 {
     [Kernel(grouped: false)]

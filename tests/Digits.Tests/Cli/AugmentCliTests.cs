@@ -145,24 +145,19 @@ public sealed class AugmentCliTests : IDisposable
         Assert.Equal(Decode(cpu).Pixels, Decode(reference).Pixels);
     }
 
-    /// <summary>ilgpu-cpu runs the ILGPU kernel once it exists; until then the op's NotSupportedException is one
-    /// line naming --device, exit 2 — never a stack trace.</summary>
+    /// <summary>ilgpu-cpu runs the ILGPU augmentation kernel and draws the cpu's picture. (Until issue 24 a failure
+    /// with exit 2 passed too, a branch left from before the kernel existed.) Where ILGPU's CPU accelerator cannot
+    /// start, the test skips with the reason (fails with CI=true).</summary>
     [Fact]
-    public void Ilgpu_cpu_draws_the_cpus_picture_or_says_in_one_line_that_it_cannot()
+    public void Ilgpu_cpu_draws_the_cpus_picture()
     {
         RealData.RequireMnist();
+        TestBackends.Get("ilgpu-cpu");
         string[] flags = ["--count", "2", "--variants", "2", "--scale-up", "1"];
         var (cpu, _) = Augment("cpu.png", flags);
         string path = Path.Combine(_dir, "ilgpu.png");
         var (code, _, err) = Digits(["augment", "--no-download", "--device", "ilgpu-cpu", "--output", path, .. flags]);
-        if (code != ExitCodes.Success)
-        {
-            Assert.Equal(ExitCodes.UsageOrInput, code);
-            Assert.StartsWith("digits: --device ilgpu-cpu", err);
-            Assert.Single(err.TrimEnd().Split('\n'));
-            Assert.False(File.Exists(path));
-            return;
-        }
+        Assert.True(code == ExitCodes.Success, err);
         // Every backend calls the same scalar functions; allow one gray level for a fused multiply-add.
         var expected = Decode(cpu).Pixels;
         var actual = Decode(path).Pixels;

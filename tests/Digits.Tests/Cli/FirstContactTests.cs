@@ -150,23 +150,6 @@ public sealed class FirstContactTests : IDisposable
         Assert.Contains("  Idx2", summary.Details());
     }
 
-    [Theory]
-    [InlineData("README.md")]
-    [InlineData("docs/ARCHITECTURE.md")]
-    public void Documentation_links_only_to_files_in_the_repository(string document)
-    {
-        string path = Path.Combine(Repository.Root, document);
-        var links = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(path), @"\]\(([^)#\s]+)\)")
-            .Select(m => m.Groups[1].Value).Where(l => !l.Contains("://")).ToList();
-        foreach (string link in links)
-        {
-            string target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, link));
-            Assert.True(target.StartsWith(Repository.Root + Path.DirectorySeparatorChar), $"{document} links outside the repository: {link}");
-            Assert.True(File.Exists(target) || Directory.Exists(target), $"{document} links to {link}, which does not exist");
-        }
-        if (document == "README.md") Assert.Contains("docs/ARCHITECTURE.md", links);
-    }
-
     [Fact]
     public void The_README_documents_the_tool_install_that_CI_tests()
     {
@@ -236,19 +219,5 @@ public sealed class FirstContactTests : IDisposable
         var (sameCode, _, sameErr) = DigitsCli.Run("evaluate", "--model", model, "--device", "cpu", "--quiet");
         Assert.Equal(0, sameCode);
         Assert.DoesNotContain("warning", sameErr);
-    }
-}
-
-/// <summary>The repository's root folder (the one holding Digits.sln), found above the test binaries.</summary>
-internal static class Repository
-{
-    public static string Root
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Digits.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("Digits.sln not found above the test binaries");
-        }
     }
 }

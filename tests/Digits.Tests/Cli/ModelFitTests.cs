@@ -115,4 +115,24 @@ public sealed class ModelFitTests : IDisposable
         AssertOneLineUsageError(run, "shape.safetensors: metadata input_shape '20,20' is 400 pixels per image but " +
                                      "the architecture 784,16,10 takes 784 inputs");
     }
+
+    /// <summary>Issue 24: a model trained on MNIST and evaluated on MNIST's images as a CSV was warned to score near
+    /// chance, then scored 100 %: a CSV may hold any dataset's images, so only two catalog datasets that differ are
+    /// warned about (fashion-mnist against mnist still is: FirstContactTests).</summary>
+    [Fact]
+    public void A_CSV_is_not_taken_for_another_dataset_than_the_models()
+    {
+        string csv = CsvDataset();
+        foreach (string trained in new[] { "mnist", "kmnist", csv })
+        {
+            string model = Model("m.safetensors", [784, 8, 10], trained);
+            var (code, _, err) = Digits("evaluate", "--model", model, "--dataset", csv, "--device", "cpu", "--quiet");
+            Assert.True(code == ExitCodes.Success, err);
+            Assert.DoesNotContain("warning", err);
+        }
+        string fashion = Model("f.safetensors", [784, 8, 10], "fashion-mnist");
+        var (_, _, warned) = Digits("evaluate", "--model", fashion, "--dataset", "mnist", "--data", _dir, "--no-download");
+        Assert.StartsWith("digits: warning: f.safetensors was trained on fashion-mnist, not mnist; its accuracy on mnist " +
+                          "measures a model on data it never learned (near chance is expected)", warned);
+    }
 }

@@ -180,7 +180,7 @@ public sealed partial class ResilienceCliTests : IDisposable
     {
         string folder = Path.Combine(_dir, "ck"), output = Path.Combine(_dir, "m.safetensors");
         string[] oneEpoch = ["train", "--dataset", $"csv:{_train},{_test}", "--layers", "32", "--epochs", "2",
-            "--device", "cpu", "--output", output, "--checkpoint", folder];
+            "--device", "cpu", "--threads", "1", "--output", output, "--checkpoint", folder];
         var (code, _, err) = Digits(oneEpoch);
         Assert.True(code == ExitCodes.Success, err);
 
@@ -202,6 +202,13 @@ public sealed partial class ResilienceCliTests : IDisposable
                 "or start a new run without --resume)", "train", "--resume", folder, "--epochs", "5");
         Refused("--resume: --layers 64 differs from the checkpoint's 32; a resumed run keeps its settings (drop " +
                 "--layers, or start a new run without --resume)", "train", "--resume", folder, "--layers", "64");
+        // Issue 24: the device and thread count are the run's too (the result depends on them).
+        Refused("--resume: --threads 2 differs from the checkpoint's 1; a resumed run keeps the device and thread count " +
+                "it ran with, which its results depend on (drop --threads, or start a new run without --resume)",
+            "train", "--resume", folder, "--threads", "2");
+        Refused("--resume: --device reference differs from the checkpoint's cpu; a resumed run keeps the device and " +
+                "thread count it ran with, which its results depend on (drop --device, or start a new run without --resume)",
+            "train", "--resume", folder, "--device", "reference");
         string file = Path.Combine(_dir, "a-file");
         File.WriteAllText(file, "x");
         Refused($"--checkpoint: {file} is a file; give a folder", "train", "--checkpoint", file);
@@ -302,5 +309,42 @@ public sealed partial class ResilienceCliTests : IDisposable
         long Bytes(int group) => long.Parse(m.Groups[group].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Bytes(1) + Bytes(2) > 1L << 30, "the figures given do not explain the refusal");
         Assert.Equal("an earlier model", File.ReadAllText(output));
+    }
+
+    /// <summary>Issue 24: a run started with <c>--device cpu --threads 1</c> resumed on "2 threads … chosen by --device
+    /// auto" (on a CUDA machine auto takes the GPU; on the CPU the thread count decides the bits), and a relative
+    /// <c>--output</c> was stored as given, so resuming from another folder wrote the model there. Both are kept now:
+    /// the resumed run says it runs on the run's own device and thread count, and writes the run's own file.</summary>
+    [Fact]
+    public void A_resumed_run_keeps_its_device_thread_count_and_output_file_from_any_folder()
+    {
+        string start = Directory.CreateDirectory(Path.Combine(_dir, "started-here")).FullName;
+        string elsewhere = Directory.CreateDirectory(Path.Combine(_dir, "resumed-here")).FullName;
+        string folder = Path.Combine(_dir, "ck");
+        // Stopped after its first epoch of two: the checkpoint of a one-epoch run of the same settings and seed.
+        var (code, _, err) = DigitsProcess.Run(["train", "--dataset", $"csv:{_train},{_test}", "--layers", "16",
+            "--epochs", "2", "--device", "cpu", "--threads", "1", "--output", "model.safetensors", "--checkpoint", folder],
+            TimeSpan.FromMinutes(3), start);
+        Assert.True(code == ExitCodes.Success, err);
+        string model = Path.Combine(start, "model.safetensors");
+        var trained = File.ReadAllBytes(model);
+        File.Delete(model);
+        File.Delete(Checkpoint.List(folder)[0].Path); // keep epoch 1's: the run resumes at the start of epoch 2
+        var (resumed, output, resumeErr) = DigitsProcess.Run(["train", "--resume", folder], TimeSpan.FromMinutes(3), elsewhere);
+        Assert.True(resumed == ExitCodes.Success, resumeErr);
+        Assert.Contains("device: cpu: 1 thread, ", output);
+        Assert.Contains(" — the device the resumed run ran on", output);
+        Assert.Contains($"model saved to {model}", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+        Assert.Equal(trained.Length, new FileInfo(model).Length);
+        Assert.True(ModelFile.Load(model).Parameters.AsSpan().SequenceEqual(
+            ModelFile.Load(Save(trained)).Parameters), "the resumed run's weights differ from the uninterrupted run's");
+    }
+
+    private string Save(byte[] model)
+    {
+        string path = Path.Combine(_dir, "uninterrupted-copy.safetensors");
+        File.WriteAllBytes(path, model);
+        return path;
     }
 }

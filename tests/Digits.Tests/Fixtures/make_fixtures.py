@@ -12,7 +12,7 @@ kat/      one digit as an 8-bit PGM reference and as PNGs of every colour type, 
 """
 import gzip, os, subprocess, sys
 
-data = os.environ.get("DIGITS_DATA", "/work/shared/data")
+data = os.environ.get("DIGITS_DATA") or sys.exit("make_fixtures.py: set DIGITS_DATA to the folder holding mnist/")
 with gzip.open(os.path.join(data, "mnist", "t10k-images-idx3-ubyte.gz")) as f:
     images = f.read()[16:]
 with gzip.open(os.path.join(data, "mnist", "t10k-labels-idx1-ubyte.gz")) as f:

@@ -19,7 +19,7 @@ public abstract class GemmPlanKernelTests
     /// <summary>The device under test, as <c>--device</c> spells it.</summary>
     protected abstract string Device { get; }
 
-    private IlgpuBackend Backend => (IlgpuBackend)TestBackends.Get(Device);
+    protected IlgpuBackend Backend => (IlgpuBackend)TestBackends.Get(Device);
 
     /// <summary>(tile, splits, B, I, O): forward (B,O,I), weight gradient (O,I,B), input gradient (B,I,O) as M×N×K.</summary>
     public static TheoryData<GemmTileKind, int, int, int, int> Plans
@@ -103,7 +103,7 @@ public abstract class GemmPlanKernelTests
         Assert.True(r.Take(dw).All(v => v == 0f), "dW was written although the plan was refused");
     }
 
-    private T Forced<T>(GemmTileKind tile, int splits, Func<T> run)
+    protected T Forced<T>(GemmTileKind tile, int splits, Func<T> run)
     {
         var backend = Backend;
         backend.ForcedGemmPlan = (GemmTileSize.All[(int)tile], splits);
@@ -121,6 +121,46 @@ public abstract class GemmPlanKernelTests
 public sealed class IlgpuCpuGemmPlanKernelTests : GemmPlanKernelTests
 {
     protected override string Device => "ilgpu-cpu";
+
+    /// <summary>On the CPU accelerator the kernels run .NET's float arithmetic, as the host does, so the forward's
+    /// epilogue can be held to act(v + bias) bit for bit: the forward with each activation is the identity forward
+    /// with <c>ActivationKernels.Activate</c> applied on the host, at every output, for each tile whole (the epilogue:
+    /// sigmoid and tanh in its second sweep over the thread's outputs, which an output missed or activated twice would
+    /// fail) and split (LinearSplitSum), at sizes that cross both tiles' edges.</summary>
+    [Theory]
+    [InlineData(GemmTileKind.Tile128, 1)]
+    [InlineData(GemmTileKind.Tile128, 2)]
+    [InlineData(GemmTileKind.Tile64, 1)]
+    [InlineData(GemmTileKind.Tile64, 2)]
+    public void The_forward_is_the_identity_forward_activated_bit_for_bit(GemmTileKind tile, int splits)
+    {
+        foreach (var (batch, inputs, outputs) in new[] { (1, 1, 1), (7, 257, 31), (257, 31, 7), (130, 20, 129) })
+        {
+            var random = new Random(batch + inputs + outputs);
+            float[] x = TestData.Uniform(random, batch * inputs), w = TestData.Uniform(random, outputs * inputs),
+                b = TestData.Uniform(random, outputs);
+            float[] Forward(Activation activation) => Forced(tile, splits, () =>
+            {
+                using var r = new Rig(Backend);
+                var y = r.Put(new float[batch * outputs], "y");
+                Backend.LinearForward(r.Put(x), r.Put(w), r.Put(b), activation, batch, inputs, outputs, y);
+                r.AssertNoStrayWrites();
+                return r.Take(y);
+            });
+            float[] z = Forward(Activation.Identity);
+            foreach (var activation in new[] { Activation.Relu, Activation.Sigmoid, Activation.Tanh })
+            {
+                float[] y = Forward(activation);
+                float[] expected = z.Select(v => ActivationKernels.Activate((int)activation, v)).ToArray();
+                int bad = Enumerable.Range(0, y.Length).FirstOrDefault(
+                    k => BitConverter.SingleToInt32Bits(y[k]) != BitConverter.SingleToInt32Bits(expected[k]), -1);
+                if (bad >= 0)
+                    Assert.Fail($"{activation}, {GemmTileSize.All[(int)tile]} split {splits}, B={batch} I={inputs} " +
+                                $"O={outputs}: y[{bad}] = {y[bad]:R}, the identity output {z[bad]:R} activated is " +
+                                $"{expected[bad]:R}");
+            }
+        }
+    }
 }
 
 public sealed class CudaGemmPlanKernelTests : GemmPlanKernelTests

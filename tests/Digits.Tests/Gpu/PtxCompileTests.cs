@@ -74,4 +74,35 @@ public sealed class PtxCompileTests
         foreach (string gemm in gemms)
             Assert.DoesNotMatch(@"(^|\s)(atom|red)\.", ptx[gemm]);
     }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Each_kernel_holds_exactly_the_approximate_instructions_its_budget_allows(string architecture)
+    {
+        var kernels = OfflinePtx.CompileAll(architecture, out var failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Empty(KernelBudgets.Unbudgeted());
+        var wrong = new List<string>();
+        foreach (var kernel in kernels)
+        {
+            var found = OfflinePtx.Approximations(kernel.Ptx);
+            var allowed = KernelBudgets.For(kernel.Name)!.Approximations;
+            if (!found.SequenceEqual(allowed))
+                wrong.Add($"{kernel.Family}.{kernel.Name}: the PTX holds [{string.Join(", ", found)}], its budget " +
+                          $"allows [{string.Join(", ", allowed)}]");
+        }
+        // A new approximation is a decision: name it in the budget and widen the CUDA tolerances it affects.
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        // tanh is computed from exp: tanh.approx.f32 errs by up to 2^-11 relative.
+        Assert.DoesNotContain(kernels, k => k.Ptx.Contains("tanh.approx", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Approximations_are_found_by_their_instruction_names()
+    {
+        const string ptx = "\tex2.approx.f32 %f12, %f11;\n\tlg2.approx.ftz.f32 %f1, %f2;\n\tdiv.rn.f32 %f3, %f4, %f5;\n" +
+                           "\tex2.approx.f32 %f13, %f1;\n\t// sin.approx.f32 in a comment still counts\n";
+        Assert.Equal(["ex2.approx.f32", "lg2.approx.ftz.f32", "sin.approx.f32"], OfflinePtx.Approximations(ptx));
+        Assert.Empty(OfflinePtx.Approximations("\tdiv.rn.f32 %f3, %f4, %f5;\n\tsqrt.rn.f32 %f1, %f2;"));
+    }
 }

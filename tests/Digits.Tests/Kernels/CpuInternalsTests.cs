@@ -39,20 +39,26 @@ public sealed class CpuInternalsTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public unsafe void Short_k_products_equal_the_packed_path_bit_for_bit(int threads)
+    [InlineData(1, SimdLevel.Avx512)]
+    [InlineData(2, SimdLevel.Avx512)]
+    [InlineData(1, SimdLevel.Avx2)]
+    [InlineData(2, SimdLevel.Avx2)]
+    public unsafe void Short_k_products_equal_the_packed_path_bit_for_bit(int threads, SimdLevel simd)
     {
-        // SmallK512 (K ≤ 16, B k-major: no packing) promises the packed micro-kernels' exact FMA chain, so turning
-        // it off must not change a single bit: NN and TN, partial tiles in both directions, bias and activations.
-        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
-            Assert.Skip("SmallK512 needs AVX-512; this CPU takes the packed path for every K");
-        using var backend = new CpuBackend(threads, SimdLevel.Avx512);
+        // SmallK512 and SmallK256 (K ≤ 16, B k-major: no packing) promise the packed micro-kernels' exact FMA chain,
+        // so turning them off must not change a single bit: NN and TN, partial tiles in both directions, bias and
+        // activations. The 256-bit path is forced on CPUs with AVX-512, so both are tested there.
+        if (simd == SimdLevel.Avx512 && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            Assert.Skip("SmallK512 needs AVX-512; this CPU takes SmallK256 (tested beside this) or the packed path");
+        if (simd == SimdLevel.Avx2 && !System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            Assert.Skip("SmallK256 needs AVX (x86 masked loads); this CPU takes the packed path for every K");
+        using var backend = new CpuBackend(threads, simd);
+        Assert.Equal(simd, backend.Simd);
         var random = new Random(11);
         var shapes = new (int M, int N, int K)[]
         {
             (1, 1, 1), (3, 10, 10), (10, 30, 10), (30, 784, 10), (256, 1024, 10), (128, 128, 10), (7, 100, 16),
-            (5, 63, 3), (257, 65, 2), (4, 64, 16),
+            (5, 63, 3), (257, 65, 2), (4, 64, 16), (6, 16, 10), (13, 17, 7), (256, 1000, 16),
         };
         foreach (var (m, n, k) in shapes)
             foreach (bool transA in new[] { false, true })
@@ -77,6 +83,50 @@ public sealed class CpuInternalsTests
                     Assert.True(float.IsNaN(direct[m * n]), $"{m}×{n}×{k}: wrote past C");
                 }
         backend.Gemm.SmallKEnabled = true;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public unsafe void Avx2_kernels_reading_A_in_place_equal_the_packed_path_bit_for_bit(int threads)
+    {
+        // With a row-major A (forward NT, backward-input NN) the AVX2 kernels read A's rows in place instead of
+        // packing them; the FMA chains are the same, so turning that off must not change a bit: partial tiles in
+        // both directions, K across k blocks (the epilogue adds to C), bias and activations. Forced on CPUs with
+        // AVX-512 so it is tested there too.
+        if (!System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            Assert.Skip("the AVX2 kernels need AVX to run as written; this CPU runs them through software emulation");
+        using var backend = new CpuBackend(threads, SimdLevel.Avx2);
+        var random = new Random(12);
+        var shapes = new (int M, int N, int K)[]
+        {
+            (1, 1, 1), (5, 7, 3), (6, 16, 40), (13, 30, 784), (128, 128, 784), (97, 1100, 257), (256, 10, 1024),
+            (7, 9, 17),
+        };
+        foreach (var (m, n, k) in shapes)
+            foreach (bool transB in new[] { true, false })
+                foreach (var act in new[] { Activation.Identity, Activation.Relu, Activation.Tanh })
+                {
+                    float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n),
+                        bias = TestData.Uniform(random, n);
+                    float[] Run(bool inPlace)
+                    {
+                        var c = new float[m * n + 16];
+                        Array.Fill(c, float.NaN);
+                        backend.Gemm.RowsOfAEnabled = inPlace;
+                        fixed (float* ap = a, bp = b, cp = c, zp = bias)
+                            backend.Gemm.Multiply(backend.Pool, new GemmProblem(m, n, k, ap, k, false,
+                                bp, transB ? k : n, transB, cp, n, act == Activation.Identity ? null : zp, act));
+                        return c;
+                    }
+                    float[] packed = Run(false), inPlace = Run(true);
+                    for (int i = 0; i < m * n; i++)
+                        Assert.True(
+                            BitConverter.SingleToInt32Bits(packed[i]) == BitConverter.SingleToInt32Bits(inPlace[i]),
+                            $"{m}×{n}×{k} transB={transB} {act}: C[{i / n},{i % n}] = {inPlace[i]}, packed {packed[i]}");
+                    Assert.True(float.IsNaN(inPlace[m * n]), $"{m}×{n}×{k}: wrote past C");
+                }
+        backend.Gemm.RowsOfAEnabled = true;
     }
 
     [Theory]

@@ -98,13 +98,35 @@ public abstract partial class KernelTests
         }
         float[] Go(IBackend be) => Run(be, r => r.Put(w, 3, "weight"),
             (r, weight) => r.Backend.MaxNorm(weight, outputs, inputs, maxNorm));
-        float[] expected = Go(new ReferenceBackend());
-        AssertClose(expected, Go(Backend), SharedScalar, $"weight ({outputs}×{inputs}, max-norm {maxNorm})");
+        float[] expected = Go(new ReferenceBackend()), actual = Go(Backend);
+        AssertClose(expected, actual, SharedScalar, $"weight ({outputs}×{inputs}, max-norm {maxNorm})");
+        // Pinned, not only matched (issue 24: "every norm ≤ C" let a backend that zeroes rows pass): rows under the cap
+        // are left bit for bit, rows over it end at norm C pointing the same way.
         for (int o = 0; o < outputs && inputs > 0; o++)
         {
-            double n = Math.Sqrt(expected.AsSpan(o * inputs, inputs).ToArray().Sum(v => (double)v * v));
-            Assert.True(n <= maxNorm * (1 + 1e-5), $"row {o} has norm {n} after the max-norm");
+            float[] before = w.AsSpan(o * inputs, inputs).ToArray(), after = actual.AsSpan(o * inputs, inputs).ToArray();
+            double norm = Math.Sqrt(before.Sum(v => (double)v * v));
+            if (norm <= maxNorm)
+            {
+                AssertClose(before, after, Tolerance.Exact, $"row {o} (norm {norm:g4} ≤ {maxNorm}) left as it was");
+                continue;
+            }
+            double scaled = Math.Sqrt(after.Sum(v => (double)v * v));
+            Assert.True(Math.Abs(scaled - maxNorm) <= 1e-5 * maxNorm, $"row {o} has norm {scaled} after the max-norm, not {maxNorm}");
+            AssertClose(before.Select(v => (float)(v * maxNorm / norm)).ToArray(), after, SharedScalar,
+                $"row {o} (norm {norm:g4}) scaled to {maxNorm} in the same direction");
         }
+    }
+
+    /// <summary>By hand: the row [3, 4] has norm 5, so a cap of 1 makes it [0.6, 0.8]; the row [0.3, 0.4] (norm 0.5)
+    /// stays; a zero row stays zero.</summary>
+    [Fact]
+    public void MaxNorm_scales_3_4_to_0_6_0_8_and_leaves_a_row_under_the_cap()
+    {
+        float[] after = Run(Backend, r => r.Put([3f, 4f, 0.3f, 0.4f, 0f, 0f], 1, "weight"),
+            (r, weight) => r.Backend.MaxNorm(weight, 3, 2, 1f));
+        AssertClose([0.6f, 0.8f], after[..2], new Tolerance(1e-7, 1e-7), "[3, 4] capped at norm 1");
+        AssertClose([0.3f, 0.4f, 0f, 0f], after[2..], Tolerance.Exact, "rows at or under the cap");
     }
 
     public static TheoryData<int, int, int, string> AugmentCases

@@ -8,9 +8,9 @@ using Xunit;
 namespace Digits.Tests.Reference;
 
 /// <summary>
-/// The oracle checked by central finite differences in double precision (DESIGN.md §5): each backward op of
-/// <see cref="ReferenceBackend"/> against the derivative of an independent double forward, on random
-/// coordinates; then whole networks for every activation and loss.
+/// The oracle checked by central finite differences in double precision (docs/ARCHITECTURE.md, "Tests written once
+/// per backend"): each backward op of <see cref="ReferenceBackend"/> against the derivative of an independent double
+/// forward, on random coordinates; then whole networks for every activation and loss.
 /// </summary>
 public sealed class GradientCheckTests
 {

@@ -169,6 +169,86 @@ public sealed class RegularizationTests
                     $"pixel ({u}, {v}): {turned[v * n + u]} vs {image[(n - 1 - u) * n + v]}");
     }
 
+    /// <summary>What one image's affine map drew, read back from the map (<see cref="Augmentation.Map"/>: C = −sin θ / s,
+    /// D = cos θ / s, B = −C − tan φ · D, Qx − Cx = tx, Qy − Cy = ty).</summary>
+    private static (double Rotation, double Scale, double Shear, double Tx, double Ty) Drawn(in AugmentParameters p, int row, int step)
+    {
+        var m = Augmentation.Map(p, row, step);
+        double rotation = Math.Atan2(-m.C, m.D), inverse = Math.Sqrt((double)m.C * m.C + (double)m.D * m.D);
+        return (rotation, 1 / inverse, Math.Atan((-m.C - m.B) / (double)m.D), m.Qx - m.Cx, m.Qy - m.Cy);
+    }
+
+    /// <summary>Issue 24: the random parameters were tested only with min = max. With the default ranges (±15°, scale
+    /// 1 ± 0.15, shear ±10°, shift ±2 px), 4,000 images' draws at two steps each stay inside their ranges, reach
+    /// within 1 % of both ends (a miss has odds of 0.99^4000 ≈ 10⁻¹⁸), fill each quarter of a range about equally,
+    /// and the two shifts are separate draws (uncorrelated).</summary>
+    [Fact]
+    public void The_drawn_rotation_scale_shear_and_shift_stay_inside_and_span_their_ranges()
+    {
+        var options = new AugmentOptions();
+        var p = options.Parameters(seed: 3, 28, 28);
+        const int images = 4000;
+        double Rad(float degrees) => degrees * Math.PI / 180;
+        (string Name, double Lo, double Hi)[] ranges =
+        [
+            ("rotation", -Rad(options.RotationDegrees), Rad(options.RotationDegrees)),
+            ("scale", 1 - options.Scale, 1 + options.Scale),
+            ("shear", -Rad(options.ShearDegrees), Rad(options.ShearDegrees)),
+            ("shift x", -options.TranslatePixels, options.TranslatePixels),
+            ("shift y", -options.TranslatePixels, options.TranslatePixels),
+        ];
+        foreach (int step in new[] { 0, 12_345 })
+        {
+            var draws = Enumerable.Range(0, images).Select(r => Drawn(p, r, step))
+                .Select(d => new[] { d.Rotation, d.Scale, d.Shear, d.Tx, d.Ty }).ToArray();
+            for (int k = 0; k < ranges.Length; k++)
+            {
+                var (name, lo, hi) = ranges[k];
+                double[] values = draws.Select(d => d[k]).ToArray(), span = [hi - lo];
+                Assert.All(values, v => Assert.InRange(v, lo - 1e-5, hi + 1e-5));
+                Assert.True(values.Min() < lo + 0.01 * span[0], $"{name} (step {step}): smallest draw {values.Min()}, range [{lo}, {hi}]");
+                Assert.True(values.Max() > hi - 0.01 * span[0], $"{name} (step {step}): largest draw {values.Max()}, range [{lo}, {hi}]");
+                for (int q = 0; q < 4; q++)
+                {
+                    int inQuarter = values.Count(v => v >= lo + q * span[0] / 4 && v < lo + (q + 1) * span[0] / 4);
+                    Assert.True(inQuarter is > images / 5 and < 3 * images / 10, $"{name} (step {step}): {inQuarter} of {images} in quarter {q + 1}");
+                }
+            }
+            double mx = draws.Average(d => d[3]), my = draws.Average(d => d[4]);
+            double correlation = draws.Sum(d => (d[3] - mx) * (d[4] - my)) /
+                                 Math.Sqrt(draws.Sum(d => (d[3] - mx) * (d[3] - mx)) * draws.Sum(d => (d[4] - my) * (d[4] - my)));
+            Assert.True(Math.Abs(correlation) < 0.1, $"shift x and y correlate ({correlation:F3}) at step {step}");
+        }
+    }
+
+    /// <summary>Issue 24: <c>--rotate 90</c> through the options (degrees to radians, a symmetric range) is a range of
+    /// ±π/2, and its ends turn the image as worked out by hand: at +90° the output pixel (u, v) is the source pixel
+    /// (v, n − 1 − u) (clockwise as displayed), at −90° the source pixel (n − 1 − v, u).</summary>
+    [Fact]
+    public void Rotate_90_through_the_options_turns_the_image_a_quarter_either_way()
+    {
+        // train's and augment's flags: --augment affine --rotate 90 --scale 0 --shear 0 --translate 0.
+        var options = Digits.Cli.Commands.AugmentFlags.Build("affine", rotate: 90, scale: 0, shear: 0, translate: 0, null, null)!;
+        var p = options.Parameters(seed: 1, 28, 28);
+        Assert.Equal(MathF.PI / 2, p.RotationMax);
+        Assert.Equal(-MathF.PI / 2, p.RotationMin);
+        Assert.Equal((1f, 1f, 0f, 0f, 0f, 0f), (p.ScaleMin, p.ScaleMax, p.ShearMin, p.ShearMax, p.TranslateMin, p.TranslateMax));
+        const int n = 28;
+        float[] image = TestData.Uniform(new Random(7), n * n, 0, 1);
+        foreach (float end in new[] { p.RotationMax, p.RotationMin })
+        {
+            var fixedEnd = p with { RotationMin = end, RotationMax = end };
+            float[] turned = Augment(new ReferenceBackend(), image, 1, fixedEnd);
+            for (int v = 0; v < n; v++)
+                for (int u = 0; u < n; u++)
+                {
+                    float expected = end > 0 ? image[(n - 1 - u) * n + v] : image[u * n + (n - 1 - v)];
+                    Assert.True(Math.Abs(turned[v * n + u] - expected) < 1e-5,
+                        $"{end:F4} rad, pixel ({u}, {v}): {turned[v * n + u]} vs {expected}");
+                }
+        }
+    }
+
     [Fact]
     public void A_whole_pixel_translation_shifts_the_image_and_fills_with_zeros()
     {

@@ -24,7 +24,7 @@ public readonly record struct Tolerance(double Atol, double Rtol)
     public static Tolerance Sum(int terms) => new(1e-6 + 2.4e-7 * Math.Max(terms, 1), 1e-5);
 }
 
-/// <summary>The one comparison helper for tensors (DESIGN.md §5).</summary>
+/// <summary>The one comparison helper for tensors (docs/ARCHITECTURE.md, "Tests written once per backend").</summary>
 public static class Close
 {
     /// <summary>Fails with the tensor's name, first bad index, both values, the max difference and the first few

@@ -1,102 +1,122 @@
 using System.Diagnostics;
-using System.Globalization;
+using Digits.Cli.Verbs;
 using Digits.Core.Backends;
 using Digits.Gpu;
 using ILGPU.Runtime.Cuda;
 
-namespace Digits.Benchmarks;
+namespace Digits.Cli.Commands;
+
+/// <summary>Which dense-layer GEMM: forward (y = x·Wᵀ), backward-input (dx = dz·W) or backward-weight
+/// (dW = dzᵀ·x).</summary>
+internal enum GemmOp
+{
+    Forward,
+    BackwardInput,
+    BackwardWeight,
+}
+
+/// <summary>One GEMM as a dense layer issues it: batch B, layer inputs I, outputs O; <see cref="Name"/> says where it
+/// comes from (<c>large</c>, <c>square</c>, <c>check</c>).</summary>
+internal sealed record GemmShape(string Config, GemmOp Op, int Batch, int Inputs, int Outputs)
+{
+    /// <summary>2·B·I·O floating-point operations.</summary>
+    public double Flops => 2.0 * Batch * Inputs * Outputs;
+
+    /// <summary>(M, N, K) of the product C(M,N) = A(M,K)·B(K,N) this op computes.</summary>
+    public (int M, int N, int K) Mnk => Op switch
+    {
+        GemmOp.Forward => (Batch, Outputs, Inputs),
+        GemmOp.BackwardInput => (Batch, Inputs, Outputs),
+        _ => (Outputs, Inputs, Batch),
+    };
+
+    public string Name => $"{Config} {Op} B={Batch} I={Inputs} O={Outputs}";
+}
 
 /// <summary>
-/// <c>--cublas</c>: our three dense-layer GEMMs (<see cref="IlgpuBackend"/>'s <c>LinearForward</c>,
+/// <c>digits bench --gemm</c>: our three dense-layer GEMMs (<see cref="IlgpuBackend"/>'s <c>LinearForward</c>,
 /// <c>LinearBackwardInput</c>, <c>LinearBackwardWeight</c>: the ILGPU kernels of
 /// <c>src/Digits.Gpu/Kernels/LinearKernels.cs</c>), each with its 16-byte tile loads on and off
 /// (<see cref="IlgpuBackend.VectorLoads"/>), against cuBLAS SGEMM (ILGPU.Algorithms' <see cref="CuBlas"/>, see
-/// <see cref="CublasYardstick"/>) on the same stream and buffers, at the <c>large</c> configuration's shapes
-/// (batch 256, layers 784→1024, 1024→1024, 1024→10, every op) and at S³ (<c>--square S</c>, default 4096), in GFLOP/s
-/// and ours as a fraction of cuBLAS. Before anything is timed every variant (ours with vector loads, ours without,
-/// cuBLAS) is checked element by element against a CPU result computed in double.
-/// <para>Options: <c>--device NAME</c> (default <c>cuda</c>; <c>opencl:N</c> or <c>ilgpu-cpu</c> time ours without
-/// cuBLAS, S defaulting to 1024 and 128 there), <c>--reps N</c> (default 11), <c>--square S</c>,
-/// <c>--filter TEXT</c> (a substring of the shape's name, e.g. <c>large</c> or <c>square</c>).</para>
-/// <para>Without the device it prints why in one line and exits 0; with CUDA but no cuBLAS it says so in one line
-/// and times ours alone. A failure once running (a CUDA or cuBLAS error, a mismatch) exits 1.</para>
+/// <see cref="CublasYardstick"/>) on the same stream and buffers: on CUDA at the <c>large</c> configuration's shapes
+/// (batch 256, layers 784→1024, 1024→1024, 1024→10, every op) and at S³ (<c>--square S</c>, default 4096); elsewhere
+/// (ilgpu-cpu, OpenCL: ours alone, to prove the path) at S³ only, S defaulting to 64. GFLOP/s, and ours as a fraction
+/// of cuBLAS. Before anything is timed every variant is checked element by element against a CPU result computed in
+/// double. Each row is printed as soon as it is measured.
+/// <para>A device that is missing is one line and the next device goes on (exit 0); with CUDA but no cuBLAS it says
+/// so in one line and times ours alone. A failure once running (a CUDA or cuBLAS error, a mismatch) exits 1.</para>
 /// </summary>
-internal static class GpuGemmBench
+internal static class GemmBench
 {
     private const double SecondsPerRep = 0.02;
+    private const int Reps = 11;
 
-    public static int Run(string[] args)
+    /// <summary>Runs the yardstick on each of <paramref name="devices"/> (ILGPU devices: cuda[:N], opencl[:N],
+    /// ilgpu-cpu) with S = <paramref name="square"/> (0: the device's default).</summary>
+    public static int Run(IReadOnlyList<string> devices, int square, TextWriter stdout)
     {
-        int reps = 11, square = 0;
-        string filter = "", device = "cuda";
-        for (int k = 0; k + 1 < args.Length; k++)
+        int status = ExitCodes.Success;
+        foreach (string device in devices)
         {
-            switch (args[k])
-            {
-                case "--reps": reps = int.Parse(args[++k], CultureInfo.InvariantCulture); break;
-                case "--square": square = int.Parse(args[++k], CultureInfo.InvariantCulture); break;
-                case "--filter": filter = args[++k]; break;
-                case "--device": device = args[++k]; break;
-            }
-        }
-        bool cuda = device.StartsWith("cuda", StringComparison.Ordinal);
-        IlgpuBackend? backend;
-        string reason;
-        try
-        {
-            if (!IlgpuDevices.TryCreate(device, out backend, out reason))
-            {
-                Console.WriteLine(cuda
-                    ? $"cuBLAS yardstick skipped: no CUDA device ({reason})"
-                    : $"GEMM yardstick skipped: {device} unavailable ({reason})");
-                return 0;
-            }
-        }
-        catch (GpuException e)
-        {
-            Console.WriteLine($"GEMM yardstick: failed to open {device}: {e.Message}");
-            return 1;
-        }
-        using (backend)
-        {
+            IlgpuBackend? backend;
             try
             {
-                return Run(backend!, reps, square, filter);
+                if (!IlgpuDevices.TryCreate(device, out backend, out string reason))
+                {
+                    stdout.WriteLine($"GEMM yardstick on {device} skipped: unavailable ({reason})");
+                    continue;
+                }
             }
-            catch (Exception e) when (e is GpuException or InvalidOperationException or CuBlasException)
+            catch (GpuException e)
             {
-                Console.WriteLine($"GEMM yardstick: failed: {e.GetType().Name}: {e.Message}");
-                return 1;
+                stdout.WriteLine($"GEMM yardstick: failed to open {device}: {e.Message}");
+                status = ExitCodes.RuntimeFailure;
+                continue;
+            }
+            using (backend)
+            {
+                try
+                {
+                    if (Run(backend!, square, stdout) != ExitCodes.Success) status = ExitCodes.RuntimeFailure;
+                }
+                catch (Exception e) when (e is GpuException or InvalidOperationException or CuBlasException)
+                {
+                    stdout.WriteLine($"GEMM yardstick: failed: {e.GetType().Name}: {e.Message}");
+                    status = ExitCodes.RuntimeFailure;
+                }
             }
         }
+        return status;
     }
 
-    private static int Run(IlgpuBackend backend, int reps, int square, string filter)
+    private static int Run(IlgpuBackend backend, int square, TextWriter stdout)
     {
-        if (square <= 0) square = backend.Kind switch { GpuKind.Cuda => 4096, GpuKind.OpenCl => 1024, _ => 128 };
-        var shapes = Shapes(square).Where(s => s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
-        Console.WriteLine($"device: {backend.Description}" +
-                          (backend.Device.PeakGflops is { } peak ? $"; FP32 FMA peak {peak:F0} GFLOP/s" : ""));
-        Console.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 128×128 or 64×64 " +
-                          "outputs per group (8×8 or 8×4 per thread) and split-K as GemmPlanner plans each shape for " +
-                          $"{backend.Multiprocessors} multiprocessors (plan; model µs: what its H100 model expects); " +
-                          "timed with 16-byte tile loads where aligned (vec) and element by element (scalar)");
+        bool gpu = backend.Kind == GpuKind.Cuda;
+        if (square <= 0) square = gpu ? 4096 : 64;
+        var shapes = Shapes(square).Where(s => gpu || s.Config == "square").ToList();
+        stdout.WriteLine($"device: {backend.Description}" +
+                         (backend.Device.PeakGflops is { } peak ? $"; FP32 FMA peak {peak:F0} GFLOP/s ({backend.Device.PeakSource})" : ""));
+        stdout.WriteLine($"our GEMM: ILGPU kernels (loaded in {backend.KernelLoadSeconds:F2} s), 128×128 or 64×64 " +
+                         "outputs per group (8×8 or 8×4 per thread) and split-K as GemmPlanner plans each shape for " +
+                         $"{backend.Multiprocessors} multiprocessors (plan; model µs: what its H100 model expects); " +
+                         "timed with 16-byte tile loads where aligned (vec) and element by element (scalar)");
         CublasYardstick? cublas = null;
-        if (backend.Kind == GpuKind.Cuda)
+        if (gpu)
         {
             cublas = CublasYardstick.TryCreate(backend, out string reason);
-            Console.WriteLine(cublas is null
+            stdout.WriteLine(cublas is null
                 ? $"cuBLAS yardstick skipped: {reason}; timing ours only"
-                : $"cuBLAS {cublas.VersionText} via ILGPU.Algorithms, math mode {cublas.MathMode} (FP32, no TF32)" +
+                : $"cuBLAS {cublas.VersionText} ({CublasYardstick.Library}) via ILGPU.Algorithms, math mode " +
+                  $"{cublas.MathMode} (FP32, no TF32)" +
                   (Environment.GetEnvironmentVariable("NVIDIA_TF32_OVERRIDE") == "1"
                       ? "; WARNING: NVIDIA_TF32_OVERRIDE=1 is set, cuBLAS may use TF32" : ""));
         }
         using (cublas)
         {
-            if (!Check(backend, cublas)) return 1;
-            Table(backend, shapes, reps, cublas);
+            if (!Check(backend, cublas, stdout)) return ExitCodes.RuntimeFailure;
+            Table(backend, shapes, cublas, stdout);
         }
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>The large configuration's nine GEMMs (the first layer's backward-input included, though training
@@ -118,11 +138,11 @@ internal static class GpuGemmBench
 
     /// <summary>Every variant against a CPU result in double, every op, at 37×101×45 (no dimension a multiple of
     /// 4: the element-by-element path and the tile edges), 64×128×96 (aligned: the 16-byte path) and, on a GPU, the
-    /// large configuration's middle layer (B=256, I=O=1024); plus ours (both load modes) with its fused bias and
-    /// ReLU against the CPU reference backend. An element may differ from the exact sum by at most the FP32
+    /// large configuration's middle layer (B=256, I=O=1024) (the fused bias and activation are <c>digits check</c>'s
+    /// to check). An element may differ from the exact sum by at most the FP32
     /// worst case γ_K·Σ|a·b| (K·2⁻²⁴ of the sum of the terms' magnitudes, for any order of summation); the largest
     /// difference is printed per variant as a fraction of that bound.</summary>
-    private static bool Check(IlgpuBackend backend, CublasYardstick? cublas)
+    private static bool Check(IlgpuBackend backend, CublasYardstick? cublas, TextWriter stdout)
     {
         var sizes = new List<(int B, int I, int O)> { (37, 101, 45), (64, 128, 96) };
         if (backend.Device.IsGpu) sizes.Add((256, 1024, 1024));
@@ -146,7 +166,7 @@ internal static class GpuGemmBench
                         if (!(ratio <= 1))
                         {
                             if (ok)
-                                Console.WriteLine($"MISMATCH: {Label(variant)} {shape.Name} [{k}]: {got[k]} vs " +
+                                stdout.WriteLine($"MISMATCH: {Label(variant)} {shape.Name} [{k}]: {got[k]} vs " +
                                                   $"{exact[k]} (bound {bound[k]:0.0e+00})");
                             ok = false;
                         }
@@ -156,42 +176,29 @@ internal static class GpuGemmBench
                 }
             }
         backend.VectorLoads = true;
-        foreach (bool vec in new[] { true, false })
-        {
-            backend.VectorLoads = vec;
-            foreach (var op in Enum.GetValues<GemmOp>())
-            {
-                GemmRunner.CheckAgainstReference(backend, op);
-                GemmRunner.CheckAgainstReference(backend, op, new GemmShape("check", op, 64, 128, 96));
-            }
-        }
-        backend.VectorLoads = true;
-        Console.WriteLine($"checked against a CPU result in double at {string.Join(", ", sizes.Select(s => $"B={s.B} I={s.I} O={s.O}"))}, " +
+        stdout.WriteLine($"checked against a CPU result in double at {string.Join(", ", sizes.Select(s => $"B={s.B} I={s.I} O={s.O}"))}, " +
                           "forward, backward-input, backward-weight: " +
                           string.Join("; ", variants.Select(v =>
                               $"{Label(v)} max |error| {worst[v].Error:0.0e+00} ({100 * worst[v].Ratio:0.#}% of the FP32 bound)")) +
                           (ok ? "" : " — MISMATCH"));
-        if (ok)
-            Console.WriteLine("ours (vec and scalar) also checked with its fused bias and ReLU against the CPU reference " +
-                              "backend at 37×101×45 and 64×128×96");
         return ok;
     }
 
-    private static void Table(IlgpuBackend backend, List<GemmShape> shapes, int reps, CublasYardstick? cublas)
+    private static void Table(IlgpuBackend backend, List<GemmShape> shapes, CublasYardstick? cublas, TextWriter stdout)
     {
-        Console.WriteLine($"timing: median of {reps} reps, each ≥ {SecondsPerRep * 1e3:0} ms of back-to-back calls on " +
+        stdout.WriteLine($"timing: median of {Reps} reps, each ≥ {SecondsPerRep * 1e3:0} ms of back-to-back calls on " +
                           "the backend's stream and one synchronize, after warm-up; GFLOP/s = 2·B·I·O per call; our " +
                           "forward includes its fused bias (zeros, identity activation)");
-        Console.WriteLine();
+        stdout.WriteLine();
         string header = $"{"shape",-40} {"M×N×K",-16} {"plan",-24} {"model µs",9} {"vec µs",9} {"GFLOP/s",8} " +
                         $"{"scalar µs",10} {"GFLOP/s",8}";
         if (cublas is not null) header += $" {"cuBLAS µs",10} {"GFLOP/s",8} {"vec/cuBLAS",10} {"scalar/cuBLAS",13}";
-        Console.WriteLine(header);
+        stdout.WriteLine(header);
         foreach (var shape in shapes)
         {
             using var operands = new Operands(backend, shape);
-            double vec = MedianSeconds(() => operands.Run(Variant.Vec, cublas), backend.Synchronize, reps);
-            double scalar = MedianSeconds(() => operands.Run(Variant.Scalar, cublas), backend.Synchronize, reps);
+            double vec = MedianSeconds(() => operands.Run(Variant.Vec, cublas), backend.Synchronize, Reps);
+            double scalar = MedianSeconds(() => operands.Run(Variant.Scalar, cublas), backend.Synchronize, Reps);
             backend.VectorLoads = true;
             var (m, n, k) = shape.Mnk;
             var plan = backend.GemmPlanFor(m, n, k);
@@ -200,11 +207,11 @@ internal static class GpuGemmBench
                           $"{shape.Flops / vec / 1e9,8:F1} {scalar * 1e6,10:F1} {shape.Flops / scalar / 1e9,8:F1}";
             if (cublas is not null)
             {
-                double theirs = MedianSeconds(() => operands.Run(Variant.Cublas, cublas), backend.Synchronize, reps);
+                double theirs = MedianSeconds(() => operands.Run(Variant.Cublas, cublas), backend.Synchronize, Reps);
                 line += $" {theirs * 1e6,10:F1} {shape.Flops / theirs / 1e9,8:F1} {100 * theirs / vec,9:F0}% " +
                         $"{100 * theirs / scalar,12:F0}%";
             }
-            Console.WriteLine(line);
+            stdout.WriteLine(line);
         }
     }
 
@@ -241,7 +248,7 @@ internal static class GpuGemmBench
         _ => "cuBLAS",
     };
 
-    /// <summary>One shape's operands on the device, laid out as <see cref="GemmRunner"/> lays them out (forward:
+    /// <summary>One shape's operands on the device, laid out as the ops take them (forward:
     /// a = x, b = W → y; backward-input: a = dz, b = W → dx; backward-weight: a = x, b = dz → dW), a bias of zeros
     /// and one output, which every variant overwrites.</summary>
     private sealed class Operands : IDisposable

@@ -1,15 +1,20 @@
+using System.Runtime.InteropServices;
 using Digits.Gpu;
 using ILGPU;
 using ILGPU.Runtime.Cuda;
 
-namespace Digits.Benchmarks;
+namespace Digits.Cli.Commands;
 
 /// <summary>
 /// cuBLAS through ILGPU.Algorithms' <see cref="CuBlas"/> (Digits itself never needs it; only the yardstick does),
 /// bound to an <see cref="IlgpuBackend"/>'s CUDA accelerator and queued on the backend's own stream, with the three
 /// dense-layer GEMMs of Digits' row-major layout written as column-major SGEMMs. ILGPU.Algorithms 1.5.3 loads
 /// <c>libcublas.so.12</c>, <c>.11</c> or <c>.10</c> (Windows: <c>cublas64_12/11/10.dll</c>), newest first; it does not
-/// look under <c>$CUDA_PATH</c>, so the library must be on the loader's path (<c>LD_LIBRARY_PATH</c>, ldconfig).
+/// look under <c>$CUDA_PATH</c>, so the library must be on the loader's path (<c>LD_LIBRARY_PATH</c>, ldconfig). Where
+/// there is no <c>libcublas.so.12</c> but a <c>libcublas.so.13</c> (CUDA 13, as PyTorch's cu130 wheels bring), that one is
+/// loaded in its place (<see cref="Library"/> says which): the entry points used here (<c>cublasCreate_v2</c>,
+/// <c>cublasSetStream_v2</c>, <c>cublasSetMathMode</c>, <c>cublasGetVersion_v2</c>, <c>cublasSgemm_v2</c>,
+/// <c>cublasDestroy_v2</c>) keep their signatures in cuBLAS 13, and the version printed is the library's own.
 /// <para>A row-major (r, c) matrix is, read column-major, its (c, r) transpose, so each op asks for the transpose
 /// of its result (row-major C(M,N) = A(M,K)·B(K,N) is <c>Gemm(N, N, n, m, k, 1, B, ldb, A, lda, 0, C, n)</c>):</para>
 /// <list type="bullet">
@@ -27,7 +32,14 @@ internal sealed class CublasYardstick : IDisposable
 {
     private readonly CuBlas _blas;
 
+    private static readonly Lock Gate = new();
+    private static string s_library = "";
+    private static bool s_resolverSet;
+
     private CublasYardstick(CuBlas blas) => _blas = blas;
+
+    /// <summary>The file the loader gave for cuBLAS (e.g. <c>libcublas.so.13 in place of libcublas.so.12</c>).</summary>
+    public static string Library => s_library;
 
     /// <summary>cuBLAS' version number, e.g. 120903 for 12.9.3.</summary>
     public int Version => _blas.Version;
@@ -50,12 +62,13 @@ internal sealed class CublasYardstick : IDisposable
         CuBlas blas;
         try
         {
+            MapCublas13();
             blas = new CuBlas(cuda);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException
                                       or BadImageFormatException)
         {
-            reason = "ILGPU.Algorithms loads libcublas.so.10/11/12, none found" +
+            reason = "ILGPU.Algorithms loads libcublas.so.10/11/12 (13 in place of 12), none found" +
                      (e is DllNotFoundException ? "" : $" ({e.GetType().Name}: {e.Message})");
             return null;
         }
@@ -73,7 +86,7 @@ internal sealed class CublasYardstick : IDisposable
         return new CublasYardstick(blas);
     }
 
-    /// <summary>Queues <paramref name="op"/> on the backend's stream with the operands as <see cref="GemmRunner"/>
+    /// <summary>Queues <paramref name="op"/> on the backend's stream with the operands as <see cref="GemmBench"/>
     /// names them: forward (a = x, b = W → c = y), backward-input (a = dz, b = W → c = dx), backward-weight
     /// (a = x, b = dz → c = dW).</summary>
     public void Gemm(GemmOp op, int batch, int inputs, int outputs, ArrayView<float> a, ArrayView<float> b,
@@ -95,4 +108,30 @@ internal sealed class CublasYardstick : IDisposable
     }
 
     public void Dispose() => _blas.Dispose();
+
+    /// <summary>Lets ILGPU.Algorithms' <c>libcublas.so.12</c> import load <c>libcublas.so.13</c> when only that
+    /// exists (once per process; the other names load as they would).</summary>
+    private static void MapCublas13()
+    {
+        lock (Gate)
+        {
+            if (s_resolverSet) return;
+            s_resolverSet = true;
+            NativeLibrary.SetDllImportResolver(typeof(CuBlas).Assembly, (name, assembly, path) =>
+            {
+                if (!name.StartsWith("libcublas.so", StringComparison.Ordinal)) return 0;
+                if (NativeLibrary.TryLoad(name, assembly, path, out nint handle))
+                {
+                    s_library = name;
+                    return handle;
+                }
+                if (name == "libcublas.so.12" && NativeLibrary.TryLoad("libcublas.so.13", out handle))
+                {
+                    s_library = "libcublas.so.13 in place of libcublas.so.12";
+                    return handle;
+                }
+                return 0;
+            });
+        }
+    }
 }
