@@ -41,11 +41,11 @@ internal static class NumberSegmentation
     public const double JoinCost = 1.0;
 
     /// <summary>A candidate wider than <see cref="WideShare"/> line heights costs this much (nats) per tenth of a line
-    /// height beyond it: an MNIST digit is no wider than tall.</summary>
-    public const double WideCost = 1.0;
+    /// height beyond it: most MNIST digits are narrower than that, two side by side are wider.</summary>
+    public const double WideCost = 0.15;
 
     /// <summary>See <see cref="WideCost"/>.</summary>
-    public const double WideShare = 1.1;
+    public const double WideShare = 0.7;
 
     /// <summary>A candidate less tall than <see cref="ShortShare"/> of the line height costs this much (nats) per
     /// tenth of a line height below it: it is more likely a fragment of a digit than a digit.</summary>

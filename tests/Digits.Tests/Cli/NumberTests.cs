@@ -32,13 +32,7 @@ public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
         Func<float[], float[][]> probabilities = fields => network.Probabilities(fields);
         string Read(IEnumerable<float[]> fields) =>
             string.Concat(probabilities(fields.SelectMany(f => f).ToArray()).Select(p => Array.IndexOf(p, p.Max())));
-        var tally = new Dictionary<string, (int Exact, int Alone, int All)>();
-        void Count(string kind, bool exact, bool alone)
-        {
-            var (e, a, n) = tally.GetValueOrDefault(kind);
-            tally[kind] = (e + (exact ? 1 : 0), a + (alone ? 1 : 0), n + 1);
-        }
-        int digitsRight = 0, digitsAll = 0;
+        var tally = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
         for (int seed = first; seed < first + count; seed++)
         {
             int length = 2 + seed % 4;
@@ -46,25 +40,38 @@ public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
             var (digits, problem) = MnistPreprocessor.PrepareNumber(number.Image, probabilities);
             string read = problem is null ? Read(digits.Select(d => d.Field)) : "";
             string alone = Read(number.Indices.Select(i => test.Image(i).ToArray()));
-            bool exact = read == number.Text, aloneExact = alone == number.Text;
-            Count("all", exact, aloneExact);
-            Count($"{length} digits", exact, aloneExact);
-            if (number.Touching > 0) Count("with touching digits", exact, aloneExact);
-            if (number.Broken > 0) Count("with a broken digit", exact, aloneExact);
-            if (number.Touching == 0 && number.Broken == 0) Count("neither", exact, aloneExact);
-            if (!exact)
+            string[] kinds = ["all", $"{length} digits", number.Touching > 0 ? "with touching digits" : "",
+                number.Broken > 0 ? "with a broken digit" : "", number.Touching + number.Broken == 0 ? "neither" : ""];
+            foreach (string kind in kinds.Where(k => k.Length > 0))
+                (tally.TryGetValue(kind, out var t) ? t : tally[kind] = new Tally()).Add(read == number.Text, alone == number.Text);
+            if (read != number.Text)
                 output.WriteLine($"  seed {seed}: {number.Text} read as '{read}'{(problem is null ? "" : $" ({problem})")}; " +
                                  $"touching pairs {number.Touching}, broken digits {number.Broken}; the digits alone: {alone}");
-            digitsAll += length;
-            digitsRight += read.Length == length ? read.Zip(number.Text).Count(p => p.First == p.Second) : 0;
         }
-        foreach (var (kind, (exact, alone, all)) in tally.OrderBy(t => t.Key))
-            output.WriteLine($"{kind}: {(double)exact / all:0.0%} exact ({exact} of {all}); their digits alone: {(double)alone / all:0.0%}");
-        output.WriteLine($"digits right: {(double)digitsRight / digitsAll:0.0%}");
-        // A number is exact only if every digit is, so the 2-epoch test model (about 95 % per digit here) cannot read
-        // all of them even as MNIST stores them ("digits alone"); segmentation may cost a few more, not many.
-        double rate = (double)tally["all"].Exact / count, ceiling = (double)tally["all"].Alone / count;
-        Assert.True(rate >= ceiling - 0.06 && rate >= 0.75, $"{rate:0.0%} of numbers read exactly; their digits alone: {ceiling:0.0%}");
+        foreach (var (kind, t) in tally) output.WriteLine($"{kind}: {t}");
+        // The target (>= 95 % exact) is for a good model: a number is exact only if every digit is, so the 2-epoch test
+        // model (about 95 % per digit) cannot reach it even on MNIST's own images. What segmentation costs is asserted:
+        // of the numbers whose digits the model reads right one by one, the share read exactly (old behaviour kept for
+        // separate digits; touching pairs, which were never split before this reading, mostly cut right).
+        var (all, neither, touching) = (tally["all"], tally["neither"], tally["with touching digits"]);
+        Assert.True(all.Segmented >= 0.75 && neither.Segmented >= 0.90 && touching.Segmented >= 0.5,
+            $"all: {all}; neither: {neither}; touching: {touching}");
+    }
+
+    /// <summary>How numbers of one kind were read: how many exactly, and of those whose digits the model reads right
+    /// one by one as MNIST stores them ("alone"), how many exactly (what segmentation keeps).</summary>
+    private sealed class Tally
+    {
+        private int _all, _exact, _alone, _aloneExact;
+
+        public double Segmented => _alone == 0 ? 1 : (double)_aloneExact / _alone;
+
+        public void Add(bool exact, bool alone) =>
+            (_all, _exact, _alone, _aloneExact) = (_all + 1, _exact + (exact ? 1 : 0), _alone + (alone ? 1 : 0), _aloneExact + (exact && alone ? 1 : 0));
+
+        public override string ToString() =>
+            $"{(double)_exact / _all:0.0%} exact ({_exact} of {_all}); their digits alone: {(double)_alone / _all:0.0%}; " +
+            $"of those, read exactly: {Segmented:0.0%} ({_aloneExact} of {_alone})";
     }
 
     [Fact]
