@@ -10,8 +10,8 @@ namespace Digits.Tests.Cli;
 
 /// <summary><c>predict --number</c>: numbers of 2–5 MNIST test digits, touching pairs and broken strokes among them
 /// (<see cref="NumberSet"/>), read exactly. DIGITS_NUMBERS sets how many (default 100, a few seconds; the README's
-/// figures used 1000), DIGITS_NUMBER_SEED the first seed (default 0: the README's figures; development used seeds from
-/// 1000000 on, so the reported numbers were not tuned on).</summary>
+/// figures used 1000), DIGITS_NUMBER_SEED the first seed (default 0; the segmentation's costs were set on seeds from
+/// 1000000 on, the README's figures use seeds from 2000000 on, which they were not tuned on).</summary>
 public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
 {
     /// <summary>The test's quick model, or the model file named by DIGITS_TEST_MODEL (for the README's figures).</summary>
