@@ -94,7 +94,8 @@ public static class PhotoCleanup
         return dst;
     }
 
-    private static bool[] Dilate(bool[] mask, int w, int h, int r)
+    /// <summary>The mask grown by <paramref name="r"/> pixels (a square neighbourhood).</summary>
+    internal static bool[] Dilate(bool[] mask, int w, int h, int r)
     {
         var dst = new bool[mask.Length];
         for (int y = 0; y < h; y++)

@@ -66,19 +66,16 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         return ExitCodes.Success;
     }
 
-    /// <summary><c>--number</c>: each image's digits segmented left to right, classified in one batch, and printed as
-    /// the number with each digit's confidence.</summary>
+    /// <summary><c>--number</c>: each image's digits found by segmentation by recognition (the model scores the
+    /// candidate cuts and joins), and printed as the number with each digit's confidence.</summary>
     private int RunNumbers(MlpModel model, List<string> files)
     {
         if (verb.Index is not null) throw new UsageException("--number reads IMAGE files; it cannot be used with --index");
-        var numbers = files.Select(file => (File: file, Digits: ReadNumber(file))).ToList();
-        var inputs = numbers.SelectMany(n => n.Digits.Digits.Select((d, k) => new Input($"{n.File}[{k}]", d.Field, null))).ToList();
-        var probabilities = inputs.Count == 0 ? [] : Classify(model, inputs);
-        if (probabilities is null) return ExitCodes.RuntimeFailure;
-        int at = 0;
-        foreach (var (file, (digits, problem)) in numbers)
+        var numbers = ReadNumbers(model, files);
+        if (numbers is null) return ExitCodes.RuntimeFailure;
+        foreach (var (file, digits, problem, probabilities) in numbers)
         {
-            var found = digits.Select(_ => probabilities[at++]).Select(p => (Digit: Array.IndexOf(p, p.Max()), Confidence: p.Max())).ToList();
+            var found = probabilities.Select(p => (Digit: Array.IndexOf(p, p.Max()), Confidence: p.Max())).ToList();
             string number = string.Concat(found.Select(d => d.Digit.ToString()));
             if (verb.Json)
             {
@@ -102,11 +99,40 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         return ExitCodes.Success;
     }
 
-    private static (List<PreparedDigit> Digits, string? Problem) ReadNumber(string file)
+    /// <summary>Each file's digits (<see cref="MnistPreprocessor.PrepareNumber"/>, the model on the device as its
+    /// classifier) with their class probabilities, or why none were found. Null after a device failure (already
+    /// reported).</summary>
+    private List<(string File, List<PreparedDigit> Digits, string? Problem, float[][] Probabilities)>? ReadNumbers(
+        MlpModel model, List<string> files)
+    {
+        using var device = DeviceSelector.Open(verb.Device ?? "cpu", verb.Threads);
+        var numbers = new List<(string, List<PreparedDigit>, string?, float[][])>();
+        try
+        {
+            using var network = new InferenceNetwork(device.Backend, model, NumberBatch);
+            foreach (string file in files)
+            {
+                var (digits, problem) = MnistPreprocessor.PrepareNumber(Decode(file), fields => network.Probabilities(fields));
+                var probabilities = digits.Count == 0 ? [] : network.Probabilities(digits.SelectMany(d => d.Field).ToArray());
+                numbers.Add((file, digits, problem, probabilities));
+            }
+            return numbers;
+        }
+        catch (Exception e) when (DeviceSelector.IsDeviceFailure(e))
+        {
+            stderr.WriteLine($"digits: {device.Backend.Name} failed during prediction: {FlagNames.Speak(e.Message)}");
+            return null;
+        }
+    }
+
+    /// <summary>How many candidate digits of a number the model scores in one forward pass.</summary>
+    private const int NumberBatch = 256;
+
+    private static GrayImage Decode(string file)
     {
         try
         {
-            return MnistPreprocessor.PrepareNumber(ImageDecoder.Decode(file));
+            return ImageDecoder.Decode(file);
         }
         catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
         {

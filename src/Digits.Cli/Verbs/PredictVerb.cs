@@ -42,7 +42,7 @@ internal sealed class PredictVerb : IDataOptions
     [Topic("Data", Expected = "a whole number ≥ 0")]
     public int? Index { get; set; }
 
-    [Option("number", HelpText = "Read each IMAGE as a written number (digits side by side with small gaps): prints the number and each digit's confidence.")]
+    [Option("number", HelpText = "Read each IMAGE as a written number (digits side by side; touching digits are cut, a broken digit's pieces joined, with the model scoring each choice): prints the number and each digit's confidence.")]
     [Topic("Output", "off")]
     public bool Number { get; set; }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Digits.Core.Model;
+using Digits.Cpu;
 using Digits.Imaging;
 using Digits.Tests.Images;
 using Digits.Tests.Support;
@@ -6,44 +8,70 @@ using Xunit;
 
 namespace Digits.Tests.Cli;
 
-/// <summary><c>predict --number</c>: numbers of 2–5 MNIST test digits (<see cref="NumberSet"/>) read exactly.
-/// DIGITS_NUMBERS sets how many (default 100, a few seconds; the README's figure used 1000).</summary>
+/// <summary><c>predict --number</c>: numbers of 2–5 MNIST test digits, touching pairs and broken strokes among them
+/// (<see cref="NumberSet"/>), read exactly. DIGITS_NUMBERS sets how many (default 100, a few seconds; the README's
+/// figures used 1000), DIGITS_NUMBER_SEED the first seed (default 0; the segmentation's costs were set on seeds from
+/// 1000000 on, the README's figures use seeds from 2000000 on, which they were not tuned on).</summary>
 public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
 {
     /// <summary>The test's quick model, or the model file named by DIGITS_TEST_MODEL (for the README's figures).</summary>
-    private Digits.Core.Model.MlpModel Model =>
-        Environment.GetEnvironmentVariable("DIGITS_TEST_MODEL") is { Length: > 0 } path ? Digits.Core.Model.ModelFile.Load(path) : quick.Model;
+    private MlpModel Model =>
+        Environment.GetEnvironmentVariable("DIGITS_TEST_MODEL") is { Length: > 0 } path ? ModelFile.Load(path) : quick.Model;
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out int n) && n >= 0 ? n : fallback;
 
     [Fact]
     public void Numbers_of_two_to_five_test_digits_are_read_exactly()
     {
         var test = RealData.RequireMnist().Test;
-        int count = int.TryParse(Environment.GetEnvironmentVariable("DIGITS_NUMBERS"), out int n) && n > 0 ? n : 100;
+        int count = Math.Max(1, Setting("DIGITS_NUMBERS", 100)), first = Setting("DIGITS_NUMBER_SEED", 0);
         var output = TestContext.Current.TestOutputHelper!;
-        int exact = 0, digitsRight = 0, digitsAll = 0, originalsExact = 0;
-        var perLength = new int[6];
-        var model = Model;
-        for (int k = 0; k < count; k++)
+        using var cpu = new CpuBackend();
+        using var network = new InferenceNetwork(cpu, Model, 256);
+        Func<float[], float[][]> probabilities = fields => network.Probabilities(fields);
+        string Read(IEnumerable<float[]> fields) =>
+            string.Concat(probabilities(fields.SelectMany(f => f).ToArray()).Select(p => Array.IndexOf(p, p.Max())));
+        var tally = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
+        for (int seed = first; seed < first + count; seed++)
         {
-            int length = 2 + k % 4;
-            var number = NumberSet.Make(i => test.Image(i).ToArray(), i => test.Labels[i], test.Count, length, k);
-            var (digits, problem) = MnistPreprocessor.PrepareNumber(number.Image);
-            string read = problem is null ? string.Concat(PredictTests.PredictAll(model, digits.Select(d => d.Field).ToList())) : "";
-            string originals = string.Concat(PredictTests.PredictAll(model, number.Indices.Select(i => test.Image(i).ToArray()).ToList()));
-            if (read == number.Text) { exact++; perLength[length]++; }
-            else output.WriteLine($"  seed {k}: {number.Text} read as '{read}'{(problem is null ? "" : $" ({problem})")}; the digits alone: {originals}");
-            if (originals == number.Text) originalsExact++;
-            digitsAll += length;
-            digitsRight += read.Length == length ? read.Zip(number.Text).Count(p => p.First == p.Second) : 0;
+            int length = 2 + seed % 4;
+            var number = NumberSet.Make(i => test.Image(i).ToArray(), i => test.Labels[i], test.Count, length, seed);
+            var (digits, problem) = MnistPreprocessor.PrepareNumber(number.Image, probabilities);
+            string read = problem is null ? Read(digits.Select(d => d.Field)) : "";
+            string alone = Read(number.Indices.Select(i => test.Image(i).ToArray()));
+            string[] kinds = ["all", $"{length} digits", number.Touching > 0 ? "with touching digits" : "",
+                number.Broken > 0 ? "with a broken digit" : "", number.Touching + number.Broken == 0 ? "neither" : ""];
+            foreach (string kind in kinds.Where(k => k.Length > 0))
+                (tally.TryGetValue(kind, out var t) ? t : tally[kind] = new Tally()).Add(read == number.Text, alone == number.Text);
+            if (read != number.Text)
+                output.WriteLine($"  seed {seed}: {number.Text} read as '{read}'{(problem is null ? "" : $" ({problem})")}; " +
+                                 $"touching pairs {number.Touching}, broken digits {number.Broken}; the digits alone: {alone}");
         }
-        double rate = (double)exact / count;
-        output.WriteLine($"numbers read exactly: {rate:0.0%} of {count} (2/3/4/5 digits: {string.Join("/", perLength[2..])} of " +
-                         $"{count / 4} each); digits right: {(double)digitsRight / digitsAll:0.0%}; numbers whose digits the model " +
-                         $"gets right one by one as MNIST stores them: {(double)originalsExact / count:0.0%}");
-        // The target (90 %) is for a good model: a number is exact only if every digit is, so the 2-epoch quick model
-        // (about 95 % per digit on these) cannot reach it even on MNIST's own images. Segmentation may cost a few.
-        double alone = (double)originalsExact / count;
-        Assert.True(rate >= alone - 0.06 && rate >= 0.75, $"{rate:0.0%} of numbers read exactly; their digits one by one: {alone:0.0%}");
+        foreach (var (kind, t) in tally) output.WriteLine($"{kind}: {t}");
+        // The target (>= 95 % exact) is for a good model: a number is exact only if every digit is, so the 2-epoch test
+        // model (about 95 % per digit) cannot reach it even on MNIST's own images. What segmentation costs is asserted:
+        // of the numbers whose digits the model reads right one by one, the share read exactly (old behaviour kept for
+        // separate digits; touching pairs, which were never split before this reading, mostly cut right).
+        var (all, neither, touching) = (tally["all"], tally["neither"], tally["with touching digits"]);
+        Assert.True(all.Segmented >= 0.75 && neither.Segmented >= 0.90 && touching.Segmented >= 0.5,
+            $"all: {all}; neither: {neither}; touching: {touching}");
+    }
+
+    /// <summary>How numbers of one kind were read: how many exactly, and of those whose digits the model reads right
+    /// one by one as MNIST stores them ("alone"), how many exactly (what segmentation keeps).</summary>
+    private sealed class Tally
+    {
+        private int _all, _exact, _alone, _aloneExact;
+
+        public double Segmented => _alone == 0 ? 1 : (double)_aloneExact / _alone;
+
+        public void Add(bool exact, bool alone) =>
+            (_all, _exact, _alone, _aloneExact) = (_all + 1, _exact + (exact ? 1 : 0), _alone + (alone ? 1 : 0), _aloneExact + (exact && alone ? 1 : 0));
+
+        public override string ToString() =>
+            $"{(double)_exact / _all:0.0%} exact ({_exact} of {_all}); their digits alone: {(double)_alone / _all:0.0%}; " +
+            $"of those, read exactly: {Segmented:0.0%} ({_aloneExact} of {_alone})";
     }
 
     [Fact]
@@ -59,13 +87,16 @@ public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
             Assert.True(code == 0, err);
             using var doc = JsonDocument.Parse(output.Trim());
             // what the model reads in the segmented digits (a 95 % model does not read every number right)
-            var (digits, _) = MnistPreprocessor.PrepareNumber(ImageDecoder.Decode(file));
+            using var cpu = new CpuBackend();
+            using var network = new InferenceNetwork(cpu, quick.Model, 256);
+            var (digits, _) = MnistPreprocessor.PrepareNumber(ImageDecoder.Decode(file), f => network.Probabilities(f));
             string expected = string.Concat(PredictTests.PredictAll(quick.Model, digits.Select(d => d.Field).ToList()));
             Assert.Equal(expected, doc.RootElement.GetProperty("number").GetString());
-            Assert.Equal(4, doc.RootElement.GetProperty("digits").GetArrayLength());
+            Assert.Equal(number.Text.Length, doc.RootElement.GetProperty("digits").GetArrayLength());
             (code, output, err) = DigitsCli.Run("predict", "--model", quick.Path, "--number", file);
             Assert.True(code == 0, err);
-            Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(file)}: {expected}  \(\d \d+\.\d%, \d \d+\.\d%, \d \d+\.\d%, \d \d+\.\d%\)$", output.Trim());
+            string confidences = string.Join(", ", Enumerable.Repeat(@"\d \d+\.\d%", number.Text.Length));
+            Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(file)}: {expected}  \({confidences}\)$", output.Trim());
         }
         finally
         {
