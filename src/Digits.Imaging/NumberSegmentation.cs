@@ -10,12 +10,13 @@ namespace Digits.Imaging;
 /// the wide ones cut where they may hold digits that touch: of the cheap paths <see cref="CutPaths"/> finds, the ones
 /// whose two sides the classifier reads most confidently (<see cref="ChooseCuts"/>).</para>
 /// <para>A candidate costs the surprise of its most probable class (−ln p, from probabilities softened by
-/// <see cref="Temperature"/>) plus what its shape says against it: <see cref="CutCost"/> per stroke crossed by a cut
-/// at its left, <see cref="JoinCost"/> for each gap of paper inside it, <see cref="WideCost"/> when it is wider than
-/// one digit and <see cref="ShortCost"/> when it is shorter. So two touching digits are cut where both sides read as
-/// confident digits, and the pieces of a broken digit are joined when together they read more confidently than
-/// apart. The costs were set on numbers of the test suite's number set other than those its reported figures use.
-/// </para>
+/// <see cref="Temperature"/>) plus what its shape says against it: <see cref="AspectCost"/> when its width for its
+/// height is unusual for that class in MNIST's training set (<see cref="DigitAspects"/>; §V pairs the recognizer with
+/// such geometric checks), <see cref="CutCost"/> per stroke crossed by a cut at its left, <see cref="JoinCost"/> for
+/// each gap of paper inside it, <see cref="WideCost"/> when it is wider than one digit and <see cref="ShortCost"/> when
+/// it is shorter. So two touching digits are cut where both sides read as confident digits of their class's shape,
+/// and the pieces of a broken digit are joined when together they read more confidently than apart. The costs were set
+/// on numbers of the test suite's number set other than those its reported figures use.</para>
 /// </summary>
 internal static class NumberSegmentation
 {
@@ -30,7 +31,13 @@ internal static class NumberSegmentation
 
     /// <summary>The temperature the class probabilities are softened by (p^(1/T), renormalised) before their surprise
     /// is taken: an MNIST classifier is over-confident on fragments and on digits squeezed together.</summary>
-    public const double Temperature = 2;
+    public const double Temperature = 3;
+
+    /// <summary>The cost (nats) of a candidate's aspect per tail width it lies outside the usual range of its most
+    /// probable class (<see cref="DigitAspects.Unusual"/>): an 8 with half of the 4 beside it is too wide for an 8. The
+    /// aspect is the ink's box width over the larger of its height and the line height, so a fragment shorter than the
+    /// line does not look wide.</summary>
+    public const double AspectCost = 0.3;
 
     /// <summary>The cost (nats) of starting a digit at a cut, per stroke the cut crosses (the ink pixels on its path
     /// over the stroke width).</summary>
@@ -84,7 +91,8 @@ internal static class NumberSegmentation
             candidates.Add((from, to, Frame(ink, mask, w, h, run.SelectMany(p => p.Pixels).ToList()), Penalty(run, line)));
         }
         var scores = Classify(candidates.Select(c => c.Digit.Field).ToList(), probabilities);
-        var edges = candidates.Select((c, k) => (c.From, c.To, Cost: Surprise(scores[k]) + c.Penalty)).ToList();
+        var edges = candidates.Select((c, k) => (c.From, c.To,
+            Cost: Surprise(scores[k], Aspect(pieces.GetRange(c.From, c.To - c.From).SelectMany(p => p.Pixels), w, line)) + c.Penalty)).ToList();
         return Cheapest(edges, pieces.Count).Select(k => candidates[k].Digit).ToList();
     }
 
@@ -113,8 +121,8 @@ internal static class NumberSegmentation
         var pieces = new List<Piece>();
         for (int k = 0; k < big.Count; k++)
         {
-            var cuts = ChooseCuts(CutPaths.Find(mask, w, big[k], line), pixels[k], big[k], ink, mask, w, h, stroke,
-                CutPaths.BandWidth(line), probabilities);
+            var cuts = ChooseCuts(CutPaths.Find(mask, w, big[k], line), pixels[k], big[k], ink, mask, w, h, stroke, line,
+                probabilities);
             var sides = Split(pixels[k], cuts.Select(c => c.Path).ToList(), big[k], w);
             for (int s = 0; s < sides.Count; s++)
                 if (sides[s].Count > 0) pieces.Add(Piece.Of(sides[s], w, k, s == 0 ? 0 : cuts[s - 1].Ink / stroke));
@@ -123,21 +131,27 @@ internal static class NumberSegmentation
     }
 
     /// <summary>The cuts taken from <paramref name="paths"/> through one piece of ink (its <paramref name="pixels"/>,
-    /// <paramref name="piece"/> its connected part), left to right: each path scored by the classifier's surprise at
-    /// its two sides (weighed by <see cref="CutReading"/>) plus <see cref="CutCost"/> per stroke crossed; the best, up
-    /// to <see cref="MaxCuts"/>, that keep more than <paramref name="band"/> pixels apart on every row.</summary>
+    /// <paramref name="piece"/> its connected part) in a number whose digits are <paramref name="line"/> pixels tall,
+    /// left to right: each path scored by the classifier's surprise at its two sides with their aspects (weighed by
+    /// <see cref="CutReading"/>) plus <see cref="CutCost"/> per stroke crossed; the best, up to <see cref="MaxCuts"/>,
+    /// that keep more than <see cref="CutPaths.BandWidth"/> pixels apart on every row.</summary>
     private static List<(int[] Path, double Ink)> ChooseCuts(List<(int[] Path, double Ink)> paths, List<int> pixels,
-        InkComponents.Component piece, float[] ink, bool[] mask, int w, int h, double stroke, int band,
+        InkComponents.Component piece, float[] ink, bool[] mask, int w, int h, double stroke, double line,
         Func<float[], float[][]> probabilities)
     {
         if (paths.Count == 0) return [];
         var fields = new List<float[]>();
+        var aspects = new List<double>();
         foreach (var (path, _) in paths)
             foreach (var side in Split(pixels, [path], piece, w))
+            {
                 fields.Add(side.Count == 0 ? new float[MnistFraming.Side * MnistFraming.Side] : Frame(ink, mask, w, h, side).Field);
+                aspects.Add(side.Count == 0 ? 1 : Aspect(side, w, line));
+            }
         var scores = Classify(fields, probabilities);
-        var ranked = paths.Select((p, k) =>
-            (p.Path, p.Ink, Score: CutReading * (Surprise(scores[2 * k]) + Surprise(scores[2 * k + 1])) + CutCost * p.Ink / stroke));
+        var ranked = paths.Select((p, k) => (p.Path, p.Ink, Score: CutReading * (Surprise(scores[2 * k], aspects[2 * k])
+            + Surprise(scores[2 * k + 1], aspects[2 * k + 1])) + CutCost * p.Ink / stroke));
+        int band = CutPaths.BandWidth(line);
         var chosen = new List<(int[] Path, double Ink)>();
         foreach (var (path, crossed, _) in ranked.OrderBy(r => r.Score))
         {
@@ -178,17 +192,34 @@ internal static class NumberSegmentation
                     + WideCost * Math.Max(0, (x1 - x0 + 1) / line - WideShare) * 10;
     }
 
-    /// <summary>−ln of the most probable class's probability after softening by <see cref="Temperature"/>.</summary>
-    private static double Surprise(float[] p)
+    /// <summary>−ln of the most probable class's probability after softening by <see cref="Temperature"/>, plus
+    /// <see cref="AspectCost"/> for how unusual <paramref name="aspect"/> (<see cref="Aspect"/>) is for that class
+    /// when the model has the ten digits' classes.</summary>
+    private static double Surprise(float[] p, double aspect)
     {
         double sum = 0, top = 0;
-        foreach (float v in p)
+        int best = 0;
+        for (int c = 0; c < p.Length; c++)
         {
-            double t = Math.Pow(Math.Max(v, 1e-12), 1 / Temperature);
+            double t = Math.Pow(Math.Max(p[c], 1e-12), 1 / Temperature);
             sum += t;
-            top = Math.Max(top, t);
+            if (t > top) (top, best) = (t, c);
         }
-        return -Math.Log(top / sum);
+        bool digits = p.Length == DigitAspects.Quantiles.Length; // the table is for the ten digits' classes
+        return -Math.Log(top / sum) + (digits ? AspectCost * DigitAspects.Unusual(best, aspect) : 0);
+    }
+
+    /// <summary>The aspect of the ink <paramref name="pixels"/>: its box's width over the larger of its height and
+    /// <paramref name="line"/>.</summary>
+    private static double Aspect(IEnumerable<int> pixels, int w, double line)
+    {
+        int x0 = int.MaxValue, y0 = int.MaxValue, x1 = -1, y1 = -1;
+        foreach (int i in pixels)
+        {
+            x0 = Math.Min(x0, i % w); x1 = Math.Max(x1, i % w);
+            y0 = Math.Min(y0, i / w); y1 = Math.Max(y1, i / w);
+        }
+        return (x1 - x0 + 1) / Math.Max(y1 - y0 + 1, line);
     }
 
     /// <summary>Class probabilities of (28·28) fields: one call of <paramref name="probabilities"/> for all.</summary>
