@@ -82,17 +82,17 @@ internal static class NumberSegmentation
     {
         var (pieces, line) = Pieces(ink, mask, w, h, probabilities);
         if (pieces.Count == 0) return [];
-        var candidates = new List<(int From, int To, PreparedDigit Digit, double Penalty)>();
+        var candidates = new List<(int From, int To, PreparedDigit Digit, double Aspect, double Penalty)>();
         for (int from = 0; from < pieces.Count; from++)
         for (int to = from + 1; to <= Math.Min(pieces.Count, from + MaxRun); to++)
         {
             var run = pieces.GetRange(from, to - from);
             if (to - from > 1 && run.Max(p => p.X1) - run.Min(p => p.X0) + 1 > MaxWidth * line) break;
-            candidates.Add((from, to, Frame(ink, mask, w, h, run.SelectMany(p => p.Pixels).ToList()), Penalty(run, line)));
+            var pixels = run.SelectMany(p => p.Pixels).ToList();
+            candidates.Add((from, to, Frame(ink, mask, w, h, pixels), Aspect(pixels, w, line), Penalty(run, line)));
         }
         var scores = Classify(candidates.Select(c => c.Digit.Field).ToList(), probabilities);
-        var edges = candidates.Select((c, k) => (c.From, c.To,
-            Cost: Surprise(scores[k], Aspect(pieces.GetRange(c.From, c.To - c.From).SelectMany(p => p.Pixels), w, line)) + c.Penalty)).ToList();
+        var edges = candidates.Select((c, k) => (c.From, c.To, Cost: Surprise(scores[k], c.Aspect) + c.Penalty)).ToList();
         return Cheapest(edges, pieces.Count).Select(k => candidates[k].Digit).ToList();
     }
 
