@@ -27,8 +27,10 @@ public static class MnistPreprocessor
     /// segmentation by recognition (<see cref="NumberSegmentation"/>): digits that touch are cut where both sides read
     /// as confident digits, the pieces of a broken digit joined when together they read more confidently.
     /// <paramref name="probabilities"/> is the classifier: N fields (N·28·28 row-major, as <see cref="Prepare"/> gives
-    /// them) → N rows of class probabilities. Empty, with the reason, when no digit is found.</summary>
-    public static (List<PreparedDigit> Digits, string? Problem) PrepareNumber(GrayImage image, Func<float[], float[][]> probabilities)
+    /// them) → N rows of class probabilities; <paramref name="reject"/> is the index of its reject class
+    /// (<see cref="NotADigit"/>), −1 when it has none. Empty, with the reason, when no digit is found.</summary>
+    public static (List<PreparedDigit> Digits, string? Problem) PrepareNumber(GrayImage image, Func<float[], float[][]> probabilities,
+        int reject = -1)
     {
         var (ink, mask, w, h, problem) = PhotoCleanup.Clean(image);
         if (problem is not null) return ([], problem);
@@ -36,6 +38,6 @@ public static class MnistPreprocessor
         if (parts.Count == 0) return ([], "no ink stands out from the background (is there a number?)");
         if (parts.Max(c => c.Pixels.Count) < Math.Max(12, (long)w * h / 4000))
             return ([], "no digit found: only specks stand out from the background");
-        return (NumberSegmentation.Read(ink, mask, w, h, probabilities), null);
+        return (NumberSegmentation.Read(ink, mask, w, h, probabilities, reject), null);
     }
 }

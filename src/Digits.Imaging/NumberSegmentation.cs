@@ -17,9 +17,16 @@ namespace Digits.Imaging;
 /// it is shorter. So two touching digits are cut where both sides read as confident digits of their class's shape,
 /// and the pieces of a broken digit are joined when together they read more confidently than apart. The costs were set
 /// on numbers of the test suite's number set other than those its reported figures use.</para>
+/// <para>A model with the reject class (<see cref="NotADigit"/>, <c>train --reject-class</c>) is asked, beside the
+/// digits, whether a candidate is one digit at all: its probability of "not a digit" counts against every digit.</para>
 /// </summary>
 internal static class NumberSegmentation
 {
+    /// <summary>A piece is cut in at most this many places when the cuts are chosen by ink alone, for
+    /// <see cref="NotADigit"/>'s examples: more than <see cref="MaxCuts"/>, so that the examples hold the cuts through
+    /// one digit that a classifier's choice may take.</summary>
+    public const int ExampleCuts = 10;
+
     /// <summary>A candidate digit joins at most this many neighbouring pieces.</summary>
     public const int MaxRun = 6;
 
@@ -77,30 +84,47 @@ internal static class NumberSegmentation
 
     /// <summary>The digits of the number in <paramref name="mask"/> (ink levels <paramref name="ink"/>, both (h, w)),
     /// left to right, each made MNIST-like; <paramref name="probabilities"/> maps N fields (N·28·28, row-major) to
-    /// their N rows of class probabilities. Empty when there is no ink.</summary>
-    public static List<PreparedDigit> Read(float[] ink, bool[] mask, int w, int h, Func<float[], float[][]> probabilities)
+    /// their N rows of class probabilities, whose class <paramref name="reject"/> is the reject class (−1: none). Empty when
+    /// there is no ink.</summary>
+    public static List<PreparedDigit> Read(float[] ink, bool[] mask, int w, int h, Func<float[], float[][]> probabilities,
+        int reject = -1)
     {
-        var (pieces, line) = Pieces(ink, mask, w, h, probabilities);
-        if (pieces.Count == 0) return [];
-        var candidates = new List<(int From, int To, PreparedDigit Digit, double Aspect, double Penalty)>();
+        var (candidates, pieces) = Candidates(ink, mask, w, h, probabilities, reject);
+        if (pieces == 0) return [];
+        var scores = Classify(candidates.Select(c => c.Digit.Field).ToList(), probabilities);
+        var edges = candidates.Select((c, k) => (c.From, c.To, Cost: Surprise(scores[k], c.Aspect, reject) + c.Penalty)).ToList();
+        return Cheapest(edges, pieces).Select(k => candidates[k].Digit).ToList();
+    }
+
+    /// <summary>A candidate digit: the pieces From…To−1 joined, their ink pixels, framed MNIST-like, with its aspect
+    /// (<see cref="Aspect"/>) and what its shape costs (<see cref="Penalty"/>).</summary>
+    internal sealed record Candidate(int From, int To, List<int> Pixels, PreparedDigit Digit, double Aspect, double Penalty);
+
+    /// <summary>Every candidate digit of the number — each run of up to <see cref="MaxRun"/> neighbouring pieces no
+    /// wider than <see cref="MaxWidth"/> line heights, ordered by From — and how many pieces there are. With no
+    /// <paramref name="probabilities"/> the cuts are chosen by the ink they cross alone (<see cref="NotADigit"/>'s
+    /// training examples are made before there is a classifier).</summary>
+    internal static (List<Candidate> Candidates, int Pieces) Candidates(float[] ink, bool[] mask, int w, int h,
+        Func<float[], float[][]>? probabilities, int reject)
+    {
+        var (pieces, line) = Pieces(ink, mask, w, h, probabilities, reject);
+        var candidates = new List<Candidate>();
         for (int from = 0; from < pieces.Count; from++)
         for (int to = from + 1; to <= Math.Min(pieces.Count, from + MaxRun); to++)
         {
             var run = pieces.GetRange(from, to - from);
             if (to - from > 1 && run.Max(p => p.X1) - run.Min(p => p.X0) + 1 > MaxWidth * line) break;
             var pixels = run.SelectMany(p => p.Pixels).ToList();
-            candidates.Add((from, to, Frame(ink, mask, w, h, pixels), Aspect(pixels, w, line), Penalty(run, line)));
+            candidates.Add(new Candidate(from, to, pixels, Frame(ink, mask, w, h, pixels), Aspect(pixels, w, line), Penalty(run, line)));
         }
-        var scores = Classify(candidates.Select(c => c.Digit.Field).ToList(), probabilities);
-        var edges = candidates.Select((c, k) => (c.From, c.To, Cost: Surprise(scores[k], c.Aspect) + c.Penalty)).ToList();
-        return Cheapest(edges, pieces.Count).Select(k => candidates[k].Digit).ToList();
+        return (candidates, pieces.Count);
     }
 
     /// <summary>The pieces of ink left to right (by the centres of their boxes) and the line height
     /// (<see cref="LineHeight"/>): connected pieces of at least 10 % of the largest, those of 2–10 % joined to the one
     /// they overlap most in x (dropped when they overlap none), the wide ones cut (<see cref="ChooseCuts"/>).</summary>
     private static (List<Piece> Pieces, double Line) Pieces(float[] ink, bool[] mask, int w, int h,
-        Func<float[], float[][]> probabilities)
+        Func<float[], float[][]>? probabilities, int reject)
     {
         var parts = InkComponents.Find(mask, w, h);
         if (parts.Count == 0) return ([], 0);
@@ -122,7 +146,7 @@ internal static class NumberSegmentation
         for (int k = 0; k < big.Count; k++)
         {
             var cuts = ChooseCuts(CutPaths.Find(mask, w, big[k], line), pixels[k], big[k], ink, mask, w, h, stroke, line,
-                probabilities);
+                probabilities, reject);
             var sides = Split(pixels[k], cuts.Select(c => c.Path).ToList(), big[k], w);
             for (int s = 0; s < sides.Count; s++)
                 if (sides[s].Count > 0) pieces.Add(Piece.Of(sides[s], w, k, s == 0 ? 0 : cuts[s - 1].Ink / stroke));
@@ -137,9 +161,10 @@ internal static class NumberSegmentation
     /// that keep more than <see cref="CutPaths.BandWidth"/> pixels apart on every row.</summary>
     private static List<(int[] Path, double Ink)> ChooseCuts(List<(int[] Path, double Ink)> paths, List<int> pixels,
         InkComponents.Component piece, float[] ink, bool[] mask, int w, int h, double stroke, double line,
-        Func<float[], float[][]> probabilities)
+        Func<float[], float[][]>? probabilities, int reject)
     {
         if (paths.Count == 0) return [];
+        if (probabilities is null) return Spaced(paths.OrderBy(p => p.Ink).ToList(), line, ExampleCuts);
         var fields = new List<float[]>();
         var aspects = new List<double>();
         foreach (var (path, _) in paths)
@@ -149,13 +174,20 @@ internal static class NumberSegmentation
                 aspects.Add(side.Count == 0 ? 1 : Aspect(side, w, line));
             }
         var scores = Classify(fields, probabilities);
-        var ranked = paths.Select((p, k) => (p.Path, p.Ink, Score: CutReading * (Surprise(scores[2 * k], aspects[2 * k])
-            + Surprise(scores[2 * k + 1], aspects[2 * k + 1])) + CutCost * p.Ink / stroke));
+        var ranked = paths.Select((p, k) => (p.Path, p.Ink, Score: CutReading * (Surprise(scores[2 * k], aspects[2 * k], reject)
+            + Surprise(scores[2 * k + 1], aspects[2 * k + 1], reject)) + CutCost * p.Ink / stroke));
+        return Spaced(ranked.OrderBy(r => r.Score).Select(r => (r.Path, r.Ink)).ToList(), line, MaxCuts);
+    }
+
+    /// <summary>Of <paramref name="ranked"/> cuts (best first), the best up to <paramref name="most"/> that keep more than
+    /// <see cref="CutPaths.BandWidth"/> pixels apart on every row, left to right.</summary>
+    private static List<(int[] Path, double Ink)> Spaced(List<(int[] Path, double Ink)> ranked, double line, int most)
+    {
         int band = CutPaths.BandWidth(line);
         var chosen = new List<(int[] Path, double Ink)>();
-        foreach (var (path, crossed, _) in ranked.OrderBy(r => r.Score))
+        foreach (var (path, crossed) in ranked)
         {
-            if (chosen.Count == MaxCuts) break;
+            if (chosen.Count == most) break;
             if (chosen.All(c => Enumerable.Range(0, path.Length).All(y => Math.Abs(c.Path[y] - path[y]) > band)))
                 chosen.Add((path, crossed));
         }
@@ -194,8 +226,10 @@ internal static class NumberSegmentation
 
     /// <summary>−ln of the most probable class's probability after softening by <see cref="Temperature"/>, plus
     /// <see cref="AspectCost"/> for how unusual <paramref name="aspect"/> (<see cref="Aspect"/>) is for that class
-    /// when the model has the ten digits' classes.</summary>
-    private static double Surprise(float[] p, double aspect)
+    /// when the model has the ten digits' classes. A model with the reject class at <paramref name="reject"/>
+    /// (<see cref="NotADigit"/>; −1: none) never reads a candidate as it: its probability only lowers the digits'.
+    /// </summary>
+    private static double Surprise(float[] p, double aspect, int reject)
     {
         double sum = 0, top = 0;
         int best = 0;
@@ -203,9 +237,9 @@ internal static class NumberSegmentation
         {
             double t = Math.Pow(Math.Max(p[c], 1e-12), 1 / Temperature);
             sum += t;
-            if (t > top) (top, best) = (t, c);
+            if (t > top && c != reject) (top, best) = (t, c);
         }
-        bool digits = p.Length == DigitAspects.Quantiles.Length; // the table is for the ten digits' classes
+        bool digits = p.Length - (reject >= 0 ? 1 : 0) == DigitAspects.Quantiles.Length; // the table is for the ten digits
         return -Math.Log(top / sum) + (digits ? AspectCost * DigitAspects.Unusual(best, aspect) : 0);
     }
 

@@ -30,6 +30,20 @@ internal static class DataLoading
         }
     }
 
+    /// <summary>The splits with the reject class of <c>--reject-class</c> (<see cref="NotADigit.With"/>).</summary>
+    /// <exception cref="UsageException">the dataset's images are not 28×28 digits, or it has the class already.</exception>
+    public static DatasetSplits WithRejectClass(DatasetSplits data, ulong seed)
+    {
+        try
+        {
+            return NotADigit.With(data, seed);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--reject-class: {e.Message}");
+        }
+    }
+
     /// <summary>How a <c>folder:DIR</c> dataset is read: predict's decoding and clean-up of every image, the bad ones
     /// skipped when <paramref name="skipBad"/>, the class folders matched to <paramref name="model"/>'s class names when
     /// a model is given (evaluate, report, train --init).</summary>

@@ -18,8 +18,7 @@ internal sealed class EvaluateCommand(EvaluateVerb verb, TextWriter stdout, Text
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None,
             DataLoading.Folders(verb.SkipBad, model, verb.Model));
         foreach (var note in data.Notes) report.Info($"data: {note}");
-        var test = data.Test;
-        SavedModel.RequireFits(model, verb.Model, test); // before a device is opened for nothing
+        var test = SavedModel.FittedTest(model, verb.Model, data.Test); // before a device is opened for nothing
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
         report.Info($"device: {device.Explanation}");
         report.Info($"model: {model.Spec} from {verb.Model}");

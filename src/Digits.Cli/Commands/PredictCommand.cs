@@ -71,11 +71,12 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     private int RunNumbers(MlpModel model, List<string> files)
     {
         if (verb.Index is not null) throw new UsageException("--number reads IMAGE files; it cannot be used with --index");
-        var numbers = ReadNumbers(model, files);
+        int reject = NotADigit.IndexIn(ClassNames.Of(model));
+        var numbers = ReadNumbers(model, files, reject);
         if (numbers is null) return ExitCodes.RuntimeFailure;
         foreach (var (file, digits, problem, probabilities) in numbers)
         {
-            var found = probabilities.Select(p => (Digit: Array.IndexOf(p, p.Max()), Confidence: p.Max())).ToList();
+            var found = probabilities.Select(p => NotADigit.BestDigit(p, reject)).Select((d, k) => (Digit: d, Confidence: probabilities[k][d])).ToList();
             string number = string.Concat(found.Select(d => d.Digit.ToString()));
             if (verb.Json)
             {
@@ -103,7 +104,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
     /// classifier) with their class probabilities, or why none were found. Null after a device failure (already
     /// reported).</summary>
     private List<(string File, List<PreparedDigit> Digits, string? Problem, float[][] Probabilities)>? ReadNumbers(
-        MlpModel model, List<string> files)
+        MlpModel model, List<string> files, int reject)
     {
         using var device = DeviceSelector.Open(verb.Device ?? "cpu", verb.Threads);
         var numbers = new List<(string, List<PreparedDigit>, string?, float[][])>();
@@ -112,7 +113,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
             using var network = new InferenceNetwork(device.Backend, model, NumberBatch);
             foreach (string file in files)
             {
-                var (digits, problem) = MnistPreprocessor.PrepareNumber(Decode(file), fields => network.Probabilities(fields));
+                var (digits, problem) = MnistPreprocessor.PrepareNumber(Decode(file), fields => network.Probabilities(fields), reject);
                 var probabilities = digits.Count == 0 ? [] : network.Probabilities(digits.SelectMany(d => d.Field).ToArray());
                 numbers.Add((file, digits, problem, probabilities));
             }
@@ -170,7 +171,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         var test = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, 1, stderr, CancellationToken.None).Test;
         if (index < 0 || index >= test.Count)
             throw new UsageException($"--index {index} is outside {test.Name}'s 0..{test.Count - 1}");
-        SavedModel.RequireFits(model, verb.Model, test); // its label is printed by the model's class names
+        test = SavedModel.FittedTest(model, verb.Model, test); // its label is printed by the model's class names
         return new Input($"{test.Name}[{index}]", test.Image(index).ToArray(), test.Labels[index]);
     }
 

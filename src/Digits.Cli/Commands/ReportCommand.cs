@@ -19,9 +19,9 @@ internal sealed class ReportCommand(ReportVerb verb, TextWriter stdout, TextWrit
         var data = DataLoading.Load(spec, verb.Data, !verb.NoDownload, 0, seed, stderr, CancellationToken.None,
             DataLoading.Folders(verb.SkipBad, model, verb.Model));
         foreach (var note in data.Notes) stdout.WriteLine($"data: {note}");
-        SavedModel.RequireFits(model, verb.Model, data.Test);
+        var test = SavedModel.FittedTest(model, verb.Model, data.Test);
         using var device = DeviceSelector.Open(verb.Device, verb.Threads);
-        string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), data.Test, verb.Out);
+        string path = Write(device.Backend, model, Path.GetFileName(verb.Model), ReportData.HistoryFromMetadata(model), test, verb.Out);
         stdout.WriteLine(TerminalText.Escape($"report written to {path}"));
         return ExitCodes.Success;
     }

@@ -2,6 +2,7 @@ using Digits.Cli.Verbs;
 using Digits.Core.Data;
 using Digits.Core.Files;
 using Digits.Core.Model;
+using Digits.Imaging;
 
 namespace Digits.Cli.Commands;
 
@@ -32,12 +33,15 @@ internal static class SavedModel
         }
     }
 
-    /// <summary>Refuses a model that does not fit <paramref name="test"/>: another input width than its pixels per
-    /// image, or another number of outputs than its classes. One line naming the <c>--model</c> file and both sizes.
-    /// </summary>
+    /// <summary><paramref name="test"/> as the model's classes name it — with the reject class (<see cref="NotADigit"/>,
+    /// no images of it) when the model has one and the data does not — after refusing a model that does not fit it:
+    /// another input width than its pixels per image, or another number of outputs than its classes. One line naming
+    /// the <c>--model</c> file and both sizes.</summary>
     /// <exception cref="UsageException">the model does not fit.</exception>
-    public static void RequireFits(MlpModel model, string modelPath, Dataset test)
+    public static Dataset FittedTest(MlpModel model, string modelPath, Dataset test)
     {
+        if (NotADigit.IndexIn(ClassNames.Of(model)) >= 0 && NotADigit.IndexIn(test.ClassNames) < 0)
+            test = NotADigit.Named(test);
         var problems = new List<string>();
         if (model.Spec.Inputs != test.Features)
             problems.Add($"takes {model.Spec.Inputs} pixels per image but {test.Name} has {test.Features} " +
@@ -46,6 +50,7 @@ internal static class SavedModel
             problems.Add($"has {model.Spec.Outputs} output classes but {test.Name} has {test.Classes}");
         if (problems.Count > 0)
             throw new UsageException($"--model {modelPath}: the model ({model.Spec}) {string.Join(", and ", problems)}");
+        return test;
     }
 
     /// <summary>Refuses a model whose input is not the 28×28 image <c>predict</c>'s preprocessing makes.</summary>

@@ -82,6 +82,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
             settings.Training.Seed, stderr, cancel, DataLoading.Folders(verb.SkipBad, init?.Model, init?.Path));
+        if (settings.RejectClass) data = DataLoading.WithRejectClass(data, settings.Training.Seed);
         foreach (var note in data.Notes) report.Info($"data: {note}");
         report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
                     (data.Validation is { } v ? $", {v.Count} for validation" : "") +

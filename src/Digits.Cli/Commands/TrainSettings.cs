@@ -8,6 +8,7 @@ using Digits.Core.Backends;
 using Digits.Core.Data;
 using Digits.Core.Model;
 using Digits.Core.Training;
+using Digits.Imaging;
 
 namespace Digits.Cli.Commands;
 
@@ -27,6 +28,9 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     };
     /// <summary>The device to open (null: auto): <c>--device</c>, or for a resumed run the device it ran on.</summary>
     public string? Device { get; init; }
+
+    /// <summary>Whether the training set gains the reject class (<see cref="NotADigit"/>): <c>--reject-class</c>.</summary>
+    public bool RejectClass { get; init; }
 
     /// <summary>CPU threads (null: every core): <c>--threads</c>, or for a resumed CPU run the count it ran with.</summary>
     public int? Threads { get; init; }
@@ -81,7 +85,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         OutputCheck.Require(output, "train");
         return new TrainSettings(dataset, validation, hidden, activation, loss, training, output, flags.Preset?.ToLowerInvariant())
         {
-            Device = flags.Device, Threads = flags.Threads,
+            Device = flags.Device, Threads = flags.Threads, RejectClass = flags.RejectClass,
         };
     }
 
@@ -215,7 +219,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     [
         "dataset", "validation", "layers", "activation", "loss", "epochs", "batch-size", "optimizer", "lr",
         "lr-schedule", "lr-step-epochs", "lr-gamma", "momentum", "weight-decay", "seed", "dropout", "input-dropout",
-        "max-norm", "augment", "rotate", "scale", "shear", "translate", "elastic-sigma", "elastic-alpha",
+        "max-norm", "augment", "rotate", "scale", "shear", "translate", "elastic-sigma", "elastic-alpha", "reject-class",
     ];
 
     /// <summary>These settings as flag values (long name → text), saved in checkpoints for <c>--resume</c>: the
@@ -260,6 +264,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
             flags["elastic-alpha"] = F(a.ElasticAlpha);
         }
         if (Preset is not null) flags["preset"] = Preset;
+        if (RejectClass) flags["reject-class"] = "true";
         return JsonSerializer.Serialize(flags);
     }
 
@@ -297,7 +302,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
         {
             var property = options[name];
             var mine = property.GetValue(user);
-            if (mine is null) continue;
+            if (mine is null or false) continue; // a switch not given is not a conflict
             var trial = flags.Copy();
             property.SetValue(trial, mine);
             bool same = name == "preset"
@@ -340,6 +345,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
                 : type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? (object)i
                 : type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? (object)f
                 : type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u) ? (object)u
+                : type == typeof(bool) && bool.TryParse(text, out bool b) ? (object)b
                 : throw new UsageException($"--resume: {checkpointName} records '{name}' as '{text}', which is not valid");
             property.SetValue(flags, value);
         }
@@ -385,7 +391,7 @@ internal sealed record TrainSettings(DatasetSpec Dataset, int Validation, int[] 
     public bool SameTraining(TrainSettings other) =>
         Dataset.ToString() == other.Dataset.ToString() && Validation == other.Validation &&
         Hidden.AsSpan().SequenceEqual(other.Hidden) && Activation == other.Activation && Loss == other.Loss &&
-        Training == other.Training;
+        Training == other.Training && RejectClass == other.RejectClass;
 
     /// <summary>The spec for a dataset whose images have <paramref name="inputs"/> pixels and
     /// <paramref name="classes"/> classes.</summary>

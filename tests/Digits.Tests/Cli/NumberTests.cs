@@ -30,14 +30,15 @@ public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
         using var cpu = new CpuBackend();
         using var network = new InferenceNetwork(cpu, Model, 256);
         Func<float[], float[][]> probabilities = fields => network.Probabilities(fields);
+        int reject = NotADigit.IndexIn(ClassNames.Of(Model));
         string Read(IEnumerable<float[]> fields) =>
-            string.Concat(probabilities(fields.SelectMany(f => f).ToArray()).Select(p => Array.IndexOf(p, p.Max())));
+            string.Concat(probabilities(fields.SelectMany(f => f).ToArray()).Select(p => NotADigit.BestDigit(p, reject)));
         var tally = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
         for (int seed = first; seed < first + count; seed++)
         {
             int length = 2 + seed % 4;
             var number = NumberSet.Make(i => test.Image(i).ToArray(), i => test.Labels[i], test.Count, length, seed);
-            var (digits, problem) = MnistPreprocessor.PrepareNumber(number.Image, probabilities);
+            var (digits, problem) = MnistPreprocessor.PrepareNumber(number.Image, probabilities, reject);
             string read = problem is null ? Read(digits.Select(d => d.Field)) : "";
             string alone = Read(number.Indices.Select(i => test.Image(i).ToArray()));
             string[] kinds = ["all", $"{length} digits", number.Touching > 0 ? "with touching digits" : "",

@@ -1,17 +1,17 @@
-using Digits.Imaging;
-
-namespace Digits.Tests.Images;
+namespace Digits.Imaging;
 
 /// <summary>
-/// Written numbers made from MNIST test digits, as <c>predict --number</c> should read them: 2–5 digits, each cropped
+/// Written numbers made from MNIST digits, as <c>predict --number</c> should read them: 2–5 digits, each cropped
 /// to its ink's columns, set side by side with up to ±2 pixels of vertical jitter. Between neighbours, one gap in
 /// <see cref="TouchingShare"/> is a touching pair — the right digit starts 0–2 MNIST pixels inside the left one's last
 /// ink column (drawn with the darker of the two inks) — and the others leave 2–6 pixels of paper. One digit in
 /// <see cref="BrokenShare"/> has a broken stroke, the way a pen skips: ink erased in a band 1.5–2 pixels wide and 7
 /// long across a stroke, placed where it splits the digit into more pieces. Dark ink (0.1–0.25) on paper (0.85–0.95)
-/// with a margin, scaled ×3 (bilinear), noise of σ 0.02. From a seed, so a case can be replayed.
+/// with a margin, scaled ×3 (bilinear), noise of σ 0.02. From a seed, so a case can be replayed. The test suite reads
+/// numbers of MNIST's test digits (NumberTests); <see cref="NotADigit"/> trains on the candidates segmentation finds in
+/// numbers of the training digits.
 /// </summary>
-internal static class NumberSet
+public static class NumberSet
 {
     /// <summary>The share of neighbouring digits that touch or overlap.</summary>
     public const double TouchingShare = 0.25;
@@ -19,13 +19,20 @@ internal static class NumberSet
     /// <summary>The share of digits with a broken stroke.</summary>
     public const double BrokenShare = 0.1;
 
-    /// <summary>One number: its picture, its digits' test-set indices, the number as text, how many neighbouring pairs
-    /// of digits actually touch in the picture's ink, and how many digits a broken stroke split into pieces.</summary>
-    public sealed record Number(GrayImage Image, int[] Indices, string Text, int Touching, int Broken);
+    /// <summary>One number: its picture, its digits' indices in the source, the number as text, how many neighbouring
+    /// pairs of digits actually touch in the picture's ink, how many digits a broken stroke split into pieces, and for
+    /// every pixel of the picture which digit's ink is darkest there (k + 1 for the k-th digit; 0: paper).</summary>
+    public sealed record Number(GrayImage Image, int[] Indices, string Text, int Touching, int Broken, int[] Owners);
+
+    /// <summary>How many times larger than the MNIST digits the picture is drawn.</summary>
+    public const int Scale = 3;
 
     /// <summary>Ink above this level (of 1) is counted when deciding whether digits touch or a stroke is broken.</summary>
     private const float Solid = 0.3f;
 
+    /// <summary>A number of <paramref name="digits"/> digits drawn from <paramref name="count"/> source images
+    /// (<paramref name="image"/>: 28·28 ink levels, 1 = ink; <paramref name="label"/>: its digit), from
+    /// <paramref name="seed"/>.</summary>
     public static Number Make(Func<int, float[]> image, Func<int, int> label, int count, int digits, int seed)
     {
         var random = new Random(seed);
@@ -64,11 +71,13 @@ internal static class NumberSet
             if (touches) touching++;
             at += x1 - x0 + 1;
         }
-        var big = Resampling.Resize(ink, width, height, width * 3, height * 3);
+        var big = Resampling.Resize(ink, width, height, width * Scale, height * Scale);
         double paper = 0.85 + 0.1 * random.NextDouble(), dark = 0.1 + 0.15 * random.NextDouble();
         var gray = big.Select(v => (float)Math.Clamp(paper - (paper - dark) * v + 0.02 * Gaussian(random), 0, 1)).ToArray();
         string text = string.Concat(indices.Select(i => label(i).ToString()));
-        return new Number(new GrayImage(width * 3, height * 3, gray), indices, text, touching, broken);
+        var owners = new int[big.Length];
+        for (int i = 0; i < owners.Length; i++) owners[i] = owner[i / (width * Scale) / Scale * width + i % (width * Scale) / Scale];
+        return new Number(new GrayImage(width * Scale, height * Scale, gray), indices, text, touching, broken, owners);
     }
 
     /// <summary>Whether solid ink of the previous digit (owner <paramref name="k"/>) lies at or beside (x, y).</summary>
