@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Digits.Cli.Verbs;
 using Digits.Core.Data;
 using Digits.Core.Model;
+using Digits.Imaging;
 
 namespace Digits.Cli.Commands;
 
@@ -46,7 +47,9 @@ internal sealed record InitModel(string Path, string Sha256, MlpModel Model)
         if (!classes.SequenceEqual(train.ClassNames))
             throw new UsageException($"{Flag} {name}: the model's {classes.Length} classes " +
                                      $"({ImageFolderLayout.List(classes)}) are not those of {spec} " +
-                                     $"({ImageFolderLayout.List(train.ClassNames)}); fine-tuning keeps the model's classes");
+                                     $"({ImageFolderLayout.List(train.ClassNames)}); fine-tuning keeps the model's classes" +
+                                     (NotADigit.IndexIn(classes) >= 0 && NotADigit.IndexIn(train.ClassNames) < 0
+                                         ? $" (its '{NotADigit.ClassName}' class comes with --reject-class)" : ""));
     }
 
     /// <summary>The model to train: the same architecture and a copy of the weights, with none of the old metadata

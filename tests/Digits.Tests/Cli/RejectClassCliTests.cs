@@ -12,7 +12,8 @@ using Xunit;
 namespace Digits.Tests.Cli;
 
 /// <summary><c>train --reject-class</c> end to end: the model gains the 11th class, evaluate and predict --index take
-/// it on MNIST, <c>predict --number</c> never prints it, and a resumed run keeps it.</summary>
+/// it on MNIST, fine-tuning without the flag says it is needed, <c>predict --number</c> never prints it, and a resumed
+/// run keeps it.</summary>
 public sealed class RejectClassCliTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -51,6 +52,11 @@ public sealed class RejectClassCliTests : IDisposable
         (code, output, err) = DigitsCli.Run("predict", "--model", model, "--index", "0", "--quiet");
         Assert.True(code == ExitCodes.Success, err);
         Assert.Matches($@"\[0\]: (\d|{NotADigit.ClassName})$", output.Trim());
+
+        (code, _, err) = DigitsCli.Run("train", "--init", model, "--dataset", $"csv:{train},{held}", "--device", "cpu",
+            "--output", _dir.File("tuned.safetensors"));
+        Assert.Equal(ExitCodes.UsageOrInput, code);
+        Assert.Contains($"its '{NotADigit.ClassName}' class comes with --reject-class", err);
 
         string file = _dir.File("number.png");
         var number = NumberSet.Make(i => test.Image(i).ToArray(), i => test.Labels[i], test.Count, 5, 3);
