@@ -29,6 +29,7 @@ internal sealed record ReportData(string ModelName, MlpSpec Spec, IReadOnlyList<
         Add("epochs", "epochs");
         Add("mini-batch", "batch_size");
         Add("validation images", "validation");
+        Add("reject class", "reject_examples", v => $"{v} examples added (--reject-class)");
         Add("seed", "seed");
         Add("device", "device");
         Add("training time", "training_seconds", v => $"{v} s");

@@ -37,6 +37,7 @@ public sealed class RejectClassCliTests : IDisposable
         var saved = ModelFile.Load(model);
         Assert.Equal(11, saved.Spec.Outputs);
         Assert.Equal(NotADigit.ClassName, ClassNames.Of(saved)[^1]);
+        Assert.Equal((2 * each).ToString(), saved.Metadata["reject_examples"]);
 
         (code, output, err) = DigitsCli.Run("evaluate", "--model", model, "--device", "cpu", "--json");
         Assert.True(code == ExitCodes.Success, err);
