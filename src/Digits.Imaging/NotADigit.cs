@@ -61,6 +61,11 @@ public static class NotADigit
         };
     }
 
+    /// <summary>How many examples <see cref="With"/> added to <paramref name="train"/>: as many digits as rejects, so
+    /// twice the images of the reject class; 0 when it has none.</summary>
+    public static int ExamplesIn(Dataset train) =>
+        IndexIn(train.ClassNames) is var reject and >= 0 ? 2 * train.Labels.Count(l => l == reject) : 0;
+
     /// <summary><paramref name="data"/>'s images with the reject class's name after its classes' (no image of it).
     /// </summary>
     public static Dataset Named(Dataset data) =>

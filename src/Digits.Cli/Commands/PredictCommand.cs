@@ -76,7 +76,7 @@ internal sealed class PredictCommand(PredictVerb verb, TextWriter stdout, TextWr
         if (numbers is null) return ExitCodes.RuntimeFailure;
         foreach (var (file, digits, problem, probabilities) in numbers)
         {
-            var found = probabilities.Select(p => NotADigit.BestDigit(p, reject)).Select((d, k) => (Digit: d, Confidence: probabilities[k][d])).ToList();
+            var found = probabilities.Select(p => NotADigit.BestDigit(p, reject) is var d ? (Digit: d, Confidence: p[d]) : default).ToList();
             string number = string.Concat(found.Select(d => d.Digit.ToString()));
             if (verb.Json)
             {

@@ -6,6 +6,7 @@ using Digits.Core.Backends;
 using Digits.Core.Data;
 using Digits.Core.Model;
 using Digits.Core.Training;
+using Digits.Imaging;
 
 namespace Digits.Cli.Commands;
 
@@ -17,9 +18,6 @@ namespace Digits.Cli.Commands;
 internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter stderr)
 {
     private readonly Stopwatch _total = Stopwatch.StartNew();
-
-    /// <summary>The examples <c>--reject-class</c> added to the training set (0 without it).</summary>
-    private int _rejectExamples;
 
     public int Run()
     {
@@ -85,12 +83,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
     {
         var data = DataLoading.Load(settings.Dataset, verb.Data, !verb.NoDownload, settings.Validation,
             settings.Training.Seed, stderr, cancel, DataLoading.Folders(verb.SkipBad, init?.Model, init?.Path));
-        if (settings.RejectClass)
-        {
-            int before = data.Train.Count;
-            data = DataLoading.WithRejectClass(data, settings.Training.Seed);
-            _rejectExamples = data.Train.Count - before;
-        }
+        if (settings.RejectClass) data = DataLoading.WithRejectClass(data, settings.Training.Seed);
         foreach (var note in data.Notes) report.Info($"data: {note}");
         report.Info($"data: {data.Train.Name} {data.Train.Count} images for training" +
                     (data.Validation is { } v ? $", {v.Count} for validation" : "") +
@@ -245,7 +238,7 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
                          $"chance is {1.0 / classes:0%}); {Lr} {lr} may be too high: try {Lr} {lower}");
     }
 
-    private void AddMetadata(MlpModel model, TrainSettings s, DatasetSplits data, TrainingResult result,
+    private static void AddMetadata(MlpModel model, TrainSettings s, DatasetSplits data, TrainingResult result,
         string device)
     {
         var o = s.Training;
@@ -271,6 +264,6 @@ internal sealed class TrainCommand(TrainVerb verb, TextWriter stdout, TextWriter
         }));
         m["created"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         if (s.Preset is { } p) m["preset"] = p;
-        if (_rejectExamples > 0) m["reject_examples"] = _rejectExamples.ToString(CultureInfo.InvariantCulture);
+        if (s.RejectClass) m["reject_examples"] = NotADigit.ExamplesIn(data.Train).ToString(CultureInfo.InvariantCulture);
     }
 }

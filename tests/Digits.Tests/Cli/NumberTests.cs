@@ -28,9 +28,10 @@ public sealed class NumberTests(QuickModel quick) : IClassFixture<QuickModel>
         int count = Math.Max(1, Setting("DIGITS_NUMBERS", 100)), first = Setting("DIGITS_NUMBER_SEED", 0);
         var output = TestContext.Current.TestOutputHelper!;
         using var cpu = new CpuBackend();
-        using var network = new InferenceNetwork(cpu, Model, 256);
+        var model = Model;
+        using var network = new InferenceNetwork(cpu, model, 256);
         Func<float[], float[][]> probabilities = fields => network.Probabilities(fields);
-        int reject = NotADigit.IndexIn(ClassNames.Of(Model));
+        int reject = NotADigit.IndexIn(ClassNames.Of(model));
         string Read(IEnumerable<float[]> fields) =>
             string.Concat(probabilities(fields.SelectMany(f => f).ToArray()).Select(p => NotADigit.BestDigit(p, reject)));
         var tally = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
