@@ -1,12 +1,19 @@
 namespace Digits.Imaging;
 
 /// <summary>
-/// Where a piece of ink that may hold touching digits can be cut: top-to-bottom paths that cross the fewest ink
-/// pixels, each found by dynamic programming in a narrow band (one step left, straight or right per row) — the
-/// shortest-path cut of Wang and Jean, "Segmentation of merged characters by neural networks and shortest path"
-/// (Pattern Recognition 27(5), 1994). Bands are upright or slanted as handwriting leans (<see cref="Slants"/>), one
-/// through every column of the piece's middle row; a path through less ink than those of its neighbouring columns is a
-/// candidate. Which cuts are taken is for <see cref="NumberSegmentation"/> and its classifier to decide.
+/// Where a piece of ink that may hold touching digits can be cut, two kinds of top-to-bottom path:
+/// <list type="bullet">
+/// <item>paths that cross the fewest ink pixels, each found by dynamic programming in a narrow band (one step left,
+/// straight or right per row) — the shortest-path cut of Wang and Jean, "Segmentation of merged characters by neural
+/// networks and shortest path" (Pattern Recognition 27(5), 1994). Bands are upright or slanted as handwriting leans
+/// (<see cref="Slants"/>), one through every column of the piece's middle row; a path through less ink than those of
+/// its neighbouring columns is a candidate;</item>
+/// <item>drop-fall paths (<see cref="Drops"/>): a drop let fall from the top or the bottom rolls around the ink it
+/// meets and cuts through only where it is held — Congedo, Dimauro, Impedovo and Pirlo, "Segmentation of numeric
+/// strings" (ICDAR 1995). They follow the outline of digits that overlap, where a band's straight path cuts a stroke
+/// off one of them.</item>
+/// </list>
+/// Which cuts are taken is for <see cref="NumberSegmentation"/> and its classifier to decide.
 /// </summary>
 internal static class CutPaths
 {
@@ -60,7 +67,70 @@ internal static class CutPaths
                     found.Add(paths[k]);
             }
         }
+        foreach (var drop in Drops(mask, w, piece, margin))
+            if (!found.Any(f => f.Path.SequenceEqual(drop.Path))) found.Add(drop);
         return found;
+    }
+
+    /// <summary>A drop held by ink ahead slides at most this many pixels of paper along its row to find a way on.</summary>
+    public const int DropSlide = 4;
+
+    /// <summary>Drops start this many columns apart (drops from neighbouring columns mostly fall the same way).</summary>
+    private const int DropStep = 3;
+
+    /// <summary>The drop-fall paths of <paramref name="piece"/>: a drop from every <see cref="DropStep"/>-th column, at
+    /// least <paramref name="margin"/> inside its ends, let fall from the top and from the bottom, leaning left and
+    /// leaning right (<see cref="Fall"/>); each different path once, with the ink pixels it crosses.</summary>
+    private static List<(int[] Path, double Ink)> Drops(bool[] mask, int w, InkComponents.Component piece, int margin)
+    {
+        var drops = new List<(int[] Path, double Ink)>();
+        int lo = piece.X0 + margin, hi = piece.X1 - margin;
+        foreach (bool up in (bool[])[false, true])
+        foreach (int lean in (int[])[-1, 1])
+        for (int start = lo; start <= hi; start += DropStep)
+        {
+            var drop = Fall(mask, w, piece, start, up, lean, lo, hi);
+            if (!drops.Any(d => d.Path.SequenceEqual(drop.Path))) drops.Add(drop);
+        }
+        return drops;
+    }
+
+    /// <summary>One drop's path through the piece's rows, from column <paramref name="start"/> of its top row (its
+    /// bottom row when <paramref name="up"/>), kept within columns <paramref name="lo"/>…<paramref name="hi"/>: it falls
+    /// straight on when paper lies ahead, else diagonally (to the <paramref name="lean"/> side first, −1 left), else
+    /// slides along the row by up to <see cref="DropSlide"/> pixels of paper to where paper lies ahead, else cuts
+    /// through the ink ahead. Its column on each row (where a slide ends, when it slid), and the ink pixels it crosses.
+    /// </summary>
+    private static (int[] Path, double Ink) Fall(bool[] mask, int w, InkComponents.Component piece, int start, bool up,
+        int lean, int lo, int hi)
+    {
+        int rows = piece.Height, x = start, step = up ? -1 : 1;
+        bool Ink(int column, int row) => column < lo || column > hi || mask[(piece.Y0 + row) * w + column];
+        var path = new int[rows];
+        double crossed = 0;
+        for (int row = up ? rows - 1 : 0; ; row += step)
+        {
+            if (mask[(piece.Y0 + row) * w + x]) crossed++;
+            path[row] = x;
+            int next = row + step;
+            if (next < 0 || next >= rows) break;
+            if (!Ink(x, next)) continue;
+            if (!Ink(x + lean, next)) x += lean;
+            else if (!Ink(x - lean, next)) x -= lean;
+            else path[row] = x = Slide(x, row, next, lean, Ink); // the row is left from where the slide ends
+        }
+        return (path, crossed);
+    }
+
+    /// <summary>Where a drop at column <paramref name="x"/> of <paramref name="row"/> slides to along paper (to the
+    /// <paramref name="lean"/> side first) to find paper on <paramref name="next"/>; <paramref name="x"/> when it
+    /// finds none within <see cref="DropSlide"/> pixels (it cuts through).</summary>
+    private static int Slide(int x, int row, int next, int lean, Func<int, int, bool> ink)
+    {
+        foreach (int side in (int[])[lean, -lean])
+            for (int s = 1; s <= DropSlide && !ink(x + side * s, row); s++)
+                if (!ink(x + side * s, next)) return x + side * s;
+        return x;
     }
 
     /// <summary>The path from the piece's top row to its bottom row that crosses the fewest ink pixels (plus

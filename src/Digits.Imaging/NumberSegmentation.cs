@@ -7,8 +7,9 @@ namespace Digits.Imaging;
 /// pieces is a candidate digit that the classifier scores, and the cheapest path through the candidates (the
 /// segmentation graph's shortest path) gives the digits.
 /// <para>The pieces are the connected pieces of ink (small ones join the piece they overlap in x; specks are dropped),
-/// the wide ones cut where they may hold digits that touch: of the cheap paths <see cref="CutPaths"/> finds, the ones
-/// whose two sides the classifier reads most confidently (<see cref="ChooseCuts"/>).</para>
+/// the wide ones cut where they may hold digits that touch: of the paths <see cref="CutPaths"/> finds (through the
+/// least ink, and drop-fall paths around overlapping strokes), the ones whose two sides the classifier reads most
+/// confidently (<see cref="ChooseCuts"/>).</para>
 /// <para>A candidate costs the surprise of its most probable class (−ln p, from probabilities softened by
 /// <see cref="Temperature"/>) plus what its shape says against it: <see cref="AspectCost"/> when its width for its
 /// height is unusual for that class in MNIST's training set (<see cref="DigitAspects"/>; §V pairs the recognizer with
@@ -312,7 +313,7 @@ internal static class NumberSegmentation
 
     /// <summary>The height of the number's digits: the median height of the pieces at least 70 % as tall as the
     /// tallest (a broken digit's fragments are shorter; digits that touch make a piece a little taller).</summary>
-    private static double LineHeight(List<InkComponents.Component> parts)
+    internal static double LineHeight(List<InkComponents.Component> parts)
     {
         int tallest = parts.Max(c => c.Height);
         var tall = parts.Select(c => c.Height).Where(v => v >= 0.7 * tallest).Order().ToArray();
