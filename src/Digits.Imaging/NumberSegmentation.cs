@@ -49,7 +49,7 @@ internal static class NumberSegmentation
 
     /// <summary>The cost (nats) of starting a digit at a cut, per stroke the cut crosses (the ink pixels on its path
     /// over the stroke width).</summary>
-    public const double CutCost = 0.2;
+    public const double CutCost = 0.05;
 
     /// <summary>The cost (nats) of joining two pieces that lie side by side with paper between them into one digit;
     /// pieces one above the other (overlapping in x by half the narrower's width) join freely.</summary>
