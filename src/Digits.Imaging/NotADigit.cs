@@ -99,6 +99,11 @@ public static class NotADigit
         return kept;
     }
 
+    /// <summary>The share of the examples' digits with a broken stroke: three times the number set's
+    /// (<see cref="NumberSet.BrokenShare"/>), so that the model sees a digit with a gap in it, and its fragments, often.
+    /// </summary>
+    public const double BrokenShare = 0.3;
+
     /// <summary>A number's rejects kept at most (chosen at random among its candidates that are not one digit).</summary>
     public const int RejectsPerNumber = 4;
 
@@ -106,7 +111,8 @@ public static class NotADigit
     private static List<(float[] Field, int Label)> FromNumber(Dataset source, int seed, int rejectLabel)
     {
         int length = 2 + seed % 4;
-        var number = NumberSet.Make(i => source.Image(i).ToArray(), i => source.Labels[i], source.Count, length, seed);
+        var number = NumberSet.Make(i => source.Image(i).ToArray(), i => source.Labels[i], source.Count, length, seed,
+            BrokenShare);
         var (ink, mask, w, h, problem) = PhotoCleanup.Clean(number.Image);
         if (problem is not null || w != number.Image.Width || h != number.Image.Height) return [];
         var totals = new int[length + 1];

@@ -32,8 +32,9 @@ public static class NumberSet
 
     /// <summary>A number of <paramref name="digits"/> digits drawn from <paramref name="count"/> source images
     /// (<paramref name="image"/>: 28·28 ink levels, 1 = ink; <paramref name="label"/>: its digit), from
-    /// <paramref name="seed"/>.</summary>
-    public static Number Make(Func<int, float[]> image, Func<int, int> label, int count, int digits, int seed)
+    /// <paramref name="seed"/>; <paramref name="brokenShare"/> of the digits have a broken stroke.</summary>
+    public static Number Make(Func<int, float[]> image, Func<int, int> label, int count, int digits, int seed,
+        double brokenShare = BrokenShare)
     {
         var random = new Random(seed);
         var indices = Enumerable.Range(0, digits).Select(_ => random.Next(count)).ToArray();
@@ -43,7 +44,7 @@ public static class NumberSet
         foreach (int index in indices)
         {
             var pixels = image(index);
-            if (random.NextDouble() < BrokenShare && Break(pixels, random)) broken++;
+            if (random.NextDouble() < brokenShare && Break(pixels, random)) broken++;
             int x0 = 28, x1 = -1;
             for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++)

@@ -21,7 +21,7 @@ internal sealed class TrainVerb : DeviceOptions, IDataOptions
     [Topic("Data", "off")]
     public bool SkipBad { get; set; }
 
-    [Option("reject-class", HelpText = "Give the model an 11th class, 'not a digit', for predict --number (LeCun et al. 1998, section V: the recognizer learns what a wrong segmentation looks like). Numbers are made of the training digits and cut into candidates as predict --number cuts them; candidates that are not one whole digit are labelled 'not a digit', and as many that are, their digit: half the training set's size in all (30,000 images for MNIST, about 40 s to make on 2 cores). predict --number then counts the class against every digit and prints the best of the ten. For 28×28 digit datasets.")]
+    [Option("reject-class", HelpText = "Give the model an 11th class, 'not a digit', for predict --number (LeCun et al. 1998, section V: the recognizer learns what a wrong segmentation looks like). Numbers are made of the training digits (three digits in ten with a broken stroke) and cut into candidates as predict --number cuts them; candidates that are not one whole digit are labelled 'not a digit', and as many that are, their digit: half the training set's size in all (30,000 images for MNIST, about 50 s to make on 2 cores). predict --number then counts the class against every digit and prints the best of the ten. For 28×28 digit datasets.")]
     [Topic("Data", "off")]
     public bool RejectClass { get; set; }
 

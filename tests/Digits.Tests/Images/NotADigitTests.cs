@@ -21,7 +21,7 @@ public sealed class NotADigitTests(Cli.QuickModel quick) : IClassFixture<Cli.Qui
     }
 
     [Fact]
-    public void The_training_set_gains_a_quarter_of_its_size_in_examples_and_the_others_only_the_name()
+    public void The_training_set_gains_half_its_size_in_examples_and_the_others_only_the_name()
     {
         var data = Small();
         var with = NotADigit.With(data, 1);
